@@ -1,0 +1,179 @@
+/**
+ * SwarmCluster: one student's whole cluster, in the order of DESIGN.md's flow:
+ * keys -> network -> firewall -> manager-0 -> bootstrap (tokens) -> other nodes (parallel) ->
+ * memberships -> ready gate. Registry and stacks (later issues) hang off `readyGate`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { renderUserData } from "./cloudinit";
+import type { LabConfig } from "./config";
+import { LabFirewall } from "./firewall";
+import { ManagerCountGuard } from "./manager-guard";
+import { clusterNodes } from "./naming";
+import { LabNetwork } from "./network";
+import { nodeSettings } from "./node-settings";
+import { LabNode } from "./nodes";
+import { LabKeys } from "./pki";
+import { overlayMtu } from "./settings";
+import {
+  managerConnection,
+  rotateJoinTokens,
+  SwarmBootstrap,
+  SwarmMembership,
+  SwarmReadyGate,
+} from "./swarm";
+import type { SwarmNodeStatus } from "./remote-scripts";
+
+export interface ClusterNodeInfo {
+  name: string;
+  role: string;
+  privateIp: string;
+  publicIp?: string;
+}
+
+export class SwarmCluster extends pulumi.ComponentResource {
+  public readonly managerPublicIp: pulumi.Output<string>;
+  public readonly nodes: pulumi.Output<ClusterNodeInfo[]>;
+  public readonly sshPrivateKey: pulumi.Output<string>;
+  public readonly sshUser: string;
+  public readonly overlayMtu: pulumi.Output<number>;
+  public readonly swarm: pulumi.Output<SwarmNodeStatus[]>;
+  /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
+  public readonly readyGate: SwarmReadyGate;
+
+  constructor(name: string, config: LabConfig, opts?: pulumi.ComponentResourceOptions) {
+    super("swarmlab:cluster:SwarmCluster", name, {}, opts);
+    const child = { parent: this };
+    const { owner } = config;
+
+    const keys = new LabKeys(`${name}-keys`, { owner }, child);
+    const network = new LabNetwork(
+      `${name}-network`,
+      {
+        owner,
+        externalNetwork: config.externalNetwork,
+        existingNetwork: config.network,
+        cidr: config.cidr,
+        dnsNameservers: config.dnsNameservers,
+      },
+      child,
+    );
+    const firewall = new LabFirewall(
+      `${name}-firewall`,
+      { owner, allowedCidrs: config.allowedCidrs },
+      child,
+    );
+
+    const settings = network.mtu.apply((mtu) => nodeSettings(config, mtu));
+    const userData = settings.apply(renderUserData);
+    const guard = new ManagerCountGuard(
+      `${name}-manager-guard`,
+      { managers: config.managers, confirmation: config.confirmManagerRemoval ?? "" },
+      child,
+    );
+
+    const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
+    const makeNode = (identity: typeof first, join?: SwarmBootstrap["workerJoin"]) =>
+      new LabNode(
+        `${name}-${identity.role}-${identity.index}`,
+        {
+          identity,
+          owner,
+          flavor: identity.role === "manager" ? config.managerFlavor : config.flavor,
+          image: config.image,
+          keypairName: keys.keypairName,
+          networkId: network.networkId,
+          subnetId: network.subnetId,
+          securityGroupIds: [firewall.clusterGroupId, firewall.accessGroupId],
+          userData,
+          init: join === undefined,
+          join,
+          dockerVolumeSize: config.dockerVolumeSize,
+          floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
+          routerReady: network.routerReady,
+        },
+        child,
+      );
+
+    const manager0 = makeNode(first);
+    const managerIp = manager0.publicIp as pulumi.Output<string>;
+    const connection = managerConnection({
+      host: managerIp,
+      user: config.sshUser,
+      privateKey: keys.sshPrivateKey,
+      bootTimeoutSeconds: config.bootTimeoutSeconds,
+    });
+    const bootstrap = new SwarmBootstrap(
+      `${name}-bootstrap`,
+      {
+        connection,
+        bootTimeoutSeconds: config.bootTimeoutSeconds,
+        rereadOn: [config.managers, config.workers],
+      },
+      { parent: this, dependsOn: manager0.ready },
+    );
+
+    // Every other node waits only for the tokens, so they all boot in parallel.
+    const others = rest.map((identity) =>
+      makeNode(
+        identity,
+        identity.role === "manager" ? bootstrap.managerJoin : bootstrap.workerJoin,
+      ),
+    );
+
+    // Managers leave one at a time (each membership waits for the previous one on delete), so a
+    // scale-down demotes them serially and quorum is recomputed between removals.
+    let previousManager: pulumi.Resource | undefined;
+    const memberships = others.map((node) => {
+      const identity = rest.find((n) => n.name === node.nodeName) as typeof first;
+      const dependsOn = [...node.ready, bootstrap, guard];
+      if (identity.role === "manager" && previousManager) dependsOn.push(previousManager);
+      const membership = new SwarmMembership(
+        `${name}-${identity.role}-${identity.index}-membership`,
+        { connection, node: identity, instanceId: node.instanceId, timeoutSeconds: 300 },
+        { parent: this, dependsOn },
+      );
+      if (identity.role === "manager") previousManager = membership;
+      return membership;
+    });
+
+    const all = [manager0, ...others];
+    this.readyGate = new SwarmReadyGate(
+      `${name}-ready`,
+      {
+        connection,
+        expected: all.map((n) => ({ name: n.nodeName, role: n.role })),
+        instanceIds: all.map((n) => n.instanceId),
+        timeoutSeconds: config.bootTimeoutSeconds,
+      },
+      { parent: this, dependsOn: [...all.flatMap((n) => n.ready), ...memberships] },
+    );
+    if (config.rotateJoinTokens) {
+      rotateJoinTokens(`${name}-rotate-tokens`, connection, [config.managers, config.workers], {
+        parent: this,
+        dependsOn: [this.readyGate],
+      });
+    }
+
+    this.managerPublicIp = managerIp;
+    this.sshUser = config.sshUser;
+    this.sshPrivateKey = keys.sshPrivateKey;
+    this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
+    this.swarm = this.readyGate.nodes;
+    this.nodes = pulumi.all(
+      all.map((n) =>
+        pulumi.all([n.privateIp, n.publicIp]).apply(([privateIp, publicIp]) => ({
+          name: n.nodeName,
+          role: n.role,
+          privateIp,
+          ...(publicIp ? { publicIp } : {}),
+        })),
+      ),
+    );
+    this.registerOutputs({
+      managerPublicIp: this.managerPublicIp,
+      nodes: this.nodes,
+      swarm: this.swarm,
+      overlayMtu: this.overlayMtu,
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * LabConfig: the validated, read-only configuration of one student's cluster, and its defaults.
+ * `readLabConfig` reads the `swarmlab:` namespace of the current stack; all checking is done by
+ * the pure `parseLabConfig` in validate.ts so it can be tested without Pulumi.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigProblem, parseLabConfig, RawConfig } from "./validate";
+import type { DockerSource, StorageDriver } from "./settings";
+
+export const CONFIG_NAMESPACE = "swarmlab";
+
+export interface LabConfig {
+  /** Student or group this cluster belongs to; part of every resource name. Default: stack name. */
+  readonly owner: string;
+  /** Swarm managers: 1, 3, 5 or 7. Default 1. */
+  readonly managers: number;
+  /** Swarm workers: 0 to 50. Default 2. */
+  readonly workers: number;
+  /** Glance image name. Default "Ubuntu 22.04". */
+  readonly image: string;
+  /** The image's login user. Default "ubuntu". */
+  readonly sshUser: string;
+  /** Nova flavor of the workers (and managers unless managerFlavor). Default "m1.small". */
+  readonly flavor: string;
+  /** Nova flavor of the managers. Default: flavor. */
+  readonly managerFlavor: string;
+  /** External network: router gateway and floating IP pool. Default "public". */
+  readonly externalNetwork: string;
+  /** An existing network to use instead of creating one. Default: create one. */
+  readonly network?: string;
+  /** Subnet of the created network (and the range the swarm pool must avoid). Default 10.42.0.0/24. */
+  readonly cidr: string;
+  /** DNS servers of the created subnet. Default: none (Neutron's DHCP resolver). */
+  readonly dnsNameservers: readonly string[];
+  /** Who may reach SSH, the Docker API, the registry and published ports. Required. */
+  readonly allowedCidrs: readonly string[];
+  /** Docker storage driver. Default overlay2. */
+  readonly storageDriver: StorageDriver;
+  /** Size in GiB of a Cinder volume per node for /var/lib/docker. Required for btrfs and zfs. */
+  readonly dockerVolumeSize?: number;
+  /** Filesystem of the Docker volume under overlay2: ext4 or xfs. Default ext4. */
+  readonly dockerVolumeFilesystem: "ext4" | "xfs";
+  /** Where Docker comes from: Docker's apt repository or the distribution. Default docker-ce. */
+  readonly dockerSource: DockerSource;
+  /** Daemon MTU. Default: the tenant network's MTU. */
+  readonly mtu?: number;
+  /** Extra daemon.json keys. Default none. */
+  readonly daemonConfig: Readonly<Record<string, unknown>>;
+  /** Swarm default address pool, chosen to overlap neither cidr nor allowedCidrs. */
+  readonly swarmAddressPool: string;
+  /** Rotate both join tokens once every node has joined. Default false. */
+  readonly rotateJoinTokens: boolean;
+  /** Deadline in seconds for a node to finish cloud-init and for the swarm to be Ready. Default 900. */
+  readonly bootTimeoutSeconds: number;
+  /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
+  readonly confirmManagerRemoval?: string;
+}
+
+/** Every key of the namespace, in the order Pulumi.yaml declares them. */
+export const CONFIG_KEYS = [
+  "owner",
+  "managers",
+  "workers",
+  "image",
+  "sshUser",
+  "flavor",
+  "managerFlavor",
+  "externalNetwork",
+  "network",
+  "cidr",
+  "dnsNameservers",
+  "allowedCidrs",
+  "storageDriver",
+  "dockerVolumeSize",
+  "dockerVolumeFilesystem",
+  "dockerSource",
+  "mtu",
+  "daemonConfig",
+  "rotateJoinTokens",
+  "bootTimeoutSeconds",
+  "confirmManagerRemoval",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Formats one problem the way Pulumi prints input errors: property, then reason. */
+export function toInputPropertiesError(
+  problems: readonly ConfigProblem[],
+): pulumi.InputPropertiesError {
+  return new pulumi.InputPropertiesError({
+    message:
+      `swarmlab configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; ` +
+      "nothing was created. Fix them with `pulumi config set` (or in Pulumi.<stack>.yaml):\n" +
+      problems.map((p) => `  - ${CONFIG_NAMESPACE}:${p.key}: ${p.reason}`).join("\n"),
+    errors: problems.map((p) => ({
+      propertyPath: `${CONFIG_NAMESPACE}:${p.key}`,
+      reason: p.reason,
+    })),
+  });
+}
+
+/**
+ * Reads and validates the stack's configuration. Throws one InputPropertiesError listing every
+ * problem before any resource is registered; prints warnings (e.g. 0.0.0.0/0) through Pulumi.
+ */
+export function readLabConfig(stackName = pulumi.getStack()): LabConfig {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const raw: RawConfig = {};
+  for (const key of CONFIG_KEYS) raw[key] = config.get(key);
+  const result = parseLabConfig(raw, stackName);
+  if (!result.ok) throw toInputPropertiesError(result.problems);
+  for (const warning of result.warnings) pulumi.log.warn(`${CONFIG_NAMESPACE}:${warning}`);
+  return result.config;
+}

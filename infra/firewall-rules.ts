@@ -1,0 +1,68 @@
+/**
+ * The security group rules as pure data (principle 6, least privilege): swarm traffic only between
+ * members of the cluster group, access ports only from the configured CIDRs. Kept apart from the
+ * component so tests and later issues (registry, Docker API, published ports) reason about plain
+ * objects.
+ */
+
+export type RuleProtocol = "tcp" | "udp" | "icmp";
+
+export interface PortRule {
+  /** Short, stable name: part of the Pulumi resource name, so keep it unique per group. */
+  name: string;
+  protocol: RuleProtocol;
+  /** Absent for ICMP. */
+  ports?: { min: number; max: number };
+  description: string;
+}
+
+/** A rule of a group, opened either to the cluster group's members or to one CIDR. */
+export interface RuleSpec extends PortRule {
+  source: { kind: "cluster-members" } | { kind: "cidr"; cidr: string };
+}
+
+const port = (n: number) => ({ min: n, max: n });
+
+/** Docker Swarm's ports: https://docs.docker.com/engine/swarm/swarm-tutorial/#open-protocols-and-ports-between-the-hosts */
+export const SWARM_PORT_RULES: readonly PortRule[] = [
+  {
+    name: "swarm-api",
+    protocol: "tcp",
+    ports: port(2377),
+    description: "swarm cluster management",
+  },
+  { name: "gossip-tcp", protocol: "tcp", ports: port(7946), description: "swarm node gossip" },
+  { name: "gossip-udp", protocol: "udp", ports: port(7946), description: "swarm node gossip" },
+  {
+    name: "vxlan",
+    protocol: "udp",
+    ports: port(4789),
+    description: "overlay network data (VXLAN)",
+  },
+  { name: "icmp", protocol: "icmp", description: "ping and path MTU discovery between nodes" },
+];
+
+/** What the access group opens to `allowedCidrs`. Later issues append the registry and Docker API. */
+export const ACCESS_PORT_RULES: readonly PortRule[] = [
+  { name: "ssh", protocol: "tcp", ports: port(22), description: "SSH for the teacher and student" },
+  { name: "icmp", protocol: "icmp", description: "ping from the allowed networks" },
+];
+
+export function clusterRuleSpecs(): RuleSpec[] {
+  return SWARM_PORT_RULES.map((rule) => ({ ...rule, source: { kind: "cluster-members" } }));
+}
+
+export function accessRuleSpecs(
+  allowedCidrs: readonly string[],
+  rules: readonly PortRule[] = ACCESS_PORT_RULES,
+): RuleSpec[] {
+  return allowedCidrs.flatMap((cidr, index) =>
+    rules.map((rule) => ({
+      ...rule,
+      // The index keeps names unique and short; the CIDR itself is in the description.
+      name: `${rule.name}-${index}`,
+      description: `${rule.description} (${cidr})`,
+      source: { kind: "cidr", cidr } as const,
+    })),
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * swarmlab: one student's Docker Swarm on OpenStack. Reads and validates the stack config (nothing
+ * is created when it is wrong), builds the cluster, and exports what teacher and student need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SwarmCluster } from "./cluster";
+import { readLabConfig } from "./config";
+
+const config = readLabConfig();
+const cluster = new SwarmCluster(config.owner, config);
+
+export const owner = config.owner;
+export const managerPublicIp = cluster.managerPublicIp;
+export const nodes = cluster.nodes;
+export const swarm = cluster.swarm;
+export const overlayMtu = cluster.overlayMtu;
+export const sshUser = cluster.sshUser;
+export const sshPrivateKey = cluster.sshPrivateKey;
+export const sshCommand = pulumi.interpolate`pulumi stack output --show-secrets sshPrivateKey > ${config.owner}.pem && chmod 600 ${config.owner}.pem && ssh -i ${config.owner}.pem ${config.sshUser}@${cluster.managerPublicIp}`;

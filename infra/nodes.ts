@@ -1,0 +1,143 @@
+/**
+ * One cluster node: its port (fixed private address, security groups), an optional Cinder volume
+ * for /var/lib/docker, an optional floating IP, and the server itself. Per-node facts go into
+ * instance metadata (metadata.ts); the user-data is the stack-wide one, built once by the caller.
+ */
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { nodeMetadata } from "./metadata";
+import { NodeIdentity, ownerTags } from "./naming";
+
+export interface JoinInfo {
+  /** `<manager-0 private address>:2377` */
+  addr: string;
+  /** The join token for this node's role. */
+  token: string;
+}
+
+export interface LabNodeArgs {
+  identity: NodeIdentity;
+  owner: string;
+  flavor: string;
+  image: string;
+  keypairName: pulumi.Input<string>;
+  networkId: pulumi.Input<string>;
+  /** Subnet to take the fixed address from; omitted on an existing network. */
+  subnetId?: pulumi.Input<string>;
+  securityGroupIds: pulumi.Input<string>[];
+  userData: pulumi.Input<string>;
+  /** True for manager-0, which initialises the swarm. */
+  init: boolean;
+  /** How to join the swarm (secret); absent on manager-0. */
+  join?: pulumi.Input<JoinInfo>;
+  /** GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. */
+  dockerVolumeSize?: number;
+  /** Give the node a floating IP from this pool (managers: SSH and the swarm's front door). */
+  floatingIpPool?: string;
+  /** What a floating IP association must wait for (the router interface). */
+  routerReady: pulumi.Resource[];
+}
+
+export class LabNode extends pulumi.ComponentResource {
+  public readonly nodeName: string;
+  public readonly role: NodeIdentity["role"];
+  public readonly privateIp: pulumi.Output<string>;
+  public readonly publicIp: pulumi.Output<string> | undefined;
+  public readonly instanceId: pulumi.Output<string>;
+  /** Everything that must exist before the node can be reached over SSH. */
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: LabNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swarmlab:nodes:LabNode", name, {}, opts);
+    const { identity } = args;
+    const tags = ownerTags(args.owner);
+
+    const port = new openstack.networking.Port(
+      `${name}-port`,
+      {
+        name: identity.name,
+        networkId: args.networkId,
+        fixedIps: args.subnetId ? [{ subnetId: args.subnetId }] : undefined,
+        securityGroupIds: args.securityGroupIds,
+        adminStateUp: true,
+        tags,
+      },
+      { parent: this },
+    );
+    this.privateIp = port.allFixedIps.apply((ips) => ips[0]);
+
+    const volume =
+      args.dockerVolumeSize === undefined
+        ? undefined
+        : new openstack.blockstorage.Volume(
+            `${name}-docker-volume`,
+            {
+              name: `${identity.name}-docker`,
+              size: args.dockerVolumeSize,
+              description: `/var/lib/docker of ${identity.name}`,
+            },
+            { parent: this },
+          );
+
+    const metadata = pulumi
+      .all([this.privateIp, args.join, volume?.id])
+      .apply(([advertiseAddr, join, dockerVolumeId]) =>
+        nodeMetadata({
+          owner: args.owner,
+          role: identity.role,
+          init: args.init,
+          advertiseAddr,
+          ...(join ? { join } : {}),
+          ...(dockerVolumeId ? { dockerVolumeId } : {}),
+        }),
+      );
+
+    const instance = new openstack.compute.Instance(
+      `${name}-server`,
+      {
+        name: identity.name,
+        flavorName: args.flavor,
+        imageName: args.image,
+        keyPair: args.keypairName,
+        networks: [{ port: port.id }],
+        userData: args.userData,
+        metadata,
+        tags,
+      },
+      // The port can serve one server at a time, so a replacement must delete the old one first.
+      { parent: this, deleteBeforeReplace: true },
+    );
+    this.instanceId = instance.id;
+    this.ready = [instance];
+
+    if (volume) {
+      const attachment = new openstack.compute.VolumeAttach(
+        `${name}-docker-volume-attach`,
+        { instanceId: instance.id, volumeId: volume.id },
+        { parent: this, deleteBeforeReplace: true },
+      );
+      this.ready.push(attachment);
+    }
+
+    if (args.floatingIpPool !== undefined) {
+      const floatingIp = new openstack.networking.FloatingIp(
+        `${name}-fip`,
+        { pool: args.floatingIpPool, description: `${identity.name} (swarmlab)`, tags },
+        { parent: this },
+      );
+      const association = new openstack.networking.FloatingIpAssociate(
+        `${name}-fip-associate`,
+        { floatingIp: floatingIp.address, portId: port.id },
+        { parent: this, dependsOn: args.routerReady },
+      );
+      this.publicIp = floatingIp.address;
+      this.ready.push(association);
+    } else {
+      this.publicIp = undefined;
+    }
+
+    this.nodeName = identity.name;
+    this.role = identity.role;
+    this.registerOutputs({ privateIp: this.privateIp, publicIp: this.publicIp });
+  }
+}

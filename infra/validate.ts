@@ -1,0 +1,426 @@
+/**
+ * Pure validation of the raw `swarmlab:` config strings into a LabConfig. Every problem is
+ * collected (never first-error-wins), each naming the key, the bad value and the fix, so a
+ * teacher preparing thirty stacks sees everything wrong with one stack in one preview.
+ *
+ * Hand-written rather than a schema library: most rules are cross-field (btrfs needs a volume,
+ * the swarm pool must avoid the subnet, data-root clashes with the volume) and the messages must
+ * say how to fix the value, which generic schema messages do not.
+ */
+import {
+  chooseSwarmAddressPool,
+  Ipv4Cidr,
+  isIpv4Address,
+  parseIpv4Cidr,
+  usableHostCount,
+} from "./cidr";
+import type { ConfigKey, LabConfig } from "./config";
+import { KNOWN_DAEMON_KEYS, OWNED_DAEMON_KEYS } from "./daemon";
+import type { DockerSource, StorageDriver } from "./settings";
+
+export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
+
+export interface ConfigProblem {
+  key: ConfigKey;
+  reason: string;
+}
+
+export type ParseResult =
+  { ok: true; config: LabConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
+
+export const DEFAULTS = {
+  managers: 1,
+  workers: 2,
+  image: "Ubuntu 22.04",
+  sshUser: "ubuntu",
+  flavor: "m1.small",
+  externalNetwork: "public",
+  cidr: "10.42.0.0/24",
+  storageDriver: "overlay2",
+  dockerVolumeFilesystem: "ext4",
+  dockerSource: "docker-ce",
+  bootTimeoutSeconds: 900,
+} as const;
+
+export const MANAGER_COUNTS = [1, 3, 5, 7] as const;
+export const MAX_WORKERS = 50;
+export const MIN_VOLUME_GIB = 5;
+export const MAX_VOLUME_GIB = 1000;
+export const STORAGE_DRIVERS: readonly StorageDriver[] = ["overlay2", "btrfs", "zfs"];
+export const DOCKER_SOURCES: readonly DockerSource[] = ["docker-ce", "distro"];
+/** Owner is part of hostnames (`<owner>-worker-49`, at most 63 characters) and resource names. */
+export const OWNER_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
+const LINUX_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Quotes a value the way the user wrote it, for messages. */
+function shown(value: string): string {
+  return JSON.stringify(value);
+}
+
+class Problems {
+  readonly list: ConfigProblem[] = [];
+  add(key: ConfigKey, reason: string): void {
+    this.list.push({ key, reason });
+  }
+}
+
+function readInteger(
+  raw: RawConfig,
+  key: ConfigKey,
+  problems: Problems,
+  range: { min: number; max: number; fix: string },
+): number | undefined {
+  const text = raw[key];
+  if (text === undefined || text.trim() === "") return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value)) {
+    problems.add(key, `is ${shown(text)}: it must be a whole number; ${range.fix}`);
+    return undefined;
+  }
+  if (value < range.min || value > range.max) {
+    problems.add(key, `is ${value}: ${range.fix}`);
+    return undefined;
+  }
+  return value;
+}
+
+function readBoolean(raw: RawConfig, key: ConfigKey, problems: Problems): boolean {
+  const text = raw[key];
+  if (text === undefined || text.trim() === "") return false;
+  if (text === "true" || text === "false") return text === "true";
+  problems.add(key, `is ${shown(text)}: it must be true or false`);
+  return false;
+}
+
+function readText(raw: RawConfig, key: ConfigKey, fallback: string, problems: Problems): string {
+  const text = raw[key];
+  if (text === undefined) return fallback;
+  if (text.trim() === "") {
+    problems.add(key, `is empty: remove it to use the default ${shown(fallback)}, or name one`);
+    return fallback;
+  }
+  return text;
+}
+
+function readChoice<T extends string>(
+  raw: RawConfig,
+  key: ConfigKey,
+  choices: readonly T[],
+  fallback: T,
+  problems: Problems,
+): T {
+  const text = raw[key];
+  if (text === undefined) return fallback;
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  problems.add(key, `is ${shown(text)}: choose one of ${choices.join(", ")}`);
+  return fallback;
+}
+
+/** A list given as a JSON array of strings (what `pulumi config set --path` and YAML lists store). */
+function readStringList(raw: RawConfig, key: ConfigKey, problems: Problems): string[] | undefined {
+  const text = raw[key];
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    problems.add(
+      key,
+      `is ${shown(text)}: it must be a list, e.g. \`pulumi config set --path '${key}[0]' VALUE\``,
+    );
+    return undefined;
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    problems.add(key, `is ${text}: it must be a list of strings`);
+    return undefined;
+  }
+  return value as string[];
+}
+
+function readCidrList(raw: RawConfig, key: ConfigKey, problems: Problems): Ipv4Cidr[] | undefined {
+  const list = readStringList(raw, key, problems);
+  if (list === undefined) return undefined;
+  const cidrs: Ipv4Cidr[] = [];
+  list.forEach((text, index) => {
+    const parsed = parseIpv4Cidr(text);
+    if (parsed.ok) cidrs.push(parsed.cidr);
+    else problems.add(key, `[${index}] is ${shown(text)}: ${parsed.reason}`);
+  });
+  return cidrs;
+}
+
+function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, unknown> | undefined {
+  const text = raw.daemonConfig;
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    problems.add("daemonConfig", `is ${shown(text)}: it must be an object of daemon.json keys`);
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.add("daemonConfig", `is ${text}: it must be an object of daemon.json keys`);
+    return undefined;
+  }
+  const entries = value as Record<string, unknown>;
+  for (const key of Object.keys(entries).sort()) {
+    if ((OWNED_DAEMON_KEYS as readonly string[]).includes(key)) {
+      problems.add("daemonConfig", `sets ${shown(key)}, which swarmlab owns: ${ownedKeyFix(key)}`);
+    } else if (!(KNOWN_DAEMON_KEYS as readonly string[]).includes(key)) {
+      problems.add(
+        "daemonConfig",
+        `sets ${shown(key)}, which is not a daemon.json key dockerd accepts; check its spelling ` +
+          "against https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file",
+      );
+    }
+  }
+  return entries;
+}
+
+function ownedKeyFix(key: string): string {
+  if (key === "storage-driver" || key === "storage-opts")
+    return "set swarmlab:storageDriver instead";
+  if (key === "mtu") return "set swarmlab:mtu instead";
+  return "remove it (the Docker API's TLS and listen addresses are managed by swarmlab)";
+}
+
+function defaultOwner(stackName: string): string {
+  return stackName.toLowerCase();
+}
+
+/**
+ * Pulumi.yaml cannot declare an optional key without making it required, so optional keys are
+ * declared with an "unset" default: "" for text, 0 for numbers. Both mean "not set" here.
+ */
+export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
+  owner: "",
+  network: "",
+  managerFlavor: "",
+  confirmManagerRemoval: "",
+  mtu: "0",
+  dockerVolumeSize: "0",
+};
+
+function withoutUnsetDefaults(input: RawConfig): RawConfig {
+  const raw: RawConfig = { ...input };
+  for (const [key, unset] of Object.entries(UNSET_DEFAULTS) as [ConfigKey, string][]) {
+    if (raw[key] !== undefined && raw[key]?.trim() === unset) delete raw[key];
+  }
+  return raw;
+}
+
+/** Validates raw config strings. Pure: the same input always gives the same result. */
+export function parseLabConfig(input: RawConfig, stackName: string): ParseResult {
+  const raw = withoutUnsetDefaults(input);
+  const problems = new Problems();
+  const warnings: string[] = [];
+
+  const ownerText = raw.owner ?? defaultOwner(stackName);
+  if (!OWNER_PATTERN.test(ownerText)) {
+    const source = raw.owner === undefined ? `(from the stack name ${shown(stackName)}) ` : "";
+    problems.add(
+      "owner",
+      `${source}is ${shown(ownerText)}: it must start with a letter and hold only a-z, 0-9 and -, ` +
+        "at most 30 characters, because it is part of every host name; " +
+        "set it with `pulumi config set swarmlab:owner alice`",
+    );
+  }
+
+  const managers =
+    readInteger(raw, "managers", problems, {
+      min: 1,
+      max: 7,
+      fix: "a swarm needs 1, 3, 5 or 7 managers",
+    }) ?? DEFAULTS.managers;
+  if (!(MANAGER_COUNTS as readonly number[]).includes(managers)) {
+    problems.add(
+      "managers",
+      `is ${managers}: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum; ` +
+        `${managers} managers tolerate no more failures than ${managers - 1}`,
+    );
+  }
+  const workers =
+    readInteger(raw, "workers", problems, {
+      min: 0,
+      max: MAX_WORKERS,
+      fix: `set a number of workers from 0 to ${MAX_WORKERS}`,
+    }) ?? DEFAULTS.workers;
+
+  const image = readText(raw, "image", DEFAULTS.image, problems);
+  const sshUser = readText(raw, "sshUser", DEFAULTS.sshUser, problems);
+  if (!LINUX_USER_PATTERN.test(sshUser)) {
+    problems.add("sshUser", `is ${shown(sshUser)}: it must be a Linux user name such as "ubuntu"`);
+  }
+  const flavor = readText(raw, "flavor", DEFAULTS.flavor, problems);
+  const managerFlavor = readText(raw, "managerFlavor", flavor, problems);
+  const externalNetwork = readText(raw, "externalNetwork", DEFAULTS.externalNetwork, problems);
+  const network = raw.network === undefined ? undefined : readText(raw, "network", "", problems);
+
+  const cidrText = raw.cidr ?? DEFAULTS.cidr;
+  const cidrParse = parseIpv4Cidr(cidrText);
+  let subnet: Ipv4Cidr | undefined;
+  if (!cidrParse.ok) {
+    problems.add("cidr", `is ${shown(cidrText)}: ${cidrParse.reason}`);
+  } else {
+    subnet = cidrParse.cidr;
+    const needed = managers + workers;
+    if (usableHostCount(subnet) < needed) {
+      problems.add(
+        "cidr",
+        `is ${subnet.text}: it has room for ${usableHostCount(subnet)} nodes but the cluster has ` +
+          `${needed}; use a larger subnet such as ${subnet.network}/24`,
+      );
+    }
+  }
+
+  const dnsNameservers = readStringList(raw, "dnsNameservers", problems) ?? [];
+  dnsNameservers.forEach((server, index) => {
+    if (!isIpv4Address(server)) {
+      problems.add("dnsNameservers", `[${index}] is ${shown(server)}: it must be an IPv4 address`);
+    }
+  });
+
+  let allowedCidrs: Ipv4Cidr[] = [];
+  if (raw.allowedCidrs === undefined) {
+    problems.add(
+      "allowedCidrs",
+      "is not set: list who may reach SSH, the Docker API, the registry and published ports, " +
+        "e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+    );
+  } else {
+    allowedCidrs = readCidrList(raw, "allowedCidrs", problems) ?? [];
+    if (raw.allowedCidrs.trim() === "[]") {
+      problems.add(
+        "allowedCidrs",
+        "is an empty list: nobody could reach the cluster; add your campus range",
+      );
+    }
+    if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
+      warnings.push(
+        "allowedCidrs contains 0.0.0.0/0: SSH, the Docker API and the registry are open to the " +
+          "whole internet (mutual TLS and keys still apply); prefer your campus range",
+      );
+    }
+  }
+
+  const storageDriver = readChoice(
+    raw,
+    "storageDriver",
+    STORAGE_DRIVERS,
+    DEFAULTS.storageDriver,
+    problems,
+  );
+  const dockerVolumeSize = readInteger(raw, "dockerVolumeSize", problems, {
+    min: MIN_VOLUME_GIB,
+    max: MAX_VOLUME_GIB,
+    fix: `a Docker volume must be ${MIN_VOLUME_GIB} to ${MAX_VOLUME_GIB} GiB`,
+  });
+  if (
+    storageDriver !== "overlay2" &&
+    dockerVolumeSize === undefined &&
+    raw.dockerVolumeSize === undefined
+  ) {
+    problems.add(
+      "dockerVolumeSize",
+      `is not set but storageDriver is ${storageDriver}: ${storageDriver} needs a Cinder volume ` +
+        `of its own; set e.g. \`pulumi config set swarmlab:dockerVolumeSize 20\` (at least ${MIN_VOLUME_GIB} GiB)`,
+    );
+  }
+  const dockerVolumeFilesystem = readChoice(
+    raw,
+    "dockerVolumeFilesystem",
+    ["ext4", "xfs"] as const,
+    DEFAULTS.dockerVolumeFilesystem,
+    problems,
+  );
+  if (raw.dockerVolumeFilesystem !== undefined && storageDriver !== "overlay2") {
+    problems.add(
+      "dockerVolumeFilesystem",
+      `is ${shown(raw.dockerVolumeFilesystem)} but storageDriver is ${storageDriver}, which formats ` +
+        "the volume itself; remove dockerVolumeFilesystem",
+    );
+  }
+  if (storageDriver === "zfs" && !/ubuntu/i.test(image)) {
+    problems.add(
+      "storageDriver",
+      `is zfs but image ${shown(image)} is not Ubuntu: only Ubuntu ships zfsutils-linux with a ` +
+        "prebuilt kernel module (Debian builds it with DKMS from contrib at boot); use an Ubuntu " +
+        "image or storageDriver btrfs",
+    );
+  }
+
+  const dockerSource = readChoice(
+    raw,
+    "dockerSource",
+    DOCKER_SOURCES,
+    DEFAULTS.dockerSource,
+    problems,
+  );
+  const mtu = readInteger(raw, "mtu", problems, {
+    min: 1280,
+    max: 9000,
+    fix: "set the tenant network's MTU, 1280 to 9000 (1450 on most VXLAN networks), or remove it",
+  });
+  const daemonConfig = readDaemonConfig(raw, problems) ?? {};
+  if ("data-root" in daemonConfig && dockerVolumeSize !== undefined) {
+    problems.add(
+      "daemonConfig",
+      `sets "data-root" but dockerVolumeSize is set: the Docker volume is mounted at ` +
+        "/var/lib/docker; remove data-root or dockerVolumeSize",
+    );
+  }
+
+  const bootTimeoutSeconds =
+    readInteger(raw, "bootTimeoutSeconds", problems, {
+      min: 60,
+      max: 3600,
+      fix: "set a deadline from 60 to 3600 seconds",
+    }) ?? DEFAULTS.bootTimeoutSeconds;
+  const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems);
+  const confirmManagerRemoval = raw.confirmManagerRemoval;
+  if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {
+    problems.add(
+      "confirmManagerRemoval",
+      `is ${shown(confirmManagerRemoval)}: write the change it accepts, e.g. "3->1"`,
+    );
+  }
+
+  const avoid = [...(subnet ? [subnet] : []), ...allowedCidrs.filter((c) => c.prefix >= 8)];
+  const swarmAddressPool = chooseSwarmAddressPool(avoid);
+  if (swarmAddressPool === undefined) {
+    problems.add(
+      "cidr",
+      `is ${cidrText}: every swarm address pool swarmlab can use overlaps it or allowedCidrs; ` +
+        "move the subnet into 10.0.0.0/16..10.199.0.0/16",
+    );
+  }
+
+  if (problems.list.length > 0) return { ok: false, problems: problems.list };
+
+  const config: LabConfig = {
+    owner: ownerText,
+    managers,
+    workers,
+    image,
+    sshUser,
+    flavor,
+    managerFlavor,
+    externalNetwork,
+    ...(network !== undefined ? { network } : {}),
+    cidr: (subnet as Ipv4Cidr).text,
+    dnsNameservers: Object.freeze([...dnsNameservers]),
+    allowedCidrs: Object.freeze(allowedCidrs.map((c) => c.text)),
+    storageDriver,
+    ...(dockerVolumeSize !== undefined ? { dockerVolumeSize } : {}),
+    dockerVolumeFilesystem,
+    dockerSource,
+    ...(mtu !== undefined ? { mtu } : {}),
+    daemonConfig: Object.freeze({ ...daemonConfig }),
+    swarmAddressPool: swarmAddressPool as string,
+    rotateJoinTokens,
+    bootTimeoutSeconds,
+    ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
+  };
+  return { ok: true, config: Object.freeze(config), warnings };
+}

@@ -1,0 +1,254 @@
+import { parseLabConfig, RawConfig } from "../../infra/validate";
+
+const STACK = "alice";
+const minimal: RawConfig = { allowedCidrs: '["203.0.113.0/24"]' };
+
+function problemsOf(raw: RawConfig, stack = STACK): string[] {
+  const result = parseLabConfig(raw, stack);
+  if (result.ok)
+    throw new Error(`expected problems, got a valid config for ${JSON.stringify(raw)}`);
+  return result.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`);
+}
+
+describe("parseLabConfig defaults", () => {
+  it("fills every default from the issue and derives owner and pool", () => {
+    const result = parseLabConfig(minimal, STACK);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toEqual({
+      owner: "alice",
+      managers: 1,
+      workers: 2,
+      image: "Ubuntu 22.04",
+      sshUser: "ubuntu",
+      flavor: "m1.small",
+      managerFlavor: "m1.small",
+      externalNetwork: "public",
+      cidr: "10.42.0.0/24",
+      dnsNameservers: [],
+      allowedCidrs: ["203.0.113.0/24"],
+      storageDriver: "overlay2",
+      dockerVolumeFilesystem: "ext4",
+      dockerSource: "docker-ce",
+      daemonConfig: {},
+      swarmAddressPool: "10.200.0.0/16",
+      rotateJoinTokens: false,
+      bootTimeoutSeconds: 900,
+    });
+    expect(result.warnings).toEqual([]);
+    expect(Object.isFrozen(result.config)).toBe(true);
+  });
+
+  it('reads Pulumi.yaml\'s unset defaults ("" and 0) as not set', () => {
+    const result = parseLabConfig(
+      {
+        ...minimal,
+        owner: "",
+        network: "",
+        managerFlavor: "",
+        mtu: "0",
+        dockerVolumeSize: "0",
+        confirmManagerRemoval: "",
+      },
+      STACK,
+    );
+    expect(result.ok && result.config).toMatchObject({ owner: "alice", managerFlavor: "m1.small" });
+    expect(result.ok && "network" in result.config).toBe(false);
+    expect(result.ok && "mtu" in result.config).toBe(false);
+    expect(result.ok && "dockerVolumeSize" in result.config).toBe(false);
+  });
+
+  it("accepts a full 3+5 btrfs config on an existing network", () => {
+    const result = parseLabConfig(
+      {
+        owner: "bob",
+        managers: "3",
+        workers: "5",
+        managerFlavor: "m1.medium",
+        network: "course-net",
+        dnsNameservers: '["9.9.9.9"]',
+        allowedCidrs: '["203.0.113.0/24","198.51.100.7/32"]',
+        storageDriver: "btrfs",
+        dockerVolumeSize: "20",
+        dockerSource: "distro",
+        mtu: "1450",
+        daemonConfig: '{"log-driver":"journald"}',
+        rotateJoinTokens: "true",
+      },
+      STACK,
+    );
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.config).toMatchObject({
+      owner: "bob",
+      managers: 3,
+      workers: 5,
+      flavor: "m1.small",
+      managerFlavor: "m1.medium",
+      network: "course-net",
+      storageDriver: "btrfs",
+      dockerVolumeSize: 20,
+      mtu: 1450,
+      daemonConfig: { "log-driver": "journald" },
+      rotateJoinTokens: true,
+    });
+  });
+
+  it("warns, but accepts, 0.0.0.0/0", () => {
+    const result = parseLabConfig({ allowedCidrs: '["0.0.0.0/0"]' }, STACK);
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.warnings.join()).toMatch(/0\.0\.0\.0\/0.*whole internet/);
+  });
+
+  it("picks a swarm pool that avoids a subnet inside the first candidate", () => {
+    const result = parseLabConfig({ ...minimal, cidr: "10.200.5.0/24" }, STACK);
+    expect(result.ok && result.config.swarmAddressPool).toBe("172.29.0.0/16");
+  });
+});
+
+// Each bad config fails with ALL of its problems, each naming the key, the value and the fix.
+const badConfigs: [string, RawConfig, string[]][] = [
+  [
+    "even managers",
+    { ...minimal, managers: "2" },
+    [
+      "swarmlab:managers: is 2: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum",
+    ],
+  ],
+  [
+    "0 managers",
+    { ...minimal, managers: "0" },
+    ["swarmlab:managers: is 0: a swarm needs 1, 3, 5 or 7 managers"],
+  ],
+  [
+    "9 managers",
+    { ...minimal, managers: "9" },
+    ["swarmlab:managers: is 9: a swarm needs 1, 3, 5 or 7 managers"],
+  ],
+  [
+    "negative workers",
+    { ...minimal, workers: "-1" },
+    ["swarmlab:workers: is -1: set a number of workers from 0 to 50"],
+  ],
+  [
+    "fractional workers",
+    { ...minimal, workers: "2.5" },
+    ['swarmlab:workers: is "2.5": it must be a whole number'],
+  ],
+  [
+    "unknown storage driver",
+    { ...minimal, storageDriver: "aufs" },
+    ['swarmlab:storageDriver: is "aufs": choose one of overlay2, btrfs, zfs'],
+  ],
+  [
+    "btrfs without volume size",
+    { ...minimal, storageDriver: "btrfs" },
+    ["swarmlab:dockerVolumeSize: is not set but storageDriver is btrfs"],
+  ],
+  [
+    "volume too small",
+    { ...minimal, storageDriver: "zfs", dockerVolumeSize: "2" },
+    ["swarmlab:dockerVolumeSize: is 2: a Docker volume must be 5 to 1000 GiB"],
+  ],
+  [
+    "zfs on Debian",
+    { ...minimal, storageDriver: "zfs", dockerVolumeSize: "10", image: "Debian 12" },
+    ['swarmlab:storageDriver: is zfs but image "Debian 12" is not Ubuntu'],
+  ],
+  [
+    "malformed CIDR",
+    { allowedCidrs: '["10.0.0/8"]' },
+    ['swarmlab:allowedCidrs: [0] is "10.0.0/8": it is not an IPv4 CIDR like 10.42.0.0/24'],
+  ],
+  ["host bits set", { allowedCidrs: '["192.0.2.7/24"]' }, ["the network is 192.0.2.0/24"]],
+  ["bare address", { allowedCidrs: '["192.0.2.7"]' }, ["for one address write 192.0.2.7/32"]],
+  ["missing allowedCidrs", {}, ["swarmlab:allowedCidrs: is not set: list who may reach SSH"]],
+  ["empty allowedCidrs", { allowedCidrs: "[]" }, ["swarmlab:allowedCidrs: is an empty list"]],
+  ["allowedCidrs not a list", { allowedCidrs: "10.0.0.0/8" }, ["it must be a list"]],
+  [
+    "owned daemonConfig key",
+    { ...minimal, daemonConfig: '{"storage-driver":"vfs","hosts":["tcp://0.0.0.0:2375"]}' },
+    [
+      'sets "hosts", which swarmlab owns',
+      'sets "storage-driver", which swarmlab owns: set swarmlab:storageDriver instead',
+    ],
+  ],
+  [
+    "unknown daemonConfig key",
+    { ...minimal, daemonConfig: '{"log-drvier":"journald"}' },
+    ['sets "log-drvier", which is not a daemon.json key dockerd accepts'],
+  ],
+  [
+    "daemonConfig not an object",
+    { ...minimal, daemonConfig: '["x"]' },
+    ["it must be an object of daemon.json keys"],
+  ],
+  [
+    "data-root with a volume",
+    { ...minimal, dockerVolumeSize: "10", daemonConfig: '{"data-root":"/srv/docker"}' },
+    ['sets "data-root" but dockerVolumeSize is set'],
+  ],
+  [
+    "invalid stack name as owner",
+    { ...minimal },
+    ['swarmlab:owner: (from the stack name "Class_2026.Alice") is "class_2026.alice"'],
+  ],
+  [
+    "subnet too small",
+    { ...minimal, cidr: "10.42.0.0/30", workers: "3" },
+    ["it has room for 0 nodes but the cluster has 4"],
+  ],
+  ["bad mtu", { ...minimal, mtu: "100" }, ["swarmlab:mtu: is 100: set the tenant network's MTU"]],
+  [
+    "bad sshUser",
+    { ...minimal, sshUser: "Ubuntu User" },
+    ['swarmlab:sshUser: is "Ubuntu User": it must be a Linux user name'],
+  ],
+  [
+    "bad nameserver",
+    { ...minimal, dnsNameservers: '["dns.example"]' },
+    ['swarmlab:dnsNameservers: [0] is "dns.example"'],
+  ],
+  [
+    "bad boolean",
+    { ...minimal, rotateJoinTokens: "yes" },
+    ['swarmlab:rotateJoinTokens: is "yes": it must be true or false'],
+  ],
+  [
+    "bad confirmation",
+    { ...minimal, confirmManagerRemoval: "3 to 1" },
+    ['swarmlab:confirmManagerRemoval: is "3 to 1"'],
+  ],
+  [
+    "overlay fs with btrfs",
+    { ...minimal, storageDriver: "btrfs", dockerVolumeSize: "10", dockerVolumeFilesystem: "xfs" },
+    ["remove dockerVolumeFilesystem"],
+  ],
+];
+
+describe.each(badConfigs)("parseLabConfig refuses %s", (_label, raw, expected) => {
+  it("names every problem with its fix", () => {
+    const stack = _label === "invalid stack name as owner" ? "Class_2026.Alice" : STACK;
+    const problems = problemsOf(raw, stack);
+    for (const fragment of expected) {
+      expect(problems.some((p) => p.includes(fragment))).toBe(true);
+    }
+    expect(problems).toHaveLength(expected.length);
+  });
+});
+
+it("reports every problem of a config at once", () => {
+  const problems = problemsOf({
+    managers: "4",
+    workers: "60",
+    storageDriver: "zfs",
+    allowedCidrs: '["300.1.1.1/8","10.0.0.0/8"]',
+    daemonConfig: '{"mtu":1400}',
+  });
+  expect(problems.map((p) => p.split(":")[1])).toEqual([
+    "managers",
+    "workers",
+    "allowedCidrs",
+    "dockerVolumeSize",
+    "daemonConfig",
+  ]);
+});
