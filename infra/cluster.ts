@@ -108,8 +108,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         connection,
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: [config.managers, config.workers],
+        waitFor: manager0.ready,
       },
-      { parent: this, dependsOn: manager0.ready },
+      child,
     );
 
     // Every other node waits only for the tokens, so they all boot in parallel.
@@ -144,8 +145,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         expected: all.map((n) => ({ name: n.nodeName, role: n.role })),
         instanceIds: all.map((n) => n.instanceId),
         timeoutSeconds: config.bootTimeoutSeconds,
+        waitFor: [...all.flatMap((n) => n.ready), ...memberships],
       },
-      { parent: this, dependsOn: [...all.flatMap((n) => n.ready), ...memberships] },
+      child,
     );
     if (config.rotateJoinTokens) {
       rotateJoinTokens(`${name}-rotate-tokens`, connection, [config.managers, config.workers], {

@@ -57,6 +57,8 @@ export interface SwarmBootstrapArgs {
    * later scale-up must get the current tokens, not the ones read at the first boot.
    */
   rereadOn: pulumi.Input<unknown>[];
+  /** What must exist before SSH to manager-0 can work (server, floating IP association). */
+  waitFor: pulumi.Resource[];
 }
 
 /** Waits for manager-0 to finish cloud-init with an active swarm; yields the join tokens. */
@@ -75,7 +77,8 @@ export class SwarmBootstrap extends pulumi.ComponentResource {
         logging: "stderr",
         triggers: args.rereadOn,
       },
-      { parent: this, additionalSecretOutputs: ["stdout"] },
+      // Children do not inherit a component's dependsOn: the command itself must wait.
+      { parent: this, additionalSecretOutputs: ["stdout"], dependsOn: args.waitFor },
     );
     const tokens = pulumi.secret(bootstrap.stdout).apply(parseJoinTokens);
     this.workerJoin = pulumi.secret(tokens.apply((t) => ({ addr: t.joinAddr, token: t.worker })));
@@ -119,6 +122,8 @@ export interface SwarmReadyGateArgs {
   /** Server ids: the gate runs again whenever any server is replaced. */
   instanceIds: pulumi.Input<string>[];
   timeoutSeconds: number;
+  /** Every server and membership: the gate checks only once all of them exist. */
+  waitFor: pulumi.Resource[];
 }
 
 /** Fails the update, naming the missing nodes, unless every expected node is Ready in time. */
@@ -134,7 +139,7 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
         ...scriptArgs(readyGateScript(args.expected, args.timeoutSeconds)),
         triggers: args.instanceIds,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.waitFor },
     );
     this.nodes = gate.stdout.apply(parseSwarmNodes);
     this.registerOutputs({ nodes: this.nodes });

@@ -15,7 +15,7 @@ import {
   usableHostCount,
 } from "./cidr";
 import type { ConfigKey, LabConfig } from "./config";
-import { KNOWN_DAEMON_KEYS, OWNED_DAEMON_KEYS } from "./daemon";
+import { KNOWN_DAEMON_KEYS, ownedDaemonKeyReason } from "./daemon";
 import type { DockerSource, StorageDriver } from "./settings";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
@@ -165,8 +165,12 @@ function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, un
   }
   const entries = value as Record<string, unknown>;
   for (const key of Object.keys(entries).sort()) {
-    if ((OWNED_DAEMON_KEYS as readonly string[]).includes(key)) {
-      problems.add("daemonConfig", `sets ${shown(key)}, which swarmlab owns: ${ownedKeyFix(key)}`);
+    const owned = ownedDaemonKeyReason(key);
+    if (owned !== undefined) {
+      problems.add(
+        "daemonConfig",
+        `sets ${shown(key)}, which swarmlab owns: ${owned}; ${ownedKeyFix(key)}`,
+      );
     } else if (!(KNOWN_DAEMON_KEYS as readonly string[]).includes(key)) {
       problems.add(
         "daemonConfig",

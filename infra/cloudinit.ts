@@ -1,0 +1,134 @@
+/**
+ * User-data of every node: a pure function of NodeSettings. The same for all nodes of a stack;
+ * per-node facts (role, addresses, the join token) reach the node through instance metadata and
+ * are read there by the scripts, so no metadata value is ever part of user-data.
+ */
+import YAML from "yaml";
+import { renderDaemonJson } from "./daemon";
+import { NodeSettings, overlayMtu } from "./settings";
+import { templateFile } from "./templates";
+
+/**
+ * Nova accepts user_data up to 65,535 bytes once base64-encoded: 16,383 groups of 4 characters,
+ * each 3 raw bytes.
+ */
+export const USER_DATA_MAX_BYTES = Math.floor(65535 / 4) * 3;
+
+/** Where the node scripts are installed; lib.sh is sourced from here by the others. */
+export const NODE_SCRIPT_DIR = "/usr/local/lib/swarmlab";
+export const NODE_ENV_PATH = "/etc/swarmlab/node.env";
+export const DAEMON_JSON_PATH = "/etc/docker/daemon.json";
+
+/** The node scripts, in the order runcmd runs them (lib.sh is only sourced). */
+export const NODE_STEPS = ["storage-prepare.sh", "docker-install.sh", "swarm-up.sh"] as const;
+
+/**
+ * Deadlines of the node-side waits, in seconds (each documents its default here, the one place).
+ * - volume: the Cinder volume is attached after the server is created, usually within a minute.
+ * - dockerStart: dockerd answering after `systemctl enable --now docker`.
+ * - swarmJoin: join metadata present and `docker swarm join` succeeding (manager-0 may boot late).
+ */
+export const NODE_DEADLINES = { volume: 300, dockerStart: 180, swarmJoin: 900 } as const;
+
+const DEFAULT_DATA_ROOT = "/var/lib/docker";
+
+/** Docker's data root: `data-root` from daemonConfig when set, so storage is prepared there. */
+export function dockerDataRoot(settings: NodeSettings): string {
+  const dataRoot = settings.daemonConfig["data-root"];
+  if (dataRoot === undefined) return DEFAULT_DATA_ROOT;
+  if (typeof dataRoot !== "string" || !/^\/[A-Za-z0-9._\/-]*$/.test(dataRoot)) {
+    throw new Error(
+      `daemonConfig data-root must be an absolute path of letters, digits, . _ - /; got ${JSON.stringify(dataRoot)}`,
+    );
+  }
+  return dataRoot;
+}
+
+/** Variables of /etc/swarmlab/node.env, in file order. Values are plain words (no quoting). */
+export function nodeEnv(settings: NodeSettings): Record<string, string> {
+  return {
+    OWNER: settings.owner,
+    SSH_USER: settings.sshUser,
+    DOCKER_SOURCE: settings.dockerSource,
+    STORAGE_DRIVER: settings.storage.driver,
+    VOLUME_FILESYSTEM: settings.storage.volumeFilesystem ?? "",
+    DOCKER_DATA_ROOT: dockerDataRoot(settings),
+    OVERLAY_MTU: String(overlayMtu(settings.mtu)),
+    SWARM_ADDRESS_POOL: settings.swarmAddressPool,
+    VOLUME_DEADLINE_SECONDS: String(NODE_DEADLINES.volume),
+    DOCKER_START_DEADLINE_SECONDS: String(NODE_DEADLINES.dockerStart),
+    SWARM_JOIN_DEADLINE_SECONDS: String(NODE_DEADLINES.swarmJoin),
+  };
+}
+
+/** node.env is sourced by bash: refuse anything that is not a plain word rather than quote it. */
+const PLAIN_ENV_VALUE = /^[A-Za-z0-9._\/:-]*$/;
+
+function renderNodeEnv(settings: NodeSettings): string {
+  const lines = Object.entries(nodeEnv(settings)).map(([key, value]) => {
+    if (!PLAIN_ENV_VALUE.test(value)) {
+      throw new Error(
+        `node setting ${key}=${JSON.stringify(value)} contains characters a node script cannot take safely`,
+      );
+    }
+    return `${key}=${value}`;
+  });
+  return `# swarmlab node settings, written by cloud-init; read by ${NODE_SCRIPT_DIR}/*.sh\n${lines.join("\n")}\n`;
+}
+
+interface WriteFile {
+  path: string;
+  permissions: string;
+  owner: string;
+  content: string;
+}
+
+function writeFiles(settings: NodeSettings): WriteFile[] {
+  const script = (name: string): WriteFile => ({
+    path: `${NODE_SCRIPT_DIR}/${name}`,
+    permissions: "0755",
+    owner: "root:root",
+    content: templateFile(name),
+  });
+  return [
+    script("lib.sh"),
+    ...NODE_STEPS.map(script),
+    {
+      path: NODE_ENV_PATH,
+      permissions: "0644",
+      owner: "root:root",
+      content: renderNodeEnv(settings),
+    },
+    // In place before the package's postinst first starts dockerd.
+    {
+      path: DAEMON_JSON_PATH,
+      permissions: "0644",
+      owner: "root:root",
+      content: renderDaemonJson(settings),
+    },
+  ];
+}
+
+/**
+ * One runcmd line chaining the steps with &&: runcmd's lines run under `sh` without `set -e`, so
+ * separate lines would go on after a failure. The first failing step stops the chain, its error
+ * stays in /var/log/cloud-init-output.log and cloud-init reports the node as failed.
+ */
+function runcmd(): string[] {
+  return [NODE_STEPS.map((step) => `${NODE_SCRIPT_DIR}/${step}`).join(" && ")];
+}
+
+/** The node's user-data (#cloud-config). Deterministic: same settings, same bytes. */
+export function renderUserData(settings: NodeSettings): string {
+  const base = YAML.parse(templateFile("cloud-config.yaml")) as Record<string, unknown>;
+  const config = { ...base, write_files: writeFiles(settings), runcmd: runcmd() };
+  const body = YAML.stringify(config, { lineWidth: 0, blockQuote: "literal" });
+  const userData = `#cloud-config\n${body}`;
+  const size = Buffer.byteLength(userData, "utf8");
+  if (size > USER_DATA_MAX_BYTES) {
+    throw new Error(
+      `user-data is ${size} bytes, above nova's limit of ${USER_DATA_MAX_BYTES} (65,535 once base64-encoded); shorten the templates or daemonConfig`,
+    );
+  }
+  return userData;
+}

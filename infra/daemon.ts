@@ -1,0 +1,162 @@
+/**
+ * /etc/docker/daemon.json of every node: pure rendering from NodeSettings, plus the key lists the
+ * config validator uses to accept or refuse `swarmlab:daemonConfig`.
+ */
+import { NodeSettings } from "./settings";
+
+/**
+ * Keys swarmlab sets itself (or keeps unset on purpose), refused in `daemonConfig`, with the reason
+ * the validator can quote.
+ */
+const OWNED_DAEMON_KEY_REASONS = {
+  "storage-driver": "set from swarmlab:storageDriver, which also prepares the disk for it",
+  "storage-opts": "tied to the storage driver and the disk swarmlab prepares",
+  mtu: "set from the network MTU so overlay traffic fits the VXLAN tenant network",
+  hosts: "swarmlab manages the daemon's sockets (systemd passes -H fd://, which clashes)",
+  tls: "swarmlab manages the Docker API's TLS",
+  tlsverify: "swarmlab manages the Docker API's TLS",
+  tlscacert: "swarmlab manages the Docker API's TLS",
+  tlscert: "swarmlab manages the Docker API's TLS",
+  tlskey: "swarmlab manages the Docker API's TLS",
+  "live-restore":
+    "live-restore is incompatible with swarm mode; dockerd refuses to start with both",
+} as const;
+
+/** The daemon.json keys `daemonConfig` may not set. `data-root` is allowed (storage follows it). */
+export const OWNED_DAEMON_KEYS = Object.keys(OWNED_DAEMON_KEY_REASONS) as readonly string[];
+
+/** Why swarmlab owns `key`, or undefined when the user may set it. */
+export function ownedDaemonKeyReason(key: string): string | undefined {
+  return (OWNED_DAEMON_KEY_REASONS as Record<string, string>)[key];
+}
+
+/**
+ * daemon.json keys dockerd accepts on Linux (Docker's "dockerd" reference, daemon configuration
+ * file). dockerd refuses to start on an unknown key, so the validator refuses them first. Keys
+ * removed from current engines (cluster-store, graph, ...) are left out; a few recent keys do not
+ * exist in Debian 12's docker.io 20.10, which then reports them itself at start.
+ */
+export const KNOWN_DAEMON_KEYS: readonly string[] = [
+  "allow-nondistributable-artifacts",
+  "api-cors-header",
+  "authorization-plugins",
+  "bip",
+  "bip6",
+  "bridge",
+  "builder",
+  "cdi-spec-dirs",
+  "cgroup-parent",
+  "containerd",
+  "containerd-namespace",
+  "containerd-plugins-namespace",
+  "cpu-rt-period",
+  "cpu-rt-runtime",
+  "data-root",
+  "debug",
+  "default-address-pools",
+  "default-cgroupns-mode",
+  "default-gateway",
+  "default-gateway-v6",
+  "default-ipc-mode",
+  "default-network-opts",
+  "default-runtime",
+  "default-shm-size",
+  "default-ulimits",
+  "dns",
+  "dns-opts",
+  "dns-search",
+  "exec-opts",
+  "exec-root",
+  "experimental",
+  "features",
+  "fixed-cidr",
+  "fixed-cidr-v6",
+  "group",
+  "host-gateway-ip",
+  "hosts",
+  "icc",
+  "init",
+  "init-path",
+  "insecure-registries",
+  "ip",
+  "ip-forward",
+  "ip-masq",
+  "ip6tables",
+  "iptables",
+  "ipv6",
+  "labels",
+  "live-restore",
+  "log-driver",
+  "log-format",
+  "log-level",
+  "log-opts",
+  "max-concurrent-downloads",
+  "max-concurrent-uploads",
+  "max-download-attempts",
+  "metrics-addr",
+  "mtu",
+  "no-new-privileges",
+  "node-generic-resources",
+  "oom-score-adjust",
+  "pidfile",
+  "proxies",
+  "raw-logs",
+  "registry-mirrors",
+  "runtimes",
+  "seccomp-profile",
+  "selinux-enabled",
+  "shutdown-timeout",
+  "storage-driver",
+  "storage-opts",
+  "swarm-default-advertise-addr",
+  "tls",
+  "tlscacert",
+  "tlscert",
+  "tlskey",
+  "tlsverify",
+  "userland-proxy",
+  "userland-proxy-path",
+  "userns-remap",
+];
+
+/**
+ * Defaults swarmlab adds unless `daemonConfig` sets the key:
+ * - `log-driver: json-file` with `log-opts {max-size: 10m, max-file: 3}`: Docker's default
+ *   json-file grows without limit, and a chatty student service would fill the node's disk.
+ *   The log-opts default applies only while the driver is json-file (other drivers reject them).
+ * `live-restore` stays absent (false): it is incompatible with swarm mode.
+ */
+export const DEFAULT_LOG_DRIVER = "json-file";
+/** See DEFAULT_LOG_DRIVER. */
+export const DEFAULT_LOG_OPTS = { "max-file": "3", "max-size": "10m" } as const;
+
+/** Recursively sorts object keys so equal settings always give the same bytes. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}
+
+/**
+ * daemon.json for every node: defaults, then the user's (validated) `daemonConfig`, then the keys
+ * swarmlab owns. Sorted keys, 2-space indent, trailing newline.
+ */
+export function renderDaemonJson(settings: NodeSettings): string {
+  const config: Record<string, unknown> = { "log-driver": DEFAULT_LOG_DRIVER };
+  Object.assign(config, settings.daemonConfig);
+  if (config["log-driver"] === DEFAULT_LOG_DRIVER && !("log-opts" in settings.daemonConfig)) {
+    config["log-opts"] = { ...DEFAULT_LOG_OPTS };
+  }
+  for (const key of OWNED_DAEMON_KEYS) delete config[key];
+  config["storage-driver"] = settings.storage.driver;
+  config.mtu = settings.mtu;
+  // No `storage-opts` for any driver: overlay2 only needs a d_type filesystem (ext4, or xfs with
+  // ftype=1, mkfs.xfs's default); btrfs and zfs find their subvolumes/dataset from the data
+  // root's mount (zfs.fsname defaults to the dataset mounted there).
+  return JSON.stringify(sortKeys(config), null, 2) + "\n";
+}

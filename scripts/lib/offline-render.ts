@@ -1,0 +1,63 @@
+/**
+ * What every node of a stack will get, rendered without credentials or an OpenStack: user-data,
+ * daemon.json and the instance metadata (with placeholders for what only exists at deploy time).
+ * Uses the program's own renderers, so the files are the bytes `pulumi up` would send.
+ */
+import { renderUserData } from "../../infra/cloudinit";
+import { renderDaemonJson } from "../../infra/daemon";
+import type { LabConfig } from "../../infra/config";
+import { nodeMetadata } from "../../infra/metadata";
+import { clusterNodes } from "../../infra/naming";
+import { nodeSettings } from "../../infra/node-settings";
+
+/** OpenStack's VXLAN default; the real value is the tenant network's, read at deploy. */
+export const ASSUMED_NETWORK_MTU = 1450;
+
+export interface RenderedFile {
+  path: string;
+  content: string;
+}
+
+export function renderStackFiles(config: LabConfig): RenderedFile[] {
+  const settings = nodeSettings(config, ASSUMED_NETWORK_MTU);
+  const userData = renderUserData(settings);
+  const daemonJson = renderDaemonJson(settings);
+  const nodes = clusterNodes(config.owner, config.managers, config.workers);
+  const files: RenderedFile[] = [
+    { path: "user-data.yaml", content: userData },
+    { path: "daemon.json", content: daemonJson },
+  ];
+  nodes.forEach((node, i) => {
+    const meta = nodeMetadata({
+      owner: config.owner,
+      role: node.role,
+      init: i === 0,
+      advertiseAddr: "<private address of the node's port>",
+      ...(i === 0
+        ? {}
+        : {
+            join: {
+              addr: "<manager-0 private address>:2377",
+              token: "<join token: secret, set at deploy>",
+            },
+          }),
+      ...(config.dockerVolumeSize !== undefined ? { dockerVolumeId: "<cinder volume id>" } : {}),
+    });
+    files.push({
+      path: `${node.name}/metadata.json`,
+      content: `${JSON.stringify(meta, null, 2)}\n`,
+    });
+  });
+  const mtuNote =
+    config.mtu === undefined
+      ? `MTU assumed ${ASSUMED_NETWORK_MTU} (OpenStack VXLAN default); at deploy it is the tenant network's. Set swarmlab:mtu to pin it.`
+      : `MTU ${config.mtu} from swarmlab:mtu.`;
+  files.push({
+    path: "README.txt",
+    content:
+      `Rendered for owner ${config.owner}: ${config.managers} manager(s), ${config.workers} worker(s).\n` +
+      `Every node gets user-data.yaml (it embeds daemon.json); per-node facts are in <node>/metadata.json.\n` +
+      `${mtuNote}\n`,
+  });
+  return files;
+}

@@ -1,0 +1,47 @@
+/**
+ * npm run render -- --stack <name> [--out <dir>]
+ *
+ * Writes what each node of a stack will get (user-data, daemon.json, metadata) to a folder,
+ * from Pulumi.<name>.yaml alone: no credentials, no OpenStack, no Pulumi CLI. For a teacher who
+ * wants to read exactly what the VMs will run before `pulumi up`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { parseLabConfig } from "../infra/validate";
+import { renderStackFiles } from "./lib/offline-render";
+import { rawConfigFromStackYaml } from "./lib/stack-config";
+
+function main(): number {
+  const { values } = parseArgs({
+    options: { stack: { type: "string" }, out: { type: "string" } },
+  });
+  if (!values.stack) {
+    console.error("usage: npm run render -- --stack <name> [--out <dir>]");
+    return 2;
+  }
+  const stackFile = `Pulumi.${values.stack}.yaml`;
+  if (!fs.existsSync(stackFile)) {
+    console.error(`${stackFile} not found (run from the project folder; see Pulumi.example.yaml)`);
+    return 2;
+  }
+  const raw = rawConfigFromStackYaml(fs.readFileSync(stackFile, "utf8"), stackFile);
+  const result = parseLabConfig(raw, values.stack);
+  if (!result.ok) {
+    console.error(`${stackFile} has ${result.problems.length} problem(s):`);
+    for (const p of result.problems) console.error(`  - swarmlab:${p.key}: ${p.reason}`);
+    return 1;
+  }
+  for (const warning of result.warnings) console.warn(`warning: swarmlab:${warning}`);
+  const outDir = values.out ?? path.join("rendered", values.stack);
+  fs.rmSync(outDir, { recursive: true, force: true });
+  for (const file of renderStackFiles(result.config)) {
+    const target = path.join(outDir, file.path);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, file.content);
+    console.log(`wrote ${target} (${Buffer.byteLength(file.content)} bytes)`);
+  }
+  return 0;
+}
+
+process.exitCode = main();

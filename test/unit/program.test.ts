@@ -1,0 +1,277 @@
+import { renderUserData } from "../../infra/cloudinit";
+import { parseLabConfig } from "../../infra/validate";
+import { nodeSettings } from "../../infra/node-settings";
+import { MetaKey } from "../../infra/metadata";
+import {
+  CommandStdout,
+  MOCK_NETWORK_MTU,
+  MOCK_TOKENS,
+  ProgramRun,
+  runProgram,
+  secretValue,
+  valueOf,
+} from "./support/program";
+
+const INSTANCE = "openstack:compute/instance:Instance";
+const RULE = "openstack:networking/secGroupRule:SecGroupRule";
+const COMMAND = "command:remote:Command";
+const ALLOWED = ["203.0.113.0/24", "198.51.100.7/32"];
+
+function swarmStdout(names: string[]): CommandStdout {
+  return {
+    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
+    "-check": () =>
+      JSON.stringify(
+        names.map((name) => ({
+          name,
+          role: name.includes("-manager-") ? "manager" : "worker",
+          state: "ready",
+          availability: "active",
+          managerStatus: name.endsWith("manager-0")
+            ? "Leader"
+            : name.includes("-manager-")
+              ? "Reachable"
+              : "",
+        })),
+      ),
+  };
+}
+
+function names(owner: string, managers: number, workers: number): string[] {
+  return [
+    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
+    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
+  ];
+}
+
+async function attempt(
+  config: Record<string, string>,
+  stack: string,
+  managers: number,
+  workers: number,
+) {
+  const owner = config.owner ?? stack;
+  return runProgram(
+    { allowedCidrs: JSON.stringify(ALLOWED), ...config },
+    stack,
+    swarmStdout(names(owner, managers, workers)),
+  );
+}
+
+async function deploy(
+  config: Record<string, string>,
+  stack: string,
+  managers: number,
+  workers: number,
+) {
+  const run = await attempt(config, stack, managers, workers);
+  if (run.error !== undefined) throw run.error;
+  return run;
+}
+
+function expectedUserData(config: Record<string, string>, stack: string): string {
+  const parsed = parseLabConfig({ allowedCidrs: JSON.stringify(ALLOWED), ...config }, stack);
+  if (!parsed.ok) throw new Error("test config should be valid");
+  return renderUserData(nodeSettings(parsed.config, MOCK_NETWORK_MTU));
+}
+
+describe.each([
+  ["default config", {}, "alice", 1, 2],
+  ["3 managers + 5 workers", { managers: "3", workers: "5", owner: "bob" }, "class-bob", 3, 5],
+])("the program with %s", (_label, config: Record<string, string>, stack, managers, workers) => {
+  let run: ProgramRun;
+  const owner = (config.owner as string | undefined) ?? stack;
+  const all = names(owner, managers, workers);
+
+  beforeAll(async () => {
+    run = await deploy(config, stack, managers, workers);
+  });
+
+  it("creates one server per node, named after the owner", () => {
+    expect(
+      run
+        .ofType(INSTANCE)
+        .map((r) => r.inputs.name)
+        .sort(),
+    ).toEqual([...all].sort());
+    expect(run.ofType("openstack:networking/port:Port")).toHaveLength(all.length);
+    expect(run.ofType("openstack:networking/floatingIp:FloatingIp")).toHaveLength(managers);
+    expect(run.ofType("openstack:blockstorage/volume:Volume")).toHaveLength(0);
+  });
+
+  it("creates the network, subnet, router and interface, all named for the owner", () => {
+    for (const type of ["network:Network", "subnet:Subnet", "router:Router"]) {
+      const [resource, ...more] = run.ofType(`openstack:networking/${type}`);
+      expect(more).toHaveLength(0);
+      expect(resource.inputs.name).toBe(`${owner}-swarmlab`);
+    }
+    expect(run.ofType("openstack:networking/routerInterface:RouterInterface")).toHaveLength(1);
+    expect(run.byName(`${owner}-network-subnet`).inputs.cidr).toBe("10.42.0.0/24");
+  });
+
+  it("puts every OpenStack resource name and every Pulumi name under the owner", () => {
+    for (const resource of run.resources) {
+      if (resource.type.startsWith("pulumi:")) continue;
+      expect(resource.name === owner || resource.name.startsWith(`${owner}-`)).toBe(true);
+      const osName = resource.inputs.name;
+      if (resource.type.startsWith("openstack:") && typeof osName === "string") {
+        expect(osName.startsWith(`${owner}-`)).toBe(true);
+      }
+    }
+  });
+
+  it("opens no swarm port to any CIDR, and SSH only to allowedCidrs", () => {
+    const rules = run.ofType(RULE).map((r) => r.inputs);
+    const swarmPorts = [2377, 7946, 4789];
+    const toCidr = rules.filter((r) => r.remoteIpPrefix !== undefined);
+    expect(toCidr.some((r) => swarmPorts.includes(Number(r.portRangeMin)))).toBe(false);
+    for (const port of swarmPorts) {
+      const opened = rules.filter((r) => r.portRangeMin === port);
+      expect(opened.length).toBeGreaterThan(0);
+      expect(opened.every((r) => r.remoteGroupId === `${owner}-firewall-cluster-id`)).toBe(true);
+    }
+    const ssh = rules.filter((r) => r.portRangeMin === 22);
+    expect(ssh.map((r) => r.remoteIpPrefix).sort()).toEqual([...ALLOWED].sort());
+    expect(ssh.every((r) => r.remoteGroupId === undefined)).toBe(true);
+  });
+
+  it("gives every node the stack's user-data, which holds no metadata value", () => {
+    const expected = expectedUserData(config, stack);
+    for (const server of run.ofType(INSTANCE)) {
+      expect(server.inputs.userData).toBe(expected);
+    }
+    expect(expected).not.toContain(MOCK_TOKENS.worker);
+    expect(expected).not.toContain(MOCK_TOKENS.manager);
+  });
+
+  it("passes role, init flag and tokens through metadata only, as secrets", () => {
+    const meta = (name: string) => run.byName(`${name}-server`).inputs.metadata;
+    expect(meta(`${owner}-manager-0`)).toEqual({
+      [MetaKey.owner]: owner,
+      [MetaKey.role]: "manager",
+      [MetaKey.init]: "true",
+      [MetaKey.advertiseAddr]: "10.42.0.10",
+    });
+    for (const name of all.slice(1)) {
+      const role = name.includes("-manager-") ? "manager" : "worker";
+      // secretValue fails unless the whole metadata map reached the engine as a secret.
+      expect(secretValue(meta(name))).toEqual({
+        [MetaKey.owner]: owner,
+        [MetaKey.role]: role,
+        [MetaKey.init]: "false",
+        [MetaKey.advertiseAddr]: expect.stringMatching(/^10\.42\.0\.\d+$/),
+        [MetaKey.joinAddr]: "10.42.0.10:2377",
+        [MetaKey.token]: role === "manager" ? MOCK_TOKENS.manager : MOCK_TOKENS.worker,
+      });
+    }
+  });
+
+  it("orders manager-0 -> bootstrap -> other nodes -> ready gate", () => {
+    const bootstrap = run.byName(`${owner}-bootstrap-tokens`);
+    expect(bootstrap.dependsOn).toEqual(expect.arrayContaining([`${owner}-manager-0-server`]));
+    expect(bootstrap.inputs.logging).toBe("stderr");
+    const gate = run.byName(`${owner}-ready-check`);
+    for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
+    for (const name of all.slice(1)) {
+      expect(gate.dependsOn).toContain(`${name}-membership`);
+      expect(run.byName(`${name}-membership`).dependsOn).toEqual(
+        expect.arrayContaining([`${name}-server`, `${owner}-bootstrap-tokens`]),
+      );
+    }
+  });
+
+  it("drains and removes a node from the swarm before its server is deleted", () => {
+    for (const name of all.slice(1)) {
+      const membership = run.byName(`${name}-membership`);
+      expect(membership.type).toBe(COMMAND);
+      expect(membership.inputs.create).toBeUndefined();
+      expect(String(membership.inputs.delete)).toMatch(/^bash -s -- /);
+      expect(String(membership.inputs.delete)).toContain(name);
+    }
+  });
+
+  it("serialises manager removals", () => {
+    for (let i = 2; i < managers; i++) {
+      expect(run.byName(`${owner}-manager-${i}-membership`).dependsOn).toContain(
+        `${owner}-manager-${i - 1}-membership`,
+      );
+    }
+  });
+
+  it("exports outputs, with the private key secret and no token anywhere", async () => {
+    const { exports, pulumi } = run;
+    const out = (key: string) => exports[key] as import("@pulumi/pulumi").Output<unknown>;
+    expect(await pulumi.isSecret(out("sshPrivateKey") as never)).toBe(true);
+    expect(await valueOf(out("managerPublicIp"))).toBe("203.0.113.10");
+    expect(await valueOf(out("sshCommand"))).toContain(`ssh -i ${owner}.pem ubuntu@203.0.113.10`);
+    const nodes = (await valueOf(out("nodes"))) as {
+      name: string;
+      role: string;
+      publicIp?: string;
+    }[];
+    expect(nodes.map((n) => n.name)).toEqual(all);
+    expect(nodes.filter((n) => n.publicIp).map((n) => n.role)).toEqual(
+      Array(managers).fill("manager"),
+    );
+    const swarm = (await valueOf(out("swarm"))) as { name: string; state: string }[];
+    expect(swarm.map((n) => n.name)).toEqual(all);
+    const rendered = JSON.stringify(
+      await Promise.all(
+        Object.keys(exports)
+          .filter((k) => k !== "sshPrivateKey")
+          .map((k) => valueOf(out(k))),
+      ),
+    );
+    expect(rendered).not.toContain(MOCK_TOKENS.worker);
+    expect(rendered).not.toContain(MOCK_TOKENS.manager);
+  });
+});
+
+describe("storage volumes", () => {
+  it("gives each node a Cinder volume, attached, with its id in metadata", async () => {
+    const run = await deploy({ storageDriver: "btrfs", dockerVolumeSize: "20" }, "carol", 1, 2);
+    const volumes = run.ofType("openstack:blockstorage/volume:Volume");
+    expect(volumes.map((v) => [v.inputs.name, v.inputs.size])).toEqual([
+      ["carol-manager-0-docker", 20],
+      ["carol-worker-0-docker", 20],
+      ["carol-worker-1-docker", 20],
+    ]);
+    expect(run.ofType("openstack:compute/volumeAttach:VolumeAttach")).toHaveLength(3);
+    const meta = secretValue(run.byName("carol-worker-1-server").inputs.metadata) as Record<
+      string,
+      string
+    >;
+    expect(meta[MetaKey.dockerVolume]).toBe("carol-worker-1-docker-volume-id");
+  });
+});
+
+describe("an existing network", () => {
+  it("creates no network, subnet or router and looks the network up", async () => {
+    const run = await deploy({ network: "course-net" }, "dave", 1, 0);
+    expect(run.ofType("openstack:networking/network:Network")).toHaveLength(0);
+    expect(run.ofType("openstack:networking/router:Router")).toHaveLength(0);
+    expect(run.ofType("openstack:networking/port:Port")[0].inputs.networkId).toBe(
+      "course-net-network-id",
+    );
+  });
+});
+
+describe("a bad config", () => {
+  it("fails with every problem and registers no resource", async () => {
+    const run = await attempt(
+      { managers: "2", storageDriver: "btrfs", allowedCidrs: '["10.0.0/8"]' },
+      "erin",
+      2,
+      2,
+    );
+    expect(run.resources.filter((r) => !r.type.startsWith("pulumi:"))).toEqual([]);
+    expect(String(run.error)).toMatch(/3 problems; nothing was created/);
+    expect(run.error).toMatchObject({
+      errors: [
+        { propertyPath: "swarmlab:managers", reason: expect.stringContaining("odd number") },
+        { propertyPath: "swarmlab:allowedCidrs", reason: expect.stringContaining("10.0.0/8") },
+        { propertyPath: "swarmlab:dockerVolumeSize", reason: expect.stringContaining("btrfs") },
+      ],
+    });
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * Runs the Pulumi program under mocks (the Pulumi engine cannot be installed here) and records
+ * every resource with its inputs and the dependencies the SDK sent for it.
+ *
+ * Each run uses a fresh module registry, so Pulumi's runtime state and the program's module
+ * side effects start clean. The `call` mock answers only the invokes mocked on purpose and throws
+ * on any other, so a new data-source lookup cannot slip in untested.
+ */
+import type * as pulumiType from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  /** Names of the resources this one depends on (from the URNs the SDK sent). */
+  dependsOn: string[];
+}
+
+export interface ProgramRun {
+  resources: RecordedResource[];
+  byName(name: string): RecordedResource;
+  ofType(type: string): RecordedResource[];
+  exports: Record<string, unknown>;
+  pulumi: typeof pulumiType;
+  /** What the program threw, if it did (bad config): resources registered until then are kept. */
+  error?: unknown;
+}
+
+export const MOCK_NETWORK_MTU = 1450;
+export const MOCK_TOKENS = {
+  worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
+  manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
+};
+
+/** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
+export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
+
+function nameFromUrn(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+export async function runProgram(
+  config: Record<string, string>,
+  stack: string,
+  commandStdout: CommandStdout,
+): Promise<ProgramRun> {
+  const resources: RecordedResource[] = [];
+  let programExports: Record<string, unknown> = {};
+  let pulumiModule: typeof pulumiType | undefined;
+  let error: unknown;
+  let nextHost = 10;
+  let nextFloating = 10;
+
+  await jestIsolated(async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    pulumiModule = pulumi;
+    const dependencies = new Map<string, string[]>();
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          const computed: Record<string, unknown> = {};
+          switch (args.type) {
+            case "openstack:networking/port:Port":
+              computed.allFixedIps = [`10.42.0.${nextHost++}`];
+              break;
+            case "openstack:networking/floatingIp:FloatingIp":
+              computed.address = `203.0.113.${nextFloating++}`;
+              break;
+            case "openstack:networking/network:Network":
+              computed.mtu = MOCK_NETWORK_MTU;
+              break;
+            case "tls:index/privateKey:PrivateKey":
+              computed.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n";
+              computed.publicKeyOpenssh = "ssh-rsa AAAAmock";
+              break;
+            case "command:remote:Command": {
+              const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
+              computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
+              computed.stderr = "";
+              break;
+            }
+          }
+          resources.push({
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs,
+            dependsOn: dependencies.get(args.name) ?? [],
+          });
+          return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call(args) {
+          if (args.token === "openstack:networking/getNetwork:getNetwork") {
+            const name = String(args.inputs.name);
+            return { id: `${name}-network-id`, name, mtu: MOCK_NETWORK_MTU };
+          }
+          throw new Error(
+            `unexpected invoke ${args.token}: mock it on purpose if the program needs it`,
+          );
+        },
+      },
+      "swarmlab",
+      stack,
+      false,
+    );
+    // The mock API hides the dependency list; read it off the requests on their way in.
+    type RegisterRequest = { getName(): string; getDependenciesList(): string[] };
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      registerResource(req: RegisterRequest, cb: unknown): unknown;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+      dependencies.set(req.getName(), req.getDependenciesList().map(nameFromUrn));
+      return register(req, cb);
+    };
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(config).map(([k, v]) => [`swarmlab:${k}`, v])),
+    );
+    try {
+      programExports = { ...(await import("../../../infra/index")) };
+    } catch (thrown) {
+      error = thrown;
+    }
+    await settle(pulumi);
+  });
+
+  const pulumi = pulumiModule as typeof pulumiType;
+  return {
+    resources,
+    byName(name) {
+      const found = resources.find((r) => r.name === name);
+      if (!found)
+        throw new Error(
+          `no resource named ${name}; have ${resources.map((r) => r.name).join(", ")}`,
+        );
+      return found;
+    },
+    ofType(type) {
+      return resources.filter((r) => r.type === type);
+    },
+    exports: programExports,
+    pulumi,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+async function jestIsolated(body: () => Promise<void>): Promise<void> {
+  let failure: unknown;
+  await jest.isolateModulesAsync(async () => {
+    try {
+      await body();
+    } catch (error) {
+      failure = error;
+    }
+  });
+  if (failure !== undefined) throw failure;
+}
+
+/** Waits until the SDK's queue of resource registrations has drained. */
+async function settle(pulumi: typeof pulumiType): Promise<void> {
+  await pulumi.runtime.disconnect();
+}
+
+/** The value of an Output (or a plain value, as some stack exports are). */
+export function valueOf<T>(output: pulumiType.Output<T> | T): Promise<T> {
+  const maybe = output as { apply?: unknown };
+  if (typeof maybe?.apply !== "function") return Promise.resolve(output as T);
+  return new Promise((resolve) => (output as pulumiType.Output<T>).apply((v) => resolve(v)));
+}
+
+/** Pulumi's wire marker of a secret value, as the mock monitor receives it. */
+const SECRET_SIG = {
+  key: "4dabf18193072939515e22adb298388d",
+  value: "1b47061264138c4ac30d75fd1eb44270",
+};
+
+/** The value inside a secret input; fails if the input was not sent as a secret. */
+export function secretValue(input: unknown): unknown {
+  const wrapped = input as Record<string, unknown> | undefined;
+  if (wrapped?.[SECRET_SIG.key] !== SECRET_SIG.value) {
+    throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
+  }
+  return wrapped.value;
+}
