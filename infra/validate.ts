@@ -207,11 +207,9 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
 };
 
 function withoutUnsetDefaults(input: RawConfig): RawConfig {
-  const raw: RawConfig = { ...input };
-  for (const [key, unset] of Object.entries(UNSET_DEFAULTS) as [ConfigKey, string][]) {
-    if (raw[key] !== undefined && raw[key]?.trim() === unset) delete raw[key];
-  }
-  return raw;
+  const isUnset = ([key, value]: [string, string | undefined]) =>
+    value !== undefined && value.trim() === UNSET_DEFAULTS[key as ConfigKey];
+  return Object.fromEntries(Object.entries(input).filter((entry) => !isUnset(entry)));
 }
 
 /** Validates raw config strings. Pure: the same input always gives the same result. */
@@ -367,11 +365,12 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     fix: "set the tenant network's MTU, 1280 to 9000 (1450 on most VXLAN networks), or remove it",
   });
   const daemonConfig = readDaemonConfig(raw, problems) ?? {};
-  if ("data-root" in daemonConfig && dockerVolumeSize !== undefined) {
+  // The Docker volume is mounted wherever data-root points, so any absolute path works.
+  const dataRoot = daemonConfig["data-root"];
+  if (dataRoot !== undefined && (typeof dataRoot !== "string" || !/^\/[^\s]*$/.test(dataRoot))) {
     problems.add(
       "daemonConfig",
-      `sets "data-root" but dockerVolumeSize is set: the Docker volume is mounted at ` +
-        "/var/lib/docker; remove data-root or dockerVolumeSize",
+      `sets "data-root" to ${JSON.stringify(dataRoot)}: it must be an absolute path such as /srv/docker`,
     );
   }
 

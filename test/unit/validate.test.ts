@@ -180,9 +180,9 @@ const badConfigs: [string, RawConfig, string[]][] = [
     ["it must be an object of daemon.json keys"],
   ],
   [
-    "data-root with a volume",
-    { ...minimal, dockerVolumeSize: "10", daemonConfig: '{"data-root":"/srv/docker"}' },
-    ['sets "data-root" but dockerVolumeSize is set'],
+    "relative data-root",
+    { ...minimal, daemonConfig: '{"data-root":"docker"}' },
+    ['sets "data-root" to "docker": it must be an absolute path'],
   ],
   [
     "invalid stack name as owner",
