@@ -3,13 +3,24 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", ".system-test/", "rendered/", "jest.config.js", "eslint.config.mjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      "bin/",
+      ".system-test/",
+      "rendered/",
+      "jest.config.js",
+      "eslint.config.mjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
     // The Pulumi rules need type information (an Output in a template literal is a type question).
     files: ["**/*.ts"],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     plugins: { "@pulumi": pulumi },
     rules: {
       "@pulumi/no-output-in-template-literal": "error",

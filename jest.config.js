@@ -5,7 +5,12 @@ const tsJest = { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }] 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { displayName: "unit", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+    },
     {
       displayName: "templates",
       testEnvironment: "node",

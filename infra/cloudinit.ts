@@ -36,7 +36,7 @@ const DEFAULT_DATA_ROOT = "/var/lib/docker";
 export function dockerDataRoot(settings: NodeSettings): string {
   const dataRoot = settings.daemonConfig["data-root"];
   if (dataRoot === undefined) return DEFAULT_DATA_ROOT;
-  if (typeof dataRoot !== "string" || !/^\/[A-Za-z0-9._\/-]*$/.test(dataRoot)) {
+  if (typeof dataRoot !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataRoot)) {
     throw new Error(
       `daemonConfig data-root must be an absolute path of letters, digits, . _ - /; got ${JSON.stringify(dataRoot)}`,
     );
@@ -62,7 +62,7 @@ export function nodeEnv(settings: NodeSettings): Record<string, string> {
 }
 
 /** node.env is sourced by bash: refuse anything that is not a plain word rather than quote it. */
-const PLAIN_ENV_VALUE = /^[A-Za-z0-9._\/:-]*$/;
+const PLAIN_ENV_VALUE = /^[A-Za-z0-9._/:-]*$/;
 
 function renderNodeEnv(settings: NodeSettings): string {
   const lines = Object.entries(nodeEnv(settings)).map(([key, value]) => {

@@ -15,6 +15,7 @@ import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
 import { overlayMtu } from "./settings";
 import {
+  enableAutolock,
   managerConnection,
   rotateJoinTokens,
   SwarmBootstrap,
@@ -37,6 +38,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly sshUser: string;
   public readonly overlayMtu: pulumi.Output<number>;
   public readonly swarm: pulumi.Output<SwarmNodeStatus[]>;
+  /** The swarm unlock key (secret) when `autolock` is on. */
+  public readonly unlockKey: pulumi.Output<string> | undefined;
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
 
@@ -155,6 +158,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
         dependsOn: [this.readyGate],
       });
     }
+
+    this.unlockKey = config.autolock
+      ? enableAutolock(`${name}-autolock`, connection, {
+          parent: this,
+          dependsOn: [this.readyGate],
+        })
+      : undefined;
 
     this.managerPublicIp = managerIp;
     this.sshUser = config.sshUser;

@@ -50,6 +50,8 @@ export interface LabConfig {
   readonly swarmAddressPool: string;
   /** Rotate both join tokens once every node has joined. Default false. */
   readonly rotateJoinTokens: boolean;
+  /** Swarm autolock: Raft keys encrypted at rest; the unlock key is a secret output. Default false. */
+  readonly autolock: boolean;
   /** Deadline in seconds for a node to finish cloud-init and for the swarm to be Ready. Default 900. */
   readonly bootTimeoutSeconds: number;
   /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
@@ -77,6 +79,7 @@ export const CONFIG_KEYS = [
   "mtu",
   "daemonConfig",
   "rotateJoinTokens",
+  "autolock",
   "bootTimeoutSeconds",
   "confirmManagerRemoval",
 ] as const;

@@ -147,12 +147,14 @@ function sortKeys(value: unknown): unknown {
  * swarmlab owns. Sorted keys, 2-space indent, trailing newline.
  */
 export function renderDaemonJson(settings: NodeSettings): string {
-  const config: Record<string, unknown> = { "log-driver": DEFAULT_LOG_DRIVER };
-  Object.assign(config, settings.daemonConfig);
+  // Owned keys are dropped even though validation refuses them: they must never win.
+  const userConfig = Object.fromEntries(
+    Object.entries(settings.daemonConfig).filter(([key]) => !OWNED_DAEMON_KEYS.includes(key)),
+  );
+  const config: Record<string, unknown> = { "log-driver": DEFAULT_LOG_DRIVER, ...userConfig };
   if (config["log-driver"] === DEFAULT_LOG_DRIVER && !("log-opts" in settings.daemonConfig)) {
     config["log-opts"] = { ...DEFAULT_LOG_OPTS };
   }
-  for (const key of OWNED_DAEMON_KEYS) delete config[key];
   config["storage-driver"] = settings.storage.driver;
   config.mtu = settings.mtu;
   // No `storage-opts` for any driver: overlay2 only needs a d_type filesystem (ext4, or xfs with

@@ -16,4 +16,6 @@ export const swarm = cluster.swarm;
 export const overlayMtu = cluster.overlayMtu;
 export const sshUser = cluster.sshUser;
 export const sshPrivateKey = cluster.sshPrivateKey;
+/** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
+export const swarmUnlockKey = cluster.unlockKey;
 export const sshCommand = pulumi.interpolate`pulumi stack output --show-secrets sshPrivateKey > ${config.owner}.pem && chmod 600 ${config.owner}.pem && ssh -i ${config.owner}.pem ${config.sshUser}@${cluster.managerPublicIp}`;

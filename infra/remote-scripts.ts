@@ -35,7 +35,7 @@ export interface SwarmNodeStatus {
   managerStatus: string;
 }
 
-const SAFE_ARGUMENT = /^[A-Za-z0-9_.:\/=@%+-]+$/;
+const SAFE_ARGUMENT = /^[A-Za-z0-9_.:/=@%+-]+$/;
 const NODE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Quotes one argument for a POSIX shell; plain words stay as they are, for readable commands. */
@@ -96,6 +96,11 @@ export function rotateTokensScript(): RemoteScript {
   return remoteScript("swarm-rotate-tokens.sh", []);
 }
 
+/** Turns on swarm autolock; prints the unlock key (a secret) as the last line. */
+export function autolockScript(): RemoteScript {
+  return remoteScript("swarm-autolock.sh", []);
+}
+
 /** The last non-empty line: the scripts print their result last, alone on its line. */
 function lastLine(stdout: string): string {
   const lines = stdout.split("\n").map((line) => line.trim());
@@ -103,7 +108,7 @@ function lastLine(stdout: string): string {
 }
 
 const JOIN_TOKEN = /^SWMTKN-1-[A-Za-z0-9]+-[A-Za-z0-9]+$/;
-const JOIN_ADDR = /^[A-Za-z0-9.:\[\]-]+:[0-9]{1,5}$/;
+const JOIN_ADDR = /^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/;
 
 /**
  * The join tokens from the bootstrap script's stdout. Error messages never quote the output: it
@@ -170,4 +175,15 @@ export function parseSwarmNodes(stdout: string): SwarmNodeStatus[] {
       managerStatus: node.managerStatus as string,
     };
   });
+}
+
+const UNLOCK_KEY = /^SWMKEY-1-[A-Za-z0-9+/=]+$/;
+
+/** The unlock key printed by autolockScript. The error never quotes the output: it is the key. */
+export function parseUnlockKey(stdout: string): string {
+  const key = lastLine(stdout);
+  if (!UNLOCK_KEY.test(key)) {
+    throw new Error("swarm autolock did not print an unlock key (SWMKEY-1-...); see its stderr");
+  }
+  return key;
 }

@@ -12,9 +12,11 @@ import type { SwarmRole } from "./metadata";
 import type { NodeIdentity } from "./naming";
 import type { JoinInfo } from "./nodes";
 import {
+  autolockScript,
   bootstrapScript,
   parseJoinTokens,
   parseSwarmNodes,
+  parseUnlockKey,
   readyGateScript,
   removeNodeScript,
   RemoteScript,
@@ -158,4 +160,19 @@ export function rotateJoinTokens(
     { connection, ...scriptArgs(rotateTokensScript()), logging: "stderr", triggers: rotateOn },
     { additionalSecretOutputs: ["stdout"], ...opts },
   );
+}
+
+/** Turns on swarm autolock once the swarm is Ready; yields the unlock key as a secret. */
+export function enableAutolock(
+  name: string,
+  connection: command.types.input.remote.ConnectionArgs,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
+  const autolock = new command.remote.Command(
+    name,
+    // stdout is the unlock key: out of the logs, secret in the state.
+    { connection, ...scriptArgs(autolockScript()), logging: "stderr" },
+    { additionalSecretOutputs: ["stdout"], ...opts },
+  );
+  return pulumi.secret(autolock.stdout.apply(parseUnlockKey));
 }

@@ -381,6 +381,7 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
       fix: "set a deadline from 60 to 3600 seconds",
     }) ?? DEFAULTS.bootTimeoutSeconds;
   const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems);
+  const autolock = readBoolean(raw, "autolock", problems);
   const confirmManagerRemoval = raw.confirmManagerRemoval;
   if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {
     problems.add(
@@ -422,6 +423,7 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     daemonConfig: Object.freeze({ ...daemonConfig }),
     swarmAddressPool: swarmAddressPool as string,
     rotateJoinTokens,
+    autolock,
     bootTimeoutSeconds,
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
   };

@@ -275,3 +275,29 @@ describe("a bad config", () => {
     });
   });
 });
+
+describe("optional hardening", () => {
+  it("rotates the tokens and turns on autolock after the ready gate, keeping the key secret", async () => {
+    const unlockKey = "SWMKEY-1-mockunlockkey0000000000000000000000000";
+    const run = await runProgram(
+      { allowedCidrs: JSON.stringify(ALLOWED), rotateJoinTokens: "true", autolock: "true" },
+      "frank",
+      { ...swarmStdout(names("frank", 1, 2)), "-autolock": () => `${unlockKey}\n` },
+    );
+    if (run.error !== undefined) throw run.error;
+    for (const name of ["frank-rotate-tokens", "frank-autolock"]) {
+      const step = run.byName(name);
+      expect(step.dependsOn).toContain("frank-ready-check");
+      expect(step.inputs.logging).toBe("stderr");
+    }
+    const key = run.exports.swarmUnlockKey as import("@pulumi/pulumi").Output<string>;
+    expect(await run.pulumi.isSecret(key)).toBe(true);
+    expect(await valueOf(key)).toBe(unlockKey);
+  });
+
+  it("does neither by default", async () => {
+    const run = await deploy({}, "gina", 1, 1);
+    expect(run.resources.some((r) => /rotate-tokens|autolock/.test(r.name))).toBe(false);
+    expect(run.exports.swarmUnlockKey).toBeUndefined();
+  });
+});

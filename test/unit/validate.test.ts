@@ -33,6 +33,7 @@ describe("parseLabConfig defaults", () => {
       daemonConfig: {},
       swarmAddressPool: "10.200.0.0/16",
       rotateJoinTokens: false,
+      autolock: false,
       bootTimeoutSeconds: 900,
     });
     expect(result.warnings).toEqual([]);

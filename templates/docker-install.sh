@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs and starts Docker, then checks it runs on the storage the stack asked for. Reads
+# /etc/swarmlab/node.env:
+#   DOCKER_SOURCE     docker-ce (Docker's apt repository) | distro (Debian/Ubuntu docker.io)
+#   STORAGE_DRIVER, VOLUME_FILESYSTEM, DOCKER_DATA_ROOT   what to verify after the start
+#   SSH_USER          the image's login user, added to the docker group
+#   DOCKER_START_DEADLINE_SECONDS  how long dockerd may take to answer
+#
+# /etc/docker/daemon.json is already in place (cloud-init write_files) when the package's
+# postinst first starts dockerd, so Docker never initialises with the wrong storage driver.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "${SWARMLAB_LIB:-/usr/local/lib/swarmlab/lib.sh}"
+SWARMLAB_STEP=docker-install
+load_node_env
+
+DATA_ROOT=${DOCKER_DATA_ROOT:-/var/lib/docker}
+KEYRING=/etc/apt/keyrings/docker.asc
+SOURCES_FILE=/etc/apt/sources.list.d/docker.list
+
+add_docker_ce_repository() {
+  local distro_id codename arch
+  # shellcheck source=/dev/null
+  distro_id=$(. /etc/os-release && echo "${ID:-}")
+  # shellcheck source=/dev/null
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  case "$distro_id" in
+  ubuntu | debian) ;;
+  *) die "dockerSource docker-ce supports Ubuntu and Debian, this image is '$distro_id'; use dockerSource distro" ;;
+  esac
+  [ -n "$codename" ] || die "/etc/os-release has no VERSION_CODENAME; cannot pick Docker's apt suite"
+  arch=$(dpkg --print-architecture)
+  apt_install ca-certificates curl
+  install -d -m 0755 /etc/apt/keyrings
+  retry 5 10 curl -fsSL --max-time 60 -o "$KEYRING.tmp" "https://download.docker.com/linux/$distro_id/gpg" ||
+    die "could not download Docker's apt key from download.docker.com"
+  chmod 0644 "$KEYRING.tmp"
+  mv "$KEYRING.tmp" "$KEYRING"
+  # Overwritten on every run, never appended: a re-run must not duplicate the source.
+  printf 'deb [arch=%s signed-by=%s] https://download.docker.com/linux/%s %s stable\n' \
+    "$arch" "$KEYRING" "$distro_id" "$codename" >"$SOURCES_FILE"
+}
+
+install_docker() {
+  if command -v dockerd >/dev/null 2>&1; then
+    log "Docker is already installed ($(dockerd --version)); skipping the installation"
+    return 0
+  fi
+  case "$DOCKER_SOURCE" in
+  docker-ce)
+    add_docker_ce_repository
+    apt_install docker-ce docker-ce-cli containerd.io
+    ;;
+  distro) apt_install docker.io ;;
+  *) die "DOCKER_SOURCE '$DOCKER_SOURCE' is not one of docker-ce, distro" ;;
+  esac
+}
+
+docker_answers() {
+  docker info >/dev/null 2>&1
+}
+
+add_user_to_docker_group() {
+  if ! id "$SSH_USER" >/dev/null 2>&1; then
+    log "WARNING: user $SSH_USER does not exist; not adding it to the docker group"
+    return 0
+  fi
+  usermod -aG docker "$SSH_USER"
+}
+
+# dockerd refuses to start with a driver that cannot work, but it could still run a different
+# driver (an old daemon.json) or on the wrong disk: check the driver and the filesystem under it.
+verify_storage() {
+  local driver root fs_type
+  driver=$(docker info --format '{{.Driver}}')
+  root=$(docker info --format '{{.DockerRootDir}}')
+  fs_type=$(stat -f -c %T "$DATA_ROOT")
+  [ "$driver" = "$STORAGE_DRIVER" ] ||
+    die "Docker runs the $driver storage driver, expected $STORAGE_DRIVER (see /etc/docker/daemon.json and 'journalctl -u docker')"
+  [ "$root" = "$DATA_ROOT" ] || die "Docker's data root is $root, expected $DATA_ROOT"
+  case "$STORAGE_DRIVER:${VOLUME_FILESYSTEM:-}:$fs_type" in
+  btrfs:*:btrfs | zfs:*:zfs) ;;
+  overlay2:ext4:ext2/ext3 | overlay2:xfs:xfs) ;;
+  # On the root disk any filesystem overlay2 accepts will do; dockerd itself refuses the others.
+  overlay2::btrfs | overlay2::zfs | overlay2::overlayfs | overlay2::aufs | overlay2::ecryptfs)
+    die "$DATA_ROOT is on $fs_type, which overlay2 cannot use"
+    ;;
+  overlay2::*) ;;
+  *) die "$DATA_ROOT is on $fs_type, which does not match storage driver $STORAGE_DRIVER on volume filesystem '${VOLUME_FILESYSTEM:-}'" ;;
+  esac
+  log "Docker runs storage driver $driver on $fs_type at $root"
+}
+
+main() {
+  install_docker
+  systemctl daemon-reload
+  systemctl enable --now docker ||
+    die "systemctl enable --now docker failed; see 'journalctl -u docker' (a bad daemon.json or an unmounted $DATA_ROOT are the usual causes)"
+  wait_until "${DOCKER_START_DEADLINE_SECONDS:-180}" "dockerd to answer 'docker info'" docker_answers ||
+    die "dockerd did not answer; see 'journalctl -u docker'"
+  add_user_to_docker_group
+  verify_storage
+}
+
+main "$@"

@@ -1,0 +1,351 @@
+/**
+ * The node scripts' logic, run under the real bash with fake docker, cloud-init and sudo (see
+ * fakes/). The remote scripts are run exactly as Pulumi and the system test send them: the
+ * builders' command and stdin.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { NODE_SCRIPT_DIR } from "../../infra/cloudinit";
+import {
+  bootstrapScript,
+  parseJoinTokens,
+  parseSwarmNodes,
+  readyGateScript,
+  RemoteScript,
+  removeNodeScript,
+  rotateTokensScript,
+} from "../../infra/remote-scripts";
+import { TEMPLATES_DIR } from "../../infra/templates";
+import { run } from "./tools";
+
+const WORKER_TOKEN =
+  "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";
+const MANAGER_TOKEN =
+  "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2";
+const LIB = path.join(TEMPLATES_DIR, "lib.sh");
+
+let fake: string;
+
+beforeEach(() => {
+  fake = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-fake-"));
+  fs.mkdirSync(path.join(fake, "meta"));
+  fs.writeFileSync(path.join(fake, "state"), "inactive\n");
+  fs.writeFileSync(path.join(fake, "calls"), "");
+});
+
+afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+function put(name: string, content: string): void {
+  fs.writeFileSync(path.join(fake, name), content);
+}
+
+function calls(): string {
+  return fs.readFileSync(path.join(fake, "calls"), "utf8");
+}
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: `${path.join(__dirname, "fakes")}:${process.env.PATH}`,
+    HOME: fake,
+    FAKE_DIR: fake,
+    FAKE_WORKER_TOKEN: WORKER_TOKEN,
+    FAKE_MANAGER_TOKEN: MANAGER_TOKEN,
+    SWARMLAB_POLL_SECONDS: "0.1",
+    ...extra,
+  };
+}
+
+function runRemote(script: RemoteScript) {
+  // `bash -s -- ARGS`, as sshd would run the command through the user's shell.
+  return run("sh", ["-c", script.command], { input: script.stdin, env: env() });
+}
+
+function bash(snippet: string) {
+  return run("bash", ["-c", `set -euo pipefail; . ${LIB}; ${snippet}`], { env: env() });
+}
+
+function runNodeScript(name: string, nodeEnv: Record<string, string>) {
+  const envFile = path.join(fake, "node.env");
+  fs.writeFileSync(
+    envFile,
+    Object.entries(nodeEnv)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+  );
+  return run("bash", [path.join(TEMPLATES_DIR, name)], {
+    env: env({ SWARMLAB_LIB: LIB, SWARMLAB_NODE_ENV: envFile }),
+  });
+}
+
+describe("lib.sh", () => {
+  it("retry stops at the first success", () => {
+    const result = bash(
+      `n=0; flaky() { n=$((n + 1)); [ "$n" -ge 3 ]; }; retry 5 0 flaky; echo "attempts=$n"`,
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("attempts=3\n");
+    expect(result.stderr).toMatch(/attempt 2\/5 of 'flaky' failed/);
+  });
+
+  it("retry gives up after the attempts with the command's status and a clear message", () => {
+    const result = bash(`retry 3 0 sh -c 'exit 7' || echo "status=$?"`);
+    expect(result.stdout).toBe("status=7\n");
+    expect(result.stderr).toMatch(/giving up after 3 attempts \(last exit status 7\): sh/);
+  });
+
+  it("wait_until returns once the condition holds", () => {
+    const result = bash(`touch ${fake}/later; wait_until 5 "the file" test -f ${fake}/later`);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/done waiting for the file/);
+  });
+
+  it("wait_until fails at the deadline saying what it waited for", () => {
+    const started = Date.now();
+    const result = bash(`wait_until 1 "a thing that never happens" false || echo "status=$?"`);
+    expect(result.stdout).toBe("status=1\n");
+    expect(result.stderr).toMatch(/timed out after 1s waiting for a thing that never happens/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("meta reads instance metadata and is empty (not an error) when the key is absent", () => {
+    put("meta/swarm_role", "worker");
+    const result = bash(`echo "role=$(meta swarm_role) token=$(meta swarm_token)"`);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("role=worker token=\n");
+  });
+
+  it("die logs with a timestamp and the step name, then exits 1", () => {
+    const result = bash(`SWARMLAB_STEP=test-step; die "broken thing"`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ swarmlab\[test-step\]: ERROR: broken thing\n$/,
+    );
+  });
+
+  it("redact_tokens masks join tokens", () => {
+    const result = bash(`echo "invalid join token ${WORKER_TOKEN}" | redact_tokens`);
+    expect(result.stdout).toBe("invalid join token SWMTKN-<redacted>\n");
+  });
+});
+
+describe("swarm-bootstrap.sh", () => {
+  it("prints only the JSON line of tokens, never the tokens on stderr", () => {
+    put("state", "active\n");
+    const result = runRemote(bootstrapScript(20));
+    expect(result.stderr).not.toContain(WORKER_TOKEN);
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n")).toHaveLength(2);
+    expect(parseJoinTokens(result.stdout)).toEqual({
+      worker: WORKER_TOKEN,
+      manager: MANAGER_TOKEN,
+      joinAddr: "10.42.0.5:2377",
+    });
+  });
+
+  it("fails with cloud-init's status when cloud-init failed", () => {
+    put("cloud_init_rc", "1");
+    const result = runRemote(bootstrapScript(20));
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/status: error/);
+    expect(result.stderr).toMatch(/cloud-init failed \(cloud-init status exit 1\)/);
+  });
+
+  it("fails at the deadline when the swarm never becomes active", () => {
+    const result = runRemote(bootstrapScript(1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the swarm is not active on this node/);
+  });
+});
+
+describe("swarm-ready.sh", () => {
+  const expected = [
+    { name: "alice-manager-0", role: "manager" as const },
+    { name: "alice-worker-0", role: "worker" as const },
+  ];
+
+  it("prints the nodes as JSON once all are Ready with their roles", () => {
+    put(
+      "nodes",
+      [
+        "alice-manager-0\tReady\tActive\tLeader",
+        "alice-worker-0\tDown\tActive\t", // a replaced VM's stale record
+        "alice-worker-0\tReady\tActive\t",
+      ].join("\n") + "\n",
+    );
+    const result = runRemote(readyGateScript(expected, 5));
+    expect(result.status).toBe(0);
+    expect(parseSwarmNodes(result.stdout)).toEqual([
+      {
+        name: "alice-manager-0",
+        role: "manager",
+        state: "Ready",
+        availability: "Active",
+        managerStatus: "Leader",
+      },
+      {
+        name: "alice-worker-0",
+        role: "worker",
+        state: "Ready",
+        availability: "Active",
+        managerStatus: "",
+      },
+    ]);
+    expect(result.stderr).toMatch(/HOSTNAME/);
+  });
+
+  it("names missing, wrong-role and unexpected nodes at the deadline", () => {
+    put(
+      "nodes",
+      ["alice-manager-0\tReady\tActive\t", "bob-worker-0\tReady\tActive\t"].join("\n") + "\n",
+    );
+    const result = runRemote(readyGateScript(expected, 1));
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/alice-worker-0 is missing from the swarm/);
+    expect(result.stderr).toMatch(/alice-manager-0 is a worker, expected a manager/);
+    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm but not expected/);
+  });
+
+  it("waits for managers to be Reachable", () => {
+    put("nodes", "alice-manager-0\tReady\tActive\tUnreachable\nalice-worker-0\tReady\tActive\t\n");
+    const result = runRemote(readyGateScript(expected, 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/alice-manager-0 is a manager but Unreachable/);
+  });
+});
+
+describe("swarm-remove-node.sh", () => {
+  it("succeeds when there is no swarm here", () => {
+    const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/no active swarm manager on this node/);
+  });
+
+  it("succeeds when the node is already gone", () => {
+    put("state", "active\n");
+    put("nodes", "id0 alice-manager-0\n");
+    const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/alice-worker-1 is not in the swarm/);
+  });
+
+  it("demotes, drains and removes a manager", () => {
+    put("state", "active\n");
+    put("nodes", "id0 alice-manager-0\nid2 alice-manager-2\n");
+    put("raft_id2", "yes");
+    const result = runRemote(removeNodeScript("alice-manager-2", "manager", 5));
+    expect(result.status).toBe(0);
+    const log = calls();
+    const order = [
+      "node demote id2",
+      "node update --availability drain id2",
+      "node rm --force id2",
+    ].map((c) => log.indexOf(c));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+});
+
+describe("swarm-rotate-tokens.sh", () => {
+  it("rotates both tokens and prints nothing on stdout", () => {
+    put("state", "active\n");
+    const result = runRemote(rotateTokensScript());
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(fs.readFileSync(path.join(fake, "rotated"), "utf8")).toBe(
+      "rotated worker\nrotated manager\n",
+    );
+  });
+});
+
+describe("swarm-up.sh", () => {
+  const nodeEnv = { OWNER: "alice", OVERLAY_MTU: "1400", SWARM_ADDRESS_POOL: "10.20.0.0/16" };
+
+  it("initialises the swarm on manager-0 without leaking the join command, fixes the ingress MTU and labels the node", () => {
+    put("meta/swarm_init", "true");
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    put("ingress", "");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
+    const log = calls();
+    expect(log).toContain(
+      "docker swarm init --advertise-addr 10.42.0.5 --default-addr-pool 10.20.0.0/16\n",
+    );
+    expect(log).toContain("docker network rm ingress\n");
+    expect(log).toContain(
+      "docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=1400 ingress\n",
+    );
+    expect(log).toContain("docker node update --label-add swarmlab.owner=alice nodeself\n");
+  });
+
+  it("joins with the token from metadata", () => {
+    put("meta/swarm_init", "false");
+    put("meta/swarm_advertise_addr", "10.42.0.17");
+    put("meta/swarm_join_addr", "10.42.0.5:2377");
+    put("meta/swarm_token", WORKER_TOKEN);
+    put("join_ok", "");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(0);
+    expect(calls()).toContain(
+      `docker swarm join --advertise-addr 10.42.0.17 --token ${WORKER_TOKEN} 10.42.0.5:2377\n`,
+    );
+    expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
+  });
+
+  it("skips a node that is already in a swarm", () => {
+    put("state", "active\n");
+    put("meta/swarm_init", "false");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(0);
+    expect(calls()).not.toContain("swarm join");
+  });
+
+  it("retries a failing join until its deadline and never logs the token", () => {
+    put("meta/swarm_init", "false");
+    put("meta/swarm_advertise_addr", "10.42.0.17");
+    put("meta/swarm_join_addr", "10.42.0.5:2377");
+    put("meta/swarm_token", WORKER_TOKEN);
+    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
+    expect(result.stderr).toMatch(/invalid join token SWMTKN-<redacted>/);
+    expect(result.stderr).toMatch(/could not join the swarm at 10.42.0.5:2377 within 1s/);
+  }, 30_000);
+
+  it("fails at the deadline when join metadata never appears", () => {
+    put("meta/swarm_init", "false");
+    put("meta/swarm_advertise_addr", "10.42.0.17");
+    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/metadata swarm_join_addr\/swarm_token never appeared/);
+  });
+});
+
+describe("storage-prepare.sh", () => {
+  it("has nothing to do for overlay2 on the root disk", () => {
+    const result = runNodeScript("storage-prepare.sh", {
+      STORAGE_DRIVER: "overlay2",
+      VOLUME_FILESYSTEM: "",
+    });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/overlay2 on the root disk: nothing to prepare/);
+  });
+
+  it("refuses btrfs without a volume", () => {
+    const result = runNodeScript("storage-prepare.sh", {
+      STORAGE_DRIVER: "btrfs",
+      VOLUME_FILESYSTEM: "",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/storage driver btrfs needs a Docker volume/);
+  });
+
+  it("is installed where the scripts source lib.sh from", () => {
+    expect(fs.readFileSync(path.join(TEMPLATES_DIR, "storage-prepare.sh"), "utf8")).toContain(
+      `${NODE_SCRIPT_DIR}/lib.sh`,
+    );
+  });
+});

@@ -1,0 +1,59 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseLabConfig } from "../../infra/validate";
+import { renderStackFiles } from "../../scripts/lib/offline-render";
+import { rawConfigFromStackYaml } from "../../scripts/lib/stack-config";
+
+describe("rawConfigFromStackYaml", () => {
+  it("turns a stack file into the strings pulumi.Config.get returns", () => {
+    const raw = rawConfigFromStackYaml(
+      [
+        "config:",
+        "  swarmlab:workers: 3",
+        "  swarmlab:allowedCidrs:",
+        "    - 203.0.113.0/24",
+        "  swarmlab:daemonConfig:",
+        "    log-driver: journald",
+        "  openstack:cloud: campus",
+      ].join("\n"),
+      "Pulumi.t.yaml",
+    );
+    expect(raw).toEqual({
+      workers: "3",
+      allowedCidrs: '["203.0.113.0/24"]',
+      daemonConfig: '{"log-driver":"journald"}',
+    });
+  });
+
+  it("refuses a config that is not a map", () => {
+    expect(() => rawConfigFromStackYaml("config: [1]", "Pulumi.t.yaml")).toThrow(
+      'Pulumi.t.yaml: "config" must be a map',
+    );
+  });
+});
+
+describe("renderStackFiles", () => {
+  it("renders the shipped example stack: user-data, daemon.json and per-node metadata", () => {
+    const text = fs.readFileSync(path.join(__dirname, "../../Pulumi.example.yaml"), "utf8");
+    const parsed = parseLabConfig(rawConfigFromStackYaml(text, "example"), "example");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const files = renderStackFiles(parsed.config);
+    expect(files.map((f) => f.path)).toEqual([
+      "user-data.yaml",
+      "daemon.json",
+      "alice-manager-0/metadata.json",
+      "alice-worker-0/metadata.json",
+      "alice-worker-1/metadata.json",
+      "README.txt",
+    ]);
+    const daemon = JSON.parse(files[1].content);
+    expect(daemon).toMatchObject({
+      "storage-driver": "overlay2",
+      mtu: 1450,
+      "log-driver": "journald",
+    });
+    const worker = JSON.parse(files[3].content);
+    expect(worker.swarm_token).toBe("<join token: secret, set at deploy>");
+    expect(files[0].content).not.toContain('swarm_token":');
+  });
+});
