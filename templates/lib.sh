@@ -76,13 +76,14 @@ as_root() {
   fi
 }
 
-# apt_install PACKAGE...: install Debian packages non-interactively, with bounded retries (mirrors
+# apt_install PACKAGE...: install Debian packages non-interactively, without Recommends (docker.io
+# would pull git, perl and binutils: ~10 s more per node), with bounded retries (mirrors
 # and the apt lock held by unattended-upgrades at first boot are the usual transient failures).
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   retry 5 10 as_root apt-get -q -o DPkg::Lock::Timeout=300 update ||
     die "apt-get update failed 5 times; check the node's DNS and route to the package mirror"
-  retry 5 10 as_root apt-get -q -y -o DPkg::Lock::Timeout=300 install "$@" ||
+  retry 5 10 as_root apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends "$@" ||
     die "apt-get install $* failed 5 times; see the apt output above"
 }
 

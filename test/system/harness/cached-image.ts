@@ -1,0 +1,86 @@
+/**
+ * Images the system test builds itself (nothing can be pulled here), each from a recipe directory
+ * holding a build script. The tag is a hash of the recipe's files, so an image is rebuilt exactly
+ * when its recipe changes and reused otherwise.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { docker } from "./docker";
+import { pipe, runOk } from "./process";
+
+export interface CachedImage {
+  tag: string;
+  /** False when this call had to build the image. */
+  cached: boolean;
+}
+
+interface Recipe {
+  /** Directory under test/system holding `script` (and anything else the hash should cover). */
+  dir: string;
+  script: string;
+  repository: string;
+  buildTimeoutMs: number;
+}
+
+const SYSTEM_TEST_DIR = resolve(__dirname, "..");
+
+/** The "cloud image" the nodes boot: Debian + systemd + cloud-init + sshd, no Docker. */
+export const NODE_IMAGE: Recipe = {
+  dir: "image",
+  script: "build-image.sh",
+  repository: "swarmlab-node",
+  // debootstrap + apt in a chroot took ~65 s here; leave room for a slower mirror.
+  buildTimeoutMs: 15 * 60_000,
+};
+
+/** The swarm service the checks deploy: busybox httpd. */
+export const SERVICE_IMAGE: Recipe = {
+  dir: "service-image",
+  script: "build-service-image.sh",
+  repository: "swarmlab-service",
+  buildTimeoutMs: 5 * 60_000,
+};
+
+/** Hash of every file of the recipe directory, in name order. */
+export function recipeHash(recipe: Recipe): string {
+  const dir = join(SYSTEM_TEST_DIR, recipe.dir);
+  const hash = createHash("sha256");
+  for (const file of readdirSync(dir).sort()) {
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(join(dir, file)))
+      .update("\0");
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+export async function ensureImage(recipe: Recipe): Promise<CachedImage> {
+  const tag = `${recipe.repository}:${recipeHash(recipe)}`;
+  const present = await docker(["image", "inspect", tag]);
+  if (present.exitCode === 0) return { tag, cached: true };
+  await runOk("bash", [join(SYSTEM_TEST_DIR, recipe.dir, recipe.script), tag], {
+    timeoutMs: recipe.buildTimeoutMs,
+  });
+  await removeOtherTags(recipe.repository, tag);
+  return { tag, cached: false };
+}
+
+/** Images of older recipes are never used again; a ~490 MB node image each adds up. */
+async function removeOtherTags(repository: string, keep: string): Promise<void> {
+  const listed = await runOk("docker", [
+    "images",
+    repository,
+    "--format",
+    "{{.Repository}}:{{.Tag}}",
+  ]);
+  const stale = listed.split("\n").filter((tag) => tag !== "" && tag !== keep);
+  // Best effort: an old image still used by a container of a live run stays until next time.
+  if (stale.length > 0) await docker(["rmi", ...stale]);
+}
+
+/** Loads a host image into a node's own Docker, as a registry pull would (none is reachable). */
+export async function preloadImage(tag: string, container: string): Promise<void> {
+  await pipe(["docker", ["save", tag]], ["docker", ["exec", "-i", container, "docker", "load"]]);
+}

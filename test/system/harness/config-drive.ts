@@ -1,0 +1,72 @@
+/**
+ * Nova's config drive, in the layout cloud-init's ConfigDrive datasource reads from its seed
+ * directory: /var/lib/cloud/seed/config_drive/openstack/latest/{meta_data.json,user_data}.
+ * On OpenStack the same files sit on a labelled ISO (or come from the metadata service); the
+ * node-side code reads them through `cloud-init query`, so it cannot tell the difference.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipe } from "./process";
+
+/** The parts of nova's meta_data.json cloud-init uses, plus a few it carries along as nova does. */
+export interface NovaMetaData {
+  /** Required: cloud-init's instance id; a new uuid means "new instance" (first boot again). */
+  uuid: string;
+  name: string;
+  hostname: string;
+  launch_index: number;
+  availability_zone: string;
+  /** The server's `metadata` property: string to string, as nova enforces. */
+  meta: Record<string, string>;
+  public_keys: Record<string, string>;
+  keys: { name: string; type: string; data: string }[];
+}
+
+export interface ConfigDrive {
+  metaData: NovaMetaData;
+  userData: string;
+}
+
+export function novaMetaData(
+  name: string,
+  meta: Record<string, string>,
+  publicKey: string,
+  uuid: string = randomUUID(),
+): NovaMetaData {
+  return {
+    uuid,
+    name,
+    hostname: name,
+    launch_index: 0,
+    availability_zone: "nova",
+    meta,
+    public_keys: { default: publicKey },
+    keys: [{ name: "default", type: "ssh", data: publicKey }],
+  };
+}
+
+/** Where cloud-init keeps the seed, relative to /var/lib (the tar stream is extracted there). */
+export const SEED_DIR_IN_VAR_LIB = "cloud/seed/config_drive/openstack/latest";
+export const SEED_DIR = `/var/lib/${SEED_DIR_IN_VAR_LIB}`;
+
+/**
+ * Writes the seed into a container (created or running) by streaming a tar into /var/lib, so the
+ * directories are created as needed and nothing is left on the host.
+ */
+export async function writeConfigDrive(container: string, drive: ConfigDrive): Promise<void> {
+  const staging = mkdtempSync(join(tmpdir(), "swarmlab-seed-"));
+  try {
+    const latest = join(staging, SEED_DIR_IN_VAR_LIB);
+    mkdirSync(latest, { recursive: true });
+    writeFileSync(join(latest, "meta_data.json"), JSON.stringify(drive.metaData, null, 2));
+    writeFileSync(join(latest, "user_data"), drive.userData);
+    await pipe(
+      ["tar", ["--owner=0", "--group=0", "-C", staging, "-c", "cloud"]],
+      ["docker", ["cp", "-", `${container}:/var/lib`]],
+    );
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

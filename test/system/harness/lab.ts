@@ -1,0 +1,121 @@
+/**
+ * One run's lab: the run id, the node image, the tenant network, the test's SSH key and the
+ * servers booted so far, plus the phase timings. Scenario tests open one in beforeAll and close
+ * it in afterAll, which removes everything the run made even when a test failed.
+ */
+import { removeLeftoversOfDeadRuns, removeRunResources } from "./cleanup";
+import { ConfigDrive, novaMetaData } from "./config-drive";
+import { addressOf, createLabNetwork, LabNetwork } from "./lab-network";
+import { CachedImage, ensureImage, NODE_IMAGE } from "./cached-image";
+import { createServer, NodeDisk, Server, startServer } from "./nova";
+import { newRunContext, RunContext } from "./run-context";
+import { connectSsh, generateSshKeyPair, SshKeyPair, SshSession } from "./ssh";
+import { TimingRecorder } from "./timings";
+
+export interface LabOptions {
+  /** Third octet of the run's 192.168.x.0/24 network; one per scenario. */
+  subnetOctet: number;
+  /** The tenant network's MTU (OpenStack VXLAN networks have 1450). */
+  mtu: number;
+  /** The image's login user, to which cloud-init gives the test's public key. */
+  sshUser: string;
+}
+
+export interface BootSpec {
+  name: string;
+  /** Host part of the node's address on the run's /24. */
+  hostNumber: number;
+  meta: Record<string, string>;
+  userData: string;
+  disk: NodeDisk;
+}
+
+export class Lab {
+  readonly servers = new Map<string, Server>();
+  readonly timings: TimingRecorder;
+  private closed = false;
+
+  private constructor(
+    readonly run: RunContext,
+    readonly image: CachedImage,
+    readonly network: LabNetwork,
+    readonly key: SshKeyPair,
+    readonly options: LabOptions,
+    timings: TimingRecorder,
+  ) {
+    this.timings = timings;
+  }
+
+  static async open(scenario: string, options: LabOptions): Promise<Lab> {
+    const timings = new TimingRecorder(scenario);
+    const leftovers = await timings.phase("clean leftovers of crashed runs", () =>
+      removeLeftoversOfDeadRuns(),
+    );
+    if (leftovers.length > 0) timings.note("clean leftovers of crashed runs", leftovers.join(", "));
+    const image = await timings.phase("node image (build or cache hit)", () =>
+      ensureImage(NODE_IMAGE),
+    );
+    timings.note("node image (build or cache hit)", image.cached ? "cache hit" : "built");
+    const run = newRunContext(scenario);
+    // No Lab to close yet if this fails: clean up here, or the run dir would wait for a later run.
+    const network = await createLabNetwork(run, options.subnetOctet, options.mtu).catch(
+      async (error: Error) => {
+        await removeRunResources(run);
+        throw error;
+      },
+    );
+    const key = generateSshKeyPair(`swarmlab-system-test-${run.id}`);
+    return new Lab(run, image, network, key, options, timings);
+  }
+
+  address(hostNumber: number): string {
+    return addressOf(this.network, hostNumber);
+  }
+
+  /** Creates the server with its config drive (nova's boot), without powering it on. */
+  async create(spec: BootSpec): Promise<Server> {
+    const drive: ConfigDrive = {
+      metaData: novaMetaData(spec.name, spec.meta, this.key.publicKey),
+      userData: spec.userData,
+    };
+    const server = await createServer(this.run, this.network, this.image.tag, {
+      name: spec.name,
+      address: this.address(spec.hostNumber),
+      disk: spec.disk,
+      drive,
+    });
+    this.servers.set(spec.name, server);
+    return server;
+  }
+
+  async boot(spec: BootSpec): Promise<Server> {
+    const server = await this.create(spec);
+    await startServer(server);
+    return server;
+  }
+
+  server(name: string): Server {
+    const server = this.servers.get(name);
+    if (!server)
+      throw new Error(`no server ${name} in this lab (have ${[...this.servers.keys()]})`);
+    return server;
+  }
+
+  ssh(name: string, timeoutMs: number): Promise<SshSession> {
+    return connectSsh(
+      {
+        host: this.server(name).address,
+        username: this.options.sshUser,
+        privateKey: this.key.privateKey,
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Removes every container, volume, network and loop device of this run. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.timings.phase("teardown", () => removeRunResources(this.run));
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * SSH to a node with the ssh2 package, as the Pulumi program's remote commands do: connect with
+ * retries until sshd is up and cloud-init has installed the key, then exec commands with stdin
+ * and a deadline.
+ */
+import { Client, utils } from "ssh2";
+import { CommandResult } from "./process";
+import { waitFor } from "./wait";
+
+export interface SshKeyPair {
+  /** OpenSSH private key (PEM-like text) for ssh2. */
+  privateKey: string;
+  /** `ssh-ed25519 AAAA...`: what goes into nova's public_keys. */
+  publicKey: string;
+}
+
+export function generateSshKeyPair(comment: string): SshKeyPair {
+  const pair = utils.generateKeyPairSync("ed25519", { comment });
+  return { privateKey: pair.private, publicKey: pair.public };
+}
+
+export interface SshTarget {
+  host: string;
+  username: string;
+  privateKey: string;
+}
+
+export class SshSession {
+  constructor(
+    private readonly client: Client,
+    readonly target: SshTarget,
+  ) {}
+
+  /** Runs `command`, feeding `stdin`; rejects if it has not exited within `timeoutMs`. */
+  exec(command: string, options: { stdin?: string; timeoutMs: number }): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(
+            new Error(
+              `ssh ${this.target.username}@${this.target.host}: command did not exit within ` +
+                `${options.timeoutMs / 1000}s: ${command.slice(0, 120)}`,
+            ),
+          );
+        }, options.timeoutMs);
+        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        channel.on("close", (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          resolve({
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: Buffer.concat(stderr).toString("utf8"),
+            exitCode: code ?? (signal ? 128 : 1),
+          });
+        });
+        channel.end(options.stdin ?? "");
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+function connectOnce(target: SshTarget): Promise<SshSession> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client
+      .on("ready", () => resolve(new SshSession(client, target)))
+      .on("error", (error) => {
+        client.end();
+        reject(error);
+      })
+      .connect({
+        host: target.host,
+        port: 22,
+        username: target.username,
+        privateKey: target.privateKey,
+        readyTimeout: 10_000,
+      });
+  });
+}
+
+/**
+ * Connects, retrying refused connections (sshd not up yet) and failed authentication (cloud-init
+ * has not written authorized_keys yet) until the deadline.
+ */
+export async function connectSsh(target: SshTarget, timeoutMs: number): Promise<SshSession> {
+  const { value } = await waitFor(
+    `ssh ${target.username}@${target.host} to accept the test key`,
+    async () => {
+      try {
+        return { done: true, value: await connectOnce(target) };
+      } catch (error) {
+        return { done: false, observed: (error as Error).message };
+      }
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  return value;
+}

@@ -1,0 +1,167 @@
+/**
+ * The swarm lifecycle in the Pulumi program's order (infra/cluster.ts, infra/swarm.ts), driven with
+ * the project's own builders — user-data, instance metadata, node names and the remote scripts —
+ * so the test runs exactly the strings the program sends:
+ *   manager-0 boots with swarm_init=true -> bootstrap script over SSH -> join tokens ->
+ *   the other nodes boot in parallel with swarm_join_addr + swarm_token in their metadata ->
+ *   ready gate.
+ */
+import { renderUserData } from "../../../infra/cloudinit";
+import { nodeMetadata } from "../../../infra/metadata";
+import { clusterNodes, NodeIdentity } from "../../../infra/naming";
+import {
+  bootstrapScript,
+  JoinTokens,
+  parseJoinTokens,
+  parseSwarmNodes,
+  readyGateScript,
+  RemoteScript,
+  removeNodeScript,
+  SwarmNodeStatus,
+} from "../../../infra/remote-scripts";
+import type { NodeSettings } from "../../../infra/settings";
+import { Lab } from "./lab";
+import { NodeDisk, Server } from "./nova";
+import { CommandResult } from "./process";
+
+export interface ClusterSpec {
+  settings: NodeSettings;
+  managers: number;
+  workers: number;
+  /** The disk each node gets; default: Docker on the root disk (a Docker volume). */
+  diskOf?: (node: NodeIdentity) => Promise<NodeDisk>;
+}
+
+/** Node-side deadline of the remote scripts; the SSH deadline adds a margin on top. */
+export const SCRIPT_TIMEOUT_SECONDS = 600;
+const SSH_MARGIN_MS = 60_000;
+const SSH_CONNECT_TIMEOUT_MS = 180_000;
+
+export class SwarmCluster {
+  readonly nodes: NodeIdentity[];
+  /** The user-data every node gets, rendered once per stack as the program does. */
+  readonly userData: string;
+  private joinTokens: JoinTokens | undefined;
+
+  constructor(
+    readonly lab: Lab,
+    readonly spec: ClusterSpec,
+  ) {
+    this.nodes = clusterNodes(spec.settings.owner, spec.managers, spec.workers);
+    this.userData = renderUserData(spec.settings);
+  }
+
+  get manager0(): NodeIdentity {
+    return this.nodes[0];
+  }
+
+  get tokens(): JoinTokens {
+    if (!this.joinTokens) throw new Error("no join tokens yet: run bootstrap() first");
+    return this.joinTokens;
+  }
+
+  /** Managers at .10+, workers at .100+ of the run's /24. */
+  hostNumber(node: NodeIdentity): number {
+    return (node.role === "manager" ? 10 : 100) + node.index;
+  }
+
+  node(name: string): NodeIdentity {
+    const node = this.nodes.find((candidate) => candidate.name === name);
+    if (!node) throw new Error(`no node ${name} in this cluster`);
+    return node;
+  }
+
+  /** The node with this role and index, e.g. member("worker", 0). */
+  member(role: NodeIdentity["role"], index: number): NodeIdentity {
+    const node = this.nodes.find((n) => n.role === role && n.index === index);
+    if (!node) throw new Error(`no ${role} ${index} in this cluster`);
+    return node;
+  }
+
+  server(node: NodeIdentity): Server {
+    return this.lab.server(node.name);
+  }
+
+  /** Boots one node: metadata from the project's nodeMetadata(), then a config drive and power-on. */
+  async bootNode(node: NodeIdentity, join?: { addr: string; token: string }): Promise<Server> {
+    const isManager0 = node === this.manager0;
+    const meta = nodeMetadata({
+      owner: this.spec.settings.owner,
+      role: node.role,
+      init: isManager0,
+      advertiseAddr: this.lab.address(this.hostNumber(node)),
+      ...(join ? { join } : {}),
+    });
+    const disk: NodeDisk = this.spec.diskOf ? await this.spec.diskOf(node) : { kind: "root-disk" };
+    return this.lab.boot({
+      name: node.name,
+      hostNumber: this.hostNumber(node),
+      meta,
+      userData: this.userData,
+      disk,
+    });
+  }
+
+  /** Runs one of the project's remote scripts on manager-0 over SSH, as remote.Command does. */
+  async runOnManager0(script: RemoteScript): Promise<CommandResult> {
+    const session = await this.lab.ssh(this.manager0.name, SSH_CONNECT_TIMEOUT_MS);
+    try {
+      return await session.exec(script.command, {
+        stdin: script.stdin,
+        timeoutMs: SCRIPT_TIMEOUT_SECONDS * 1000 + SSH_MARGIN_MS,
+      });
+    } finally {
+      session.close();
+    }
+  }
+
+  /** manager-0 boots and initialises the swarm; the bootstrap script returns the join tokens. */
+  async bootManager0(): Promise<JoinTokens> {
+    await this.bootNode(this.manager0);
+    const result = await this.runOnManager0(bootstrapScript(SCRIPT_TIMEOUT_SECONDS));
+    // stdout carries the tokens: only stderr goes into the failure message.
+    if (result.exitCode !== 0) {
+      throw new Error(`bootstrap script exited ${result.exitCode}; stderr:\n${result.stderr}`);
+    }
+    this.joinTokens = parseJoinTokens(result.stdout);
+    return this.joinTokens;
+  }
+
+  /** The join info the program puts into a node's metadata: the token for the node's role. */
+  joinFor(node: NodeIdentity): { addr: string; token: string } {
+    const tokens = this.tokens;
+    return {
+      addr: tokens.joinAddr,
+      token: node.role === "manager" ? tokens.manager : tokens.worker,
+    };
+  }
+
+  /** Every node but manager-0, booted in parallel as Pulumi creates independent servers. */
+  async bootJoiners(nodes: NodeIdentity[] = this.nodes.slice(1)): Promise<Server[]> {
+    return Promise.all(nodes.map((node) => this.bootNode(node, this.joinFor(node))));
+  }
+
+  /** The project's ready gate: exactly `expected` Ready with their roles, within the deadline. */
+  async readyGate(expected: NodeIdentity[] = this.nodes): Promise<SwarmNodeStatus[]> {
+    const script = readyGateScript(
+      expected.map((node) => ({ name: node.name, role: node.role })),
+      SCRIPT_TIMEOUT_SECONDS,
+    );
+    const result = await this.runOnManager0(script);
+    if (result.exitCode !== 0) {
+      throw new Error(`ready gate exited ${result.exitCode}; stderr:\n${result.stderr}`);
+    }
+    return parseSwarmNodes(result.stdout);
+  }
+
+  /** The program's scale-down step: drain, demote and `docker node rm` before the VM goes. */
+  async removeFromSwarm(node: NodeIdentity): Promise<CommandResult> {
+    const result = await this.runOnManager0(
+      removeNodeScript(node.name, node.role, SCRIPT_TIMEOUT_SECONDS),
+    );
+    if (result.exitCode !== 0) {
+      throw new Error(`remove-node script exited ${result.exitCode}; stderr:\n${result.stderr}`);
+    }
+    return result;
+  }
+}
