@@ -4,7 +4,8 @@
  * storage driver on a btrfs /var/lib/docker, and keep its data across a reboot and across a full
  * re-run of cloud-init (nothing reformatted). Then the same for overlay2 on an ext4 volume.
  */
-import { remainingResources } from "./harness/cleanup";
+import { testTeardownLeavesNothing } from "./harness/teardown-test";
+import { testStackSettings } from "./harness/test-stack";
 import { execInNode, execInNodeOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { attachLoopDevice } from "./harness/loop-device";
@@ -12,27 +13,20 @@ import { SwarmCluster } from "./harness/swarm-cluster";
 import { daemonFacts } from "./harness/swarm-queries";
 import { prepareServiceImage } from "./harness/test-service";
 import { rebootServer, rerunCloudInit } from "./harness/reboot";
-import type { NodeSettings, StoragePlan } from "../../infra/settings";
+import type { RawConfig } from "../../infra/validate";
 
 const MINUTE = 60_000;
 
-function settingsWith(storage: StoragePlan): NodeSettings {
-  return {
-    owner: "carol",
-    sshUser: "debian",
-    dockerSource: "distro",
-    storage,
-    mtu: 1450,
-    swarmAddressPool: "10.215.0.0/16",
-    daemonConfig: {},
-  };
-}
+const LAB_MTU = 1450;
 
 interface VolumeCase {
   title: string;
   scenario: string;
   subnetOctet: number;
-  storage: StoragePlan;
+  /** The stack config that asks for this storage. */
+  config: RawConfig;
+  /** The storage driver `docker info` must report. */
+  driver: string;
   /** `stat -f -c %T` of /var/lib/docker. */
   filesystem: string;
 }
@@ -42,14 +36,16 @@ const CASES: VolumeCase[] = [
     title: "scenario c: btrfs on the node's volume",
     scenario: "c-btrfs-volume",
     subnetOctet: 215,
-    storage: { driver: "btrfs", volumeFilesystem: "btrfs" },
+    config: { storageDriver: "btrfs", dockerVolumeSize: "10" },
+    driver: "btrfs",
     filesystem: "btrfs",
   },
   {
     title: "scenario c2: overlay2 on an ext4 volume",
     scenario: "c2-overlay2-ext4-volume",
     subnetOctet: 216,
-    storage: { driver: "overlay2", volumeFilesystem: "ext4" },
+    config: { storageDriver: "overlay2", dockerVolumeSize: "10", dockerVolumeFilesystem: "ext4" },
+    driver: "overlay2",
     filesystem: "ext2/ext3",
   },
 ];
@@ -63,11 +59,11 @@ describe.each(CASES)("$title", (volumeCase) => {
   beforeAll(async () => {
     lab = await Lab.open(volumeCase.scenario, {
       subnetOctet: volumeCase.subnetOctet,
-      mtu: 1450,
+      mtu: LAB_MTU,
       sshUser: "debian",
     });
     cluster = new SwarmCluster(lab, {
-      settings: settingsWith(volumeCase.storage),
+      settings: testStackSettings("carol", LAB_MTU, volumeCase.config),
       managers: 1,
       workers: 0,
       diskOf: async (identity) => {
@@ -89,7 +85,7 @@ describe.each(CASES)("$title", (volumeCase) => {
       node = cluster.server(cluster.manager0).container;
       await cluster.readyGate();
       const facts = await daemonFacts(node);
-      expect(facts.storageDriver).toBe(volumeCase.storage.driver);
+      expect(facts.storageDriver).toBe(volumeCase.driver);
       expect(facts.dataRootFilesystem).toBe(volumeCase.filesystem);
       expect(await execInNodeOk(node, "findmnt -n -o SOURCE --target /var/lib/docker")).toBe(
         "/dev/vdb",
@@ -98,7 +94,7 @@ describe.each(CASES)("$title", (volumeCase) => {
         node,
         "docker info 2>/dev/null | grep 'Storage Driver'",
       );
-      expect(dockerInfo.trim()).toBe(`Storage Driver: ${volumeCase.storage.driver}`);
+      expect(dockerInfo.trim()).toBe(`Storage Driver: ${volumeCase.driver}`);
     },
     12 * MINUTE,
   );
@@ -143,7 +139,7 @@ describe.each(CASES)("$title", (volumeCase) => {
       );
       expect(log).toContain("keeping its data");
       const facts = await daemonFacts(node);
-      expect(facts.storageDriver).toBe(volumeCase.storage.driver);
+      expect(facts.storageDriver).toBe(volumeCase.driver);
       expect(facts.swarmState).toBe("active");
       // The image loaded before both reboots is still there: the volume was not reformatted.
       const images = await execInNodeOk(node, "docker image ls -q --no-trunc");
@@ -155,17 +151,5 @@ describe.each(CASES)("$title", (volumeCase) => {
     10 * MINUTE,
   );
 
-  test(
-    "teardown leaves no container, volume, network or loop device behind",
-    async () => {
-      await lab.close();
-      expect(await remainingResources(lab.run)).toEqual({
-        containers: [],
-        volumes: [],
-        networks: [],
-        loopDevices: [],
-      });
-    },
-    5 * MINUTE,
-  );
+  testTeardownLeavesNothing(() => lab);
 });

@@ -3,8 +3,9 @@
  * program's order with the project's own user-data, metadata and remote scripts. Checks the swarm,
  * token hygiene, daemon settings, a service's spread, failover, rebalancing, scale-down, teardown.
  */
-import { remainingResources } from "./harness/cleanup";
-import { docker, dockerOk } from "./harness/docker";
+import { testTeardownLeavesNothing } from "./harness/teardown-test";
+import { testStackSettings } from "./harness/test-stack";
+import { dockerOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { startServer, stopServer } from "./harness/nova";
 import { SwarmCluster } from "./harness/swarm-cluster";
@@ -18,18 +19,11 @@ import {
 import { createService, prepareServiceImage, waitForRunningReplicas } from "./harness/test-service";
 import { scanNodeForToken } from "./harness/token-leaks";
 import { waitFor } from "./harness/wait";
-import { overlayMtu, type NodeSettings } from "../../infra/settings";
+import { overlayMtu } from "../../infra/settings";
 
 const MINUTE = 60_000;
-const SETTINGS: NodeSettings = {
-  owner: "alice",
-  sshUser: "debian",
-  dockerSource: "distro",
-  storage: { driver: "overlay2" },
-  mtu: 1450,
-  swarmAddressPool: "10.213.0.0/16",
-  daemonConfig: {},
-};
+const LAB_MTU = 1450;
+const SETTINGS = testStackSettings("alice", LAB_MTU);
 const SERVICE = "web";
 const REPLICAS = 3;
 
@@ -267,21 +261,7 @@ describe("scenario a: 1 manager + 2 workers, overlay2", () => {
     8 * MINUTE,
   );
 
-  test(
-    "teardown leaves no container, volume, network or loop device behind",
-    async () => {
-      await lab.close();
-      expect(await remainingResources(lab.run)).toEqual({
-        containers: [],
-        volumes: [],
-        networks: [],
-        loopDevices: [],
-      });
-      const byName = await docker(["network", "inspect", lab.network.name]);
-      expect(byName.exitCode).not.toBe(0);
-    },
-    5 * MINUTE,
-  );
+  testTeardownLeavesNothing(() => lab);
 });
 
 function byName(a: { name: string }, b: { name: string }): number {

@@ -4,22 +4,15 @@
  * boots cost on this machine (they share its CPUs and the package mirror); the test only asserts
  * that every node got Ready.
  */
-import { remainingResources } from "./harness/cleanup";
+import { testTeardownLeavesNothing } from "./harness/teardown-test";
+import { testStackSettings } from "./harness/test-stack";
 import { Lab } from "./harness/lab";
 import { SwarmCluster } from "./harness/swarm-cluster";
-import type { NodeSettings } from "../../infra/settings";
 
 const MINUTE = 60_000;
 const PARALLEL_WORKERS = 5;
-const SETTINGS: NodeSettings = {
-  owner: "dave",
-  sshUser: "debian",
-  dockerSource: "distro",
-  storage: { driver: "overlay2" },
-  mtu: 1450,
-  swarmAddressPool: "10.217.0.0/16",
-  daemonConfig: {},
-};
+const LAB_MTU = 1450;
+const SETTINGS = testStackSettings("dave", LAB_MTU);
 
 describe("benchmark: one worker vs five workers booted in parallel", () => {
   let lab: Lab;
@@ -76,17 +69,5 @@ describe("benchmark: one worker vs five workers booted in parallel", () => {
     20 * MINUTE,
   );
 
-  test(
-    "teardown leaves no container, volume, network or loop device behind",
-    async () => {
-      await lab.close();
-      expect(await remainingResources(lab.run)).toEqual({
-        containers: [],
-        volumes: [],
-        networks: [],
-        loopDevices: [],
-      });
-    },
-    5 * MINUTE,
-  );
+  testTeardownLeavesNothing(() => lab);
 });

@@ -3,7 +3,8 @@
  * powered off, the remaining managers elect a new one and the swarm still accepts
  * `docker service create`.
  */
-import { remainingResources } from "./harness/cleanup";
+import { testTeardownLeavesNothing } from "./harness/teardown-test";
+import { testStackSettings } from "./harness/test-stack";
 import { execInNode } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { stopServer } from "./harness/nova";
@@ -11,18 +12,10 @@ import { SwarmCluster } from "./harness/swarm-cluster";
 import { leaderOf, listSwarmNodes } from "./harness/swarm-queries";
 import { prepareServiceImage, waitForRunningReplicas } from "./harness/test-service";
 import { waitFor } from "./harness/wait";
-import type { NodeSettings } from "../../infra/settings";
 
 const MINUTE = 60_000;
-const SETTINGS: NodeSettings = {
-  owner: "bob",
-  sshUser: "debian",
-  dockerSource: "distro",
-  storage: { driver: "overlay2" },
-  mtu: 1450,
-  swarmAddressPool: "10.214.0.0/16",
-  daemonConfig: {},
-};
+const LAB_MTU = 1450;
+const SETTINGS = testStackSettings("bob", LAB_MTU);
 
 describe("scenario b: 3 managers + 3 workers, one manager lost", () => {
   let lab: Lab;
@@ -108,17 +101,5 @@ describe("scenario b: 3 managers + 3 workers, one manager lost", () => {
     8 * MINUTE,
   );
 
-  test(
-    "teardown leaves no container, volume, network or loop device behind",
-    async () => {
-      await lab.close();
-      expect(await remainingResources(lab.run)).toEqual({
-        containers: [],
-        volumes: [],
-        networks: [],
-        loopDevices: [],
-      });
-    },
-    5 * MINUTE,
-  );
+  testTeardownLeavesNothing(() => lab);
 });
