@@ -145,6 +145,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       `${name}-ready`,
       {
         connection,
+        owner,
         expected: all.map((n) => ({ name: n.nodeName, role: n.role })),
         instanceIds: all.map((n) => n.instanceId),
         timeoutSeconds: config.bootTimeoutSeconds,

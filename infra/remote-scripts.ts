@@ -70,15 +70,24 @@ export function bootstrapScript(timeoutSeconds: number): RemoteScript {
   return remoteScript("swarm-bootstrap.sh", [checkTimeout(timeoutSeconds)]);
 }
 
-/** Waits until the swarm holds exactly `expected`, Ready, with their roles; prints them as JSON. */
+/**
+ * Waits until the swarm holds exactly `expected`, Ready, with their roles; prints them as JSON.
+ * With `owner`, nodes of that cluster that are not expected are taken as leaving (a scale-down
+ * removes them right after the gate) instead of failing it.
+ */
 export function readyGateScript(
   expected: { name: string; role: SwarmRole }[],
   timeoutSeconds: number,
+  owner?: string,
 ): RemoteScript {
   if (expected.length === 0) throw new Error("the ready gate needs at least one expected node");
   for (const node of expected) checkNode(node.name, node.role);
+  if (owner !== undefined && !NODE_NAME.test(owner)) {
+    throw new Error(`owner ${JSON.stringify(owner)} must match ${NODE_NAME}`);
+  }
   const specs = expected.map((node) => `${node.name}:${node.role}`);
-  return remoteScript("swarm-ready.sh", [checkTimeout(timeoutSeconds), ...specs]);
+  const ownerArgs = owner === undefined ? [] : ["--owner", owner];
+  return remoteScript("swarm-ready.sh", [checkTimeout(timeoutSeconds), ...ownerArgs, ...specs]);
 }
 
 /** Demotes, drains and removes node `name` from the swarm before its VM is deleted. */

@@ -120,6 +120,11 @@ export class SwarmMembership extends command.remote.Command {
 
 export interface SwarmReadyGateArgs {
   connection: command.types.input.remote.ConnectionArgs;
+  /**
+   * The cluster's owner. Pulumi deletes removed nodes only after the gate has run, so on a
+   * scale-down the gate must let this cluster's leaving nodes be; strangers still fail it.
+   */
+  owner: string;
   expected: { name: string; role: SwarmRole }[];
   /** Server ids: the gate runs again whenever any server is replaced. */
   instanceIds: pulumi.Input<string>[];
@@ -138,7 +143,7 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
       `${name}-check`,
       {
         connection: args.connection,
-        ...scriptArgs(readyGateScript(args.expected, args.timeoutSeconds)),
+        ...scriptArgs(readyGateScript(args.expected, args.timeoutSeconds, args.owner)),
         triggers: args.instanceIds,
       },
       { parent: this, dependsOn: args.waitFor },

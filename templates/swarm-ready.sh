@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Run over SSH on manager-0 as `bash -s -- TIMEOUT_SECONDS NAME:ROLE [NAME:ROLE...]` (lib.sh is
-# prepended to stdin by infra/remote-scripts.ts). Polls until the swarm holds exactly the expected
-# nodes, each Ready, Active or not, with the expected role (managers Leader or Reachable). Then it
-# prints the `docker node ls` table on stderr and a JSON array on stdout:
+# Run over SSH on manager-0 as `bash -s -- TIMEOUT_SECONDS [--owner OWNER] NAME:ROLE [NAME:ROLE...]`
+# (lib.sh is prepended to stdin by infra/remote-scripts.ts). Polls until the swarm holds exactly
+# the expected nodes, each Ready, Active or not, with the expected role (managers Leader or
+# Reachable). Then it prints the `docker node ls` table on stderr and a JSON array on stdout:
 #   [{"name":"...","role":"manager","state":"Ready","availability":"Active","managerStatus":"Leader"}]
 # On the deadline it exits 1 naming every missing, not-ready, wrong-role or unexpected node.
+#
+# With --owner, a node of the same cluster that is not expected (OWNER-worker-N past the new
+# count) is leaving: on a scale-down Pulumi runs this gate before it deletes the removed nodes'
+# memberships, which drain and remove them. Such nodes are reported, not counted as problems; any
+# other unexpected node (one that joined with a leaked token) still fails the gate.
 #
 # A Down entry that shares its hostname with a Ready node is a replaced VM's stale record; it
 # does not block readiness (swarm-remove-node.sh removes such records).
@@ -20,6 +25,13 @@ SWARMLAB_STEP=swarm-ready
 declare -A EXPECTED_ROLE=()
 PROBLEMS=()
 NODE_ROWS=()
+LEAVING=()
+OWNER=""
+
+# True for a node name of this cluster (OWNER-manager-N or OWNER-worker-N).
+of_this_cluster() {
+  [ -n "$OWNER" ] && [[ $1 =~ ^${OWNER}-(manager|worker)-[0-9]+$ ]]
+}
 
 # Rows of "hostname<TAB>status<TAB>availability<TAB>manager status"; workers have an empty
 # manager status, which is how the role is told apart.
@@ -37,6 +49,7 @@ check_nodes() {
   local -A ready=() seen=()
   PROBLEMS=()
   NODE_ROWS=()
+  LEAVING=()
   if ! rows=$(list_nodes 2>&1); then
     PROBLEMS+=("docker node ls failed: $rows")
     return 1
@@ -46,7 +59,9 @@ check_nodes() {
     role=$(role_of "$manager_status")
     seen[$name]=1
     want=${EXPECTED_ROLE[$name]:-}
-    if [ -z "$want" ]; then
+    if [ -z "$want" ] && of_this_cluster "$name"; then
+      LEAVING+=("$name")
+    elif [ -z "$want" ]; then
       PROBLEMS+=("$name is in the swarm but not expected (status $status, role $role)")
     elif [ "$status" != Ready ]; then
       continue
@@ -94,8 +109,13 @@ print_nodes_json() {
 main() {
   exec </dev/null
   local timeout_seconds=${1:-} spec name role problem
-  [[ "$timeout_seconds" =~ ^[0-9]+$ ]] || die "usage: swarm-ready.sh TIMEOUT_SECONDS NAME:ROLE..."
+  [[ "$timeout_seconds" =~ ^[0-9]+$ ]] || die "usage: swarm-ready.sh TIMEOUT_SECONDS [--owner OWNER] NAME:ROLE..."
   shift
+  if [ "${1:-}" = --owner ]; then
+    OWNER=${2:-}
+    [[ "$OWNER" =~ ^[a-z][a-z0-9-]*$ ]] || die "bad owner '$OWNER'"
+    shift 2
+  fi
   (($# > 0)) || die "usage: swarm-ready.sh TIMEOUT_SECONDS NAME:ROLE... (no node given)"
   for spec in "$@"; do
     name=${spec%%:*}
@@ -110,6 +130,9 @@ main() {
     die "the swarm did not reach the expected ${#EXPECTED_ROLE[@]} nodes within ${timeout_seconds}s"
   fi
   as_root docker node ls >&2
+  if ((${#LEAVING[@]} > 0)); then
+    log "leaving the swarm after this update (drained and removed before their servers go): ${LEAVING[*]}"
+  fi
   print_nodes_json
 }
 

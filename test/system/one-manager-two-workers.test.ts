@@ -243,6 +243,12 @@ describe("scenario a: 1 manager + 2 workers, overlay2", () => {
     "scale-down: the remove-node script drains and removes a worker",
     async () => {
       const leaving = cluster.member("worker", 1);
+      const remaining = cluster.nodes.filter((node) => node !== leaving);
+      // Pulumi's order on `workers: 2 -> 1`: the ready gate re-runs with the new node set first
+      // (the leaving worker is still in the swarm), then the membership's delete drains and
+      // removes it, then its server is deleted.
+      const before = await cluster.readyGate(remaining);
+      expect(before.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
       await lab.timings.phase("scale-down (drain + node rm)", () =>
         cluster.removeFromSwarm(leaving),
       );
@@ -254,7 +260,6 @@ describe("scenario a: 1 manager + 2 workers, overlay2", () => {
         leaving.name,
       ]);
       expect([...byNode.keys()]).not.toContain(leaving.name);
-      const remaining = cluster.nodes.filter((node) => node !== leaving);
       const gate = await cluster.readyGate(remaining);
       expect(gate.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
     },

@@ -208,6 +208,32 @@ describe("swarm-ready.sh", () => {
     expect(result.stderr).toMatch(/bob-worker-0 is in the swarm but not expected/);
   });
 
+  it("with --owner, lets this cluster's leaving nodes be and still fails on strangers", () => {
+    put(
+      "nodes",
+      [
+        "alice-manager-0\tReady\tActive\tLeader",
+        "alice-worker-0\tReady\tActive\t",
+        "alice-worker-1\tReady\tActive\t", // removed from the program; drained after the gate
+      ].join("\n") + "\n",
+    );
+    const leaving = runRemote(readyGateScript(expected, 5, "alice"));
+    expect(leaving.status).toBe(0);
+    expect(parseSwarmNodes(leaving.stdout).map((n) => n.name)).toEqual([
+      "alice-manager-0",
+      "alice-worker-0",
+    ]);
+    expect(leaving.stderr).toMatch(/leaving the swarm after this update .*: alice-worker-1/);
+
+    put(
+      "nodes",
+      "alice-manager-0\tReady\tActive\tLeader\nalice-worker-0\tReady\tActive\t\nmallory-0\tReady\tActive\t\n",
+    );
+    const stranger = runRemote(readyGateScript(expected, 1, "alice"));
+    expect(stranger.status).toBe(1);
+    expect(stranger.stderr).toMatch(/mallory-0 is in the swarm but not expected/);
+  });
+
   it("waits for managers to be Reachable", () => {
     put("nodes", "alice-manager-0\tReady\tActive\tUnreachable\nalice-worker-0\tReady\tActive\t\n");
     const result = runRemote(readyGateScript(expected, 1));

@@ -172,6 +172,8 @@ describe.each([
     expect(bootstrap.inputs.logging).toBe("stderr");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
+    // Removed nodes are deleted after the gate: it must know whose leaving nodes to let be.
+    expect(String(gate.inputs.create)).toContain(`--owner ${owner} ${owner}-manager-0:manager`);
     for (const name of all.slice(1)) {
       expect(gate.dependsOn).toContain(`${name}-membership`);
       expect(run.byName(`${name}-membership`).dependsOn).toEqual(

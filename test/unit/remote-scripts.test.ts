@@ -32,6 +32,12 @@ describe("remote script builders", () => {
     );
     expect(script.command).toBe("bash -s -- 300 alice-manager-0:manager alice-worker-0:worker");
     expect(script.stdin).toContain(templateFile("swarm-ready.sh"));
+    expect(
+      readyGateScript([{ name: "alice-manager-0", role: "manager" }], 60, "alice").command,
+    ).toBe("bash -s -- 60 --owner alice alice-manager-0:manager");
+    expect(() =>
+      readyGateScript([{ name: "alice-manager-0", role: "manager" }], 60, "Al ice"),
+    ).toThrow(/owner/);
   });
 
   it("build the node removal and token rotation", () => {

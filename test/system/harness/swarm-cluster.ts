@@ -142,10 +142,12 @@ export class SwarmCluster {
   }
 
   /** The project's ready gate: exactly `expected` Ready with their roles, within the deadline. */
+  /** The ready gate as the Pulumi program runs it: with the owner, so leaving nodes are let be. */
   async readyGate(expected: NodeIdentity[] = this.nodes): Promise<SwarmNodeStatus[]> {
     const script = readyGateScript(
       expected.map((node) => ({ name: node.name, role: node.role })),
       SCRIPT_TIMEOUT_SECONDS,
+      this.spec.settings.owner,
     );
     const result = await this.runOnManager0(script);
     if (result.exitCode !== 0) {
