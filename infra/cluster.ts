@@ -75,7 +75,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
 
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
-    const makeNode = (identity: typeof first, join?: SwarmBootstrap["workerJoin"]) =>
+    const makeNode = (
+      identity: typeof first,
+      join?: SwarmBootstrap["workerJoin"],
+      replaceWith?: pulumi.Resource[],
+    ) =>
       new LabNode(
         `${name}-${identity.role}-${identity.index}`,
         {
@@ -93,6 +97,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           dockerVolumeSize: config.dockerVolumeSize,
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
           routerReady: network.routerReady,
+          replaceWith,
         },
         child,
       );
@@ -105,22 +110,27 @@ export class SwarmCluster extends pulumi.ComponentResource {
       privateKey: keys.sshPrivateKey,
       bootTimeoutSeconds: config.bootTimeoutSeconds,
     });
+    // What makes the tokens change: a new swarm (a new manager-0) or a scale (after a rotation).
+    const tokenTriggers = [config.managers, config.workers, manager0.instanceId];
     const bootstrap = new SwarmBootstrap(
       `${name}-bootstrap`,
       {
         connection,
         bootTimeoutSeconds: config.bootTimeoutSeconds,
-        rereadOn: [config.managers, config.workers],
+        rereadOn: tokenTriggers,
         waitFor: manager0.ready,
       },
       child,
     );
 
-    // Every other node waits only for the tokens, so they all boot in parallel.
+    // Every other node waits only for the tokens, so they all boot in parallel. A replaced
+    // manager-0 (new image or user-data, `pulumi up --replace`) initialises a new swarm: the
+    // others are replaced with it and boot again into that swarm.
     const others = rest.map((identity) =>
       makeNode(
         identity,
         identity.role === "manager" ? bootstrap.managerJoin : bootstrap.workerJoin,
+        [manager0.server],
       ),
     );
 
@@ -154,14 +164,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
     if (config.rotateJoinTokens) {
-      rotateJoinTokens(`${name}-rotate-tokens`, connection, [config.managers, config.workers], {
+      rotateJoinTokens(`${name}-rotate-tokens`, connection, tokenTriggers, {
         parent: this,
         dependsOn: [this.readyGate],
       });
     }
 
     this.unlockKey = config.autolock
-      ? enableAutolock(`${name}-autolock`, connection, {
+      ? enableAutolock(`${name}-autolock`, connection, [manager0.instanceId], {
           parent: this,
           dependsOn: [this.readyGate],
         })

@@ -36,6 +36,11 @@ export interface LabNodeArgs {
   floatingIpPool?: string;
   /** What a floating IP association must wait for (the router interface). */
   routerReady: pulumi.Resource[];
+  /**
+   * Servers whose replacement replaces this one too: a new manager-0 is a new swarm, and a node
+   * joins a swarm only when it first boots.
+   */
+  replaceWith?: pulumi.Resource[];
 }
 
 export class LabNode extends pulumi.ComponentResource {
@@ -44,6 +49,7 @@ export class LabNode extends pulumi.ComponentResource {
   public readonly privateIp: pulumi.Output<string>;
   public readonly publicIp: pulumi.Output<string> | undefined;
   public readonly instanceId: pulumi.Output<string>;
+  public readonly server: openstack.compute.Instance;
   /** Everything that must exist before the node can be reached over SSH. */
   public readonly ready: pulumi.Resource[];
 
@@ -105,8 +111,9 @@ export class LabNode extends pulumi.ComponentResource {
         tags,
       },
       // The port can serve one server at a time, so a replacement must delete the old one first.
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, replaceWith: args.replaceWith },
     );
+    this.server = instance;
     this.instanceId = instance.id;
     this.ready = [instance];
 

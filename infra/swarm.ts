@@ -55,8 +55,9 @@ export interface SwarmBootstrapArgs {
   connection: command.types.input.remote.ConnectionArgs;
   bootTimeoutSeconds: number;
   /**
-   * Values whose change re-reads the tokens (the node counts): after a rotation, nodes added by a
-   * later scale-up must get the current tokens, not the ones read at the first boot.
+   * Values whose change re-reads the tokens: the node counts (after a rotation, nodes added by a
+   * later scale-up must get the current tokens, not the ones read at the first boot) and
+   * manager-0's server id (a new manager-0 initialises a new swarm with new tokens).
    */
   rereadOn: pulumi.Input<unknown>[];
   /** What must exist before SSH to manager-0 can work (server, floating IP association). */
@@ -167,16 +168,20 @@ export function rotateJoinTokens(
   );
 }
 
-/** Turns on swarm autolock once the swarm is Ready; yields the unlock key as a secret. */
+/**
+ * Turns on swarm autolock once the swarm is Ready; yields the unlock key as a secret. Runs again
+ * when a value of `rerunOn` changes (manager-0's server id: a new swarm starts unlocked).
+ */
 export function enableAutolock(
   name: string,
   connection: command.types.input.remote.ConnectionArgs,
+  rerunOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
 ): pulumi.Output<string> {
   const autolock = new command.remote.Command(
     name,
     // stdout is the unlock key: out of the logs, secret in the state.
-    { connection, ...scriptArgs(autolockScript()), logging: "stderr" },
+    { connection, ...scriptArgs(autolockScript()), logging: "stderr", triggers: rerunOn },
     { additionalSecretOutputs: ["stdout"], ...opts },
   );
   return pulumi.secret(autolock.stdout.apply(parseUnlockKey));

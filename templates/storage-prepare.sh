@@ -8,6 +8,7 @@
 #
 # Safe to re-run (reboot, `cloud-init clean && reboot`): a volume that already carries our
 # filesystem or pool is mounted again, never formatted; a disk with any signature is never touched.
+# A replacement server on an old volume keeps its images but not the old server's swarm identity.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -225,6 +226,23 @@ verify_mount() {
   log "$DATA_ROOT is on $got ($(findmnt -n -o SOURCE --target "$DATA_ROOT"))"
 }
 
+# The volume outlives its server. A new server on it (a replacement: new image or user-data) must
+# not resume the old server's swarm identity: the swarm removed that node before the old server
+# was deleted, and a new manager-0 starts a new swarm. Images and Docker volumes on the disk stay;
+# only the swarm state moves aside. The same server re-running cloud-init keeps everything.
+set_aside_swarm_state_of_other_server() {
+  local marker="$DATA_ROOT/.swarmlab-instance-id" this previous
+  this=$(cloud-init query v1.instance_id) ||
+    die "cannot read this server's instance id (cloud-init query v1.instance_id)"
+  previous=$(cat "$marker" 2>/dev/null || true)
+  if [ -d "$DATA_ROOT/swarm" ] && [ "$previous" != "$this" ]; then
+    rm -rf "$DATA_ROOT/swarm.previous-server"
+    mv "$DATA_ROOT/swarm" "$DATA_ROOT/swarm.previous-server"
+    log "the volume holds the swarm state of server ${previous:-unknown}, not $this: moved it to $DATA_ROOT/swarm.previous-server, so this server joins the swarm as itself"
+  fi
+  printf '%s\n' "$this" >"$marker"
+}
+
 main() {
   if [ -z "${VOLUME_FILESYSTEM:-}" ]; then
     [ "$STORAGE_DRIVER" = overlay2 ] ||
@@ -242,6 +260,7 @@ main() {
     prepare_filesystem "$VOLUME_DEVICE"
   fi
   verify_mount
+  set_aside_swarm_state_of_other_server
 }
 
 main "$@"

@@ -2,13 +2,15 @@
  * Scenario c: Docker's data on a "Cinder volume" (a loop device handed to the node as /dev/vdb),
  * prepared by the project's storage script at first boot. The btrfs node must run the btrfs
  * storage driver on a btrfs /var/lib/docker, and keep its data across a reboot and across a full
- * re-run of cloud-init (nothing reformatted). Then the same for overlay2 on an ext4 volume.
+ * re-run of cloud-init (nothing reformatted). A replacement server on the same volume keeps the
+ * images but not the old server's swarm identity. Then the same for overlay2 on an ext4 volume.
  */
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
 import { testStackSettings } from "./harness/test-stack";
 import { execInNode, execInNodeOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { attachLoopDevice } from "./harness/loop-device";
+import type { NodeDisk } from "./harness/nova";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { daemonFacts } from "./harness/swarm-queries";
 import { prepareServiceImage } from "./harness/test-service";
@@ -55,6 +57,9 @@ describe.each(CASES)("$title", (volumeCase) => {
   let cluster: SwarmCluster;
   let node: string;
   let serviceImageId: string;
+  let filesystemUuid: string;
+  let firstSwarmNodeId: string;
+  const volumes = new Map<string, NodeDisk>();
 
   beforeAll(async () => {
     lab = await Lab.open(volumeCase.scenario, {
@@ -66,9 +71,15 @@ describe.each(CASES)("$title", (volumeCase) => {
       settings: testStackSettings("carol", LAB_MTU, volumeCase.config),
       managers: 1,
       workers: 0,
+      // A node's volume is its own resource, as in Cinder: a replacement server gets the same one.
       diskOf: async (identity) => {
-        const loop = await attachLoopDevice(lab.run, identity.name, 4);
-        return { kind: "block-device", hostDevice: loop.device };
+        let disk = volumes.get(identity.name);
+        if (!disk) {
+          const loop = await attachLoopDevice(lab.run, identity.name, 4);
+          disk = { kind: "block-device", hostDevice: loop.device };
+          volumes.set(identity.name, disk);
+        }
+        return disk;
       },
     });
   }, 20 * MINUTE);
@@ -87,6 +98,7 @@ describe.each(CASES)("$title", (volumeCase) => {
       const facts = await daemonFacts(node);
       expect(facts.storageDriver).toBe(volumeCase.driver);
       expect(facts.dataRootFilesystem).toBe(volumeCase.filesystem);
+      firstSwarmNodeId = facts.swarmNodeId;
       expect(await execInNodeOk(node, "findmnt -n -o SOURCE --target /var/lib/docker")).toBe(
         "/dev/vdb",
       );
@@ -128,7 +140,7 @@ describe.each(CASES)("$title", (volumeCase) => {
   test(
     "re-running cloud-init from scratch keeps the volume's data (nothing reformatted)",
     async () => {
-      const filesystemUuid = await execInNodeOk(node, "blkid -p -s UUID -o value /dev/vdb");
+      filesystemUuid = await execInNodeOk(node, "blkid -p -s UUID -o value /dev/vdb");
       await lab.timings.phase("cloud-init clean + reboot to cloud-init done", () =>
         rerunCloudInit(node),
       );
@@ -141,12 +153,42 @@ describe.each(CASES)("$title", (volumeCase) => {
       const facts = await daemonFacts(node);
       expect(facts.storageDriver).toBe(volumeCase.driver);
       expect(facts.swarmState).toBe("active");
+      // The same server: it keeps its place in the swarm.
+      expect(facts.swarmNodeId).toBe(firstSwarmNodeId);
       // The image loaded before both reboots is still there: the volume was not reformatted.
       const images = await execInNodeOk(node, "docker image ls -q --no-trunc");
       expect(images.split("\n")).toContain(serviceImageId);
       expect(await execInNodeOk(node, "findmnt -n -o SOURCE --target /var/lib/docker")).toBe(
         "/dev/vdb",
       );
+    },
+    10 * MINUTE,
+  );
+
+  test(
+    "a replacement server on the same volume keeps the images and joins the swarm as itself",
+    async () => {
+      const previousNodeId = (await daemonFacts(node)).swarmNodeId;
+      await lab.timings.phase("replacement server on the volume to swarm active", () =>
+        cluster.replaceServer(cluster.manager0),
+      );
+      node = cluster.server(cluster.manager0).container;
+      const gate = await cluster.readyGate();
+      expect(gate.map((n) => n.name)).toEqual([cluster.manager0.name]);
+      expect(await execInNodeOk(node, "blkid -p -s UUID -o value /dev/vdb")).toBe(filesystemUuid);
+      const facts = await daemonFacts(node);
+      expect(facts.storageDriver).toBe(volumeCase.driver);
+      // The old server's swarm identity was set aside: a new manager-0 starts a new swarm.
+      expect(facts.swarmState).toBe("active");
+      expect(facts.swarmNodeId).not.toBe("");
+      expect(facts.swarmNodeId).not.toBe(previousNodeId);
+      const log = await execInNodeOk(
+        node,
+        "grep 'swarmlab\\[storage-prepare\\]' /var/log/cloud-init-output.log",
+      );
+      expect(log).toContain("moved it to /var/lib/docker/swarm.previous-server");
+      const images = await execInNodeOk(node, "docker image ls -q --no-trunc");
+      expect(images.split("\n")).toContain(serviceImageId);
     },
     10 * MINUTE,
   );

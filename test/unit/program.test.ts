@@ -182,6 +182,20 @@ describe.each([
     }
   });
 
+  it("rebuilds the swarm around a replaced manager-0: new tokens, other servers replaced", () => {
+    const manager0Server = `${owner}-manager-0-server`;
+    expect(run.byName(manager0Server).replaceWith).toEqual([]);
+    for (const name of all.slice(1)) {
+      expect(run.byName(`${name}-server`).replaceWith).toEqual([manager0Server]);
+    }
+    // The mocks give each resource the id `<name>-id`.
+    expect(run.byName(`${owner}-bootstrap-tokens`).inputs.triggers).toEqual([
+      managers,
+      workers,
+      `${manager0Server}-id`,
+    ]);
+  });
+
   it("drains and removes a node from the swarm before its server is deleted", () => {
     for (const name of all.slice(1)) {
       const membership = run.byName(`${name}-membership`);
@@ -291,6 +305,8 @@ describe("optional hardening", () => {
       const step = run.byName(name);
       expect(step.dependsOn).toContain("frank-ready-check");
       expect(step.inputs.logging).toBe("stderr");
+      // A new manager-0 is a new swarm: unlocked, with tokens that were never rotated.
+      expect(step.inputs.triggers).toContain("frank-manager-0-server-id");
     }
     const key = run.exports.swarmUnlockKey as import("@pulumi/pulumi").Output<string>;
     expect(await run.pulumi.isSecret(key)).toBe(true);

@@ -26,6 +26,11 @@ export interface Server {
   /** Container name: the node name plus the run id, unique on the host. */
   container: string;
   address: string;
+  disk: NodeDisk;
+}
+
+function rootDiskVolume(container: string): string {
+  return `${container}-docker`;
 }
 
 /**
@@ -59,7 +64,7 @@ export async function createServer(
   const container = `${spec.name}-${run.id}`;
   const diskFlags: string[] = [];
   if (spec.disk.kind === "root-disk") {
-    const volume = `${container}-docker`;
+    const volume = rootDiskVolume(container);
     await dockerOk(["volume", "create", ...labelFlags(run), volume]);
     diskFlags.push("-v", `${volume}:/var/lib/docker`);
   } else {
@@ -81,11 +86,22 @@ export async function createServer(
     image,
   ]);
   await writeConfigDrive(container, spec.drive);
-  return { name: spec.name, container, address: spec.address };
+  return { name: spec.name, container, address: spec.address, disk: spec.disk };
 }
 
 export async function startServer(server: Server): Promise<void> {
   await dockerOk(["start", server.container]);
+}
+
+/**
+ * Deletes the server, like `openstack server delete`: no clean shutdown, and a root disk kept in
+ * a Docker volume goes with it. A block device (a Cinder volume) stays for a next server.
+ */
+export async function deleteServer(server: Server): Promise<void> {
+  await dockerOk(["rm", "--force", server.container]);
+  if (server.disk.kind === "root-disk") {
+    await dockerOk(["volume", "rm", rootDiskVolume(server.container)]);
+  }
 }
 
 /** Powers the node off (systemd shuts down cleanly), like `openstack server stop`. */

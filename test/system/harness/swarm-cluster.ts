@@ -21,7 +21,7 @@ import {
 } from "../../../infra/remote-scripts";
 import type { NodeSettings } from "../../../infra/settings";
 import { Lab } from "./lab";
-import { NodeDisk, Server } from "./nova";
+import { deleteServer, NodeDisk, Server } from "./nova";
 import { CommandResult } from "./process";
 
 export interface ClusterSpec {
@@ -141,8 +141,10 @@ export class SwarmCluster {
     return Promise.all(nodes.map((node) => this.bootNode(node, this.joinFor(node))));
   }
 
-  /** The project's ready gate: exactly `expected` Ready with their roles, within the deadline. */
-  /** The ready gate as the Pulumi program runs it: with the owner, so leaving nodes are let be. */
+  /**
+   * The project's ready gate as the Pulumi program runs it: exactly `expected` Ready with their
+   * roles within the deadline, with the owner so this cluster's leaving nodes are let be.
+   */
   async readyGate(expected: NodeIdentity[] = this.nodes): Promise<SwarmNodeStatus[]> {
     const script = readyGateScript(
       expected.map((node) => ({ name: node.name, role: node.role })),
@@ -154,6 +156,20 @@ export class SwarmCluster {
       throw new Error(`ready gate exited ${result.exitCode}; stderr:\n${result.stderr}`);
     }
     return parseSwarmNodes(result.stdout);
+  }
+
+  /**
+   * Pulumi's replacement of a server (new image or user-data): the old server is deleted first
+   * (`deleteBeforeReplace`), then a new one, a new instance id, boots with the same name,
+   * address and disk. Manager-0's replacement then runs the bootstrap again, as the program does.
+   */
+  async replaceServer(node: NodeIdentity): Promise<Server> {
+    await deleteServer(this.server(node));
+    if (node === this.manager0) {
+      await this.bootManager0();
+      return this.server(node);
+    }
+    return this.bootNode(node, this.joinFor(node));
   }
 
   /** The program's scale-down step: drain, demote and `docker node rm` before the VM goes. */

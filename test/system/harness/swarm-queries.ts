@@ -72,13 +72,15 @@ export interface DaemonFacts {
   /** MTU dockerd gave its default bridge: the daemon's `mtu`. */
   bridgeMtu: string;
   swarmState: string;
+  /** This node's id in the swarm ("" outside one): a node that joined anew gets a new one. */
+  swarmNodeId: string;
 }
 
 export async function daemonFacts(node: string): Promise<DaemonFacts> {
   const info = JSON.parse(await execInNodeOk(node, "docker info --format '{{json .}}'")) as {
     Driver: string;
     DockerRootDir: string;
-    Swarm: { LocalNodeState: string };
+    Swarm: { LocalNodeState: string; NodeID: string };
   };
   const bridgeMtu = await networkMtu(node, "bridge");
   const dataRootFilesystem = await execInNodeOk(node, `stat -f -c %T ${info.DockerRootDir}`);
@@ -88,6 +90,7 @@ export async function daemonFacts(node: string): Promise<DaemonFacts> {
     dataRootFilesystem,
     bridgeMtu,
     swarmState: info.Swarm.LocalNodeState,
+    swarmNodeId: info.Swarm.NodeID,
   };
 }
 

@@ -14,6 +14,8 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** Names of the resources this one depends on (from the URNs the SDK sent). */
   dependsOn: string[];
+  /** Names of the resources whose replacement replaces this one (the `replaceWith` option). */
+  replaceWith: string[];
 }
 
 export interface ProgramRun {
@@ -55,6 +57,7 @@ export async function runProgram(
     const pulumi = await import("@pulumi/pulumi");
     pulumiModule = pulumi;
     const dependencies = new Map<string, string[]>();
+    const replaceWith = new Map<string, string[]>();
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
@@ -85,6 +88,7 @@ export async function runProgram(
             name: args.name,
             inputs: args.inputs,
             dependsOn: dependencies.get(args.name) ?? [],
+            replaceWith: replaceWith.get(args.name) ?? [],
           });
           return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
@@ -102,14 +106,19 @@ export async function runProgram(
       stack,
       false,
     );
-    // The mock API hides the dependency list; read it off the requests on their way in.
-    type RegisterRequest = { getName(): string; getDependenciesList(): string[] };
+    // The mock API hides dependencies and options; read them off the requests on their way in.
+    type RegisterRequest = {
+      getName(): string;
+      getDependenciesList(): string[];
+      getReplaceWithList(): string[];
+    };
     const monitor = pulumi.runtime.getMonitor() as unknown as {
       registerResource(req: RegisterRequest, cb: unknown): unknown;
     };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, cb) => {
       dependencies.set(req.getName(), req.getDependenciesList().map(nameFromUrn));
+      replaceWith.set(req.getName(), req.getReplaceWithList().map(nameFromUrn));
       return register(req, cb);
     };
     pulumi.runtime.setAllConfig(
