@@ -5,6 +5,12 @@
  * re-run of cloud-init (nothing reformatted). A replacement server on the same volume keeps the
  * images but not the old server's swarm identity. Then the same for overlay2 on an ext4 volume.
  */
+import {
+  closeScenario,
+  openScenario,
+  SCENARIO_CLOSE_TIMEOUT_MS,
+  SCENARIO_OPEN_TIMEOUT_MS,
+} from "./harness/scenario";
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
 import { testStackSettings } from "./harness/test-stack";
 import { execInNode, execInNodeOk } from "./harness/docker";
@@ -62,32 +68,24 @@ describe.each(CASES)("$title", (volumeCase) => {
   const volumes = new Map<string, NodeDisk>();
 
   beforeAll(async () => {
-    lab = await Lab.open(volumeCase.scenario, {
-      subnetOctet: volumeCase.subnetOctet,
-      mtu: LAB_MTU,
-      sshUser: "debian",
-    });
-    cluster = new SwarmCluster(lab, {
+    ({ lab, cluster } = await openScenario(volumeCase.scenario, volumeCase.subnetOctet, {
       settings: testStackSettings("carol", LAB_MTU, volumeCase.config),
       managers: 1,
       workers: 0,
       // A node's volume is its own resource, as in Cinder: a replacement server gets the same one.
-      diskOf: async (identity) => {
+      diskOf: async (identity, { run }) => {
         let disk = volumes.get(identity.name);
         if (!disk) {
-          const loop = await attachLoopDevice(lab.run, identity.name, 4);
+          const loop = await attachLoopDevice(run, identity.name, 4);
           disk = { kind: "block-device", hostDevice: loop.device };
           volumes.set(identity.name, disk);
         }
         return disk;
       },
-    });
-  }, 20 * MINUTE);
+    }));
+  }, SCENARIO_OPEN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await lab?.close();
-    if (lab) console.log(lab.timings.write());
-  }, 5 * MINUTE);
+  afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
 
   test(
     "the node prepares its volume, runs Docker on it and forms a swarm",

@@ -3,6 +3,12 @@
  * program's order with the project's own user-data, metadata and remote scripts. Checks the swarm,
  * token hygiene, daemon settings, a service's spread, failover, rebalancing, scale-down, teardown.
  */
+import {
+  closeScenario,
+  openScenario,
+  SCENARIO_CLOSE_TIMEOUT_MS,
+  SCENARIO_OPEN_TIMEOUT_MS,
+} from "./harness/scenario";
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
 import { testStackSettings } from "./harness/test-stack";
 import { dockerOk } from "./harness/docker";
@@ -33,18 +39,14 @@ describe("scenario a: 1 manager + 2 workers, overlay2", () => {
   let manager0: string;
 
   beforeAll(async () => {
-    lab = await Lab.open("a-one-manager-two-workers", {
-      subnetOctet: 213,
-      mtu: SETTINGS.mtu,
-      sshUser: SETTINGS.sshUser,
-    });
-    cluster = new SwarmCluster(lab, { settings: SETTINGS, managers: 1, workers: 2 });
-  }, 20 * MINUTE);
+    ({ lab, cluster } = await openScenario("a-one-manager-two-workers", 213, {
+      settings: SETTINGS,
+      managers: 1,
+      workers: 2,
+    }));
+  }, SCENARIO_OPEN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await lab?.close();
-    if (lab) console.log(lab.timings.write());
-  }, 5 * MINUTE);
+  afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
 
   test(
     "manager-0 boots, initialises the swarm and hands out join tokens",

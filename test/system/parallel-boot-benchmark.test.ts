@@ -4,6 +4,12 @@
  * boots cost on this machine (they share its CPUs and the package mirror); the test only asserts
  * that every node got Ready.
  */
+import {
+  closeScenario,
+  openScenario,
+  SCENARIO_CLOSE_TIMEOUT_MS,
+  SCENARIO_OPEN_TIMEOUT_MS,
+} from "./harness/scenario";
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
 import { testStackSettings } from "./harness/test-stack";
 import { Lab } from "./harness/lab";
@@ -19,23 +25,15 @@ describe("benchmark: one worker vs five workers booted in parallel", () => {
   let cluster: SwarmCluster;
 
   beforeAll(async () => {
-    lab = await Lab.open("benchmark-parallel-boot", {
-      subnetOctet: 217,
-      mtu: SETTINGS.mtu,
-      sshUser: SETTINGS.sshUser,
-    });
     // worker-0 boots alone, workers 1..5 together.
-    cluster = new SwarmCluster(lab, {
+    ({ lab, cluster } = await openScenario("benchmark-parallel-boot", 217, {
       settings: SETTINGS,
       managers: 1,
       workers: 1 + PARALLEL_WORKERS,
-    });
-  }, 20 * MINUTE);
+    }));
+  }, SCENARIO_OPEN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await lab?.close();
-    if (lab) console.log(lab.timings.write());
-  }, 5 * MINUTE);
+  afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
 
   test(
     "boots, then reports single vs parallel worker boot times",

@@ -3,6 +3,12 @@
  * powered off, the remaining managers elect a new one and the swarm still accepts
  * `docker service create`.
  */
+import {
+  closeScenario,
+  openScenario,
+  SCENARIO_CLOSE_TIMEOUT_MS,
+  SCENARIO_OPEN_TIMEOUT_MS,
+} from "./harness/scenario";
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
 import { testStackSettings } from "./harness/test-stack";
 import { execInNode } from "./harness/docker";
@@ -22,18 +28,14 @@ describe("scenario b: 3 managers + 3 workers, one manager lost", () => {
   let cluster: SwarmCluster;
 
   beforeAll(async () => {
-    lab = await Lab.open("b-three-managers-three-workers", {
-      subnetOctet: 214,
-      mtu: SETTINGS.mtu,
-      sshUser: SETTINGS.sshUser,
-    });
-    cluster = new SwarmCluster(lab, { settings: SETTINGS, managers: 3, workers: 3 });
-  }, 20 * MINUTE);
+    ({ lab, cluster } = await openScenario("b-three-managers-three-workers", 214, {
+      settings: SETTINGS,
+      managers: 3,
+      workers: 3,
+    }));
+  }, SCENARIO_OPEN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await lab?.close();
-    if (lab) console.log(lab.timings.write());
-  }, 5 * MINUTE);
+  afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
 
   test(
     "all six nodes join (managers with the manager token) and are Ready",

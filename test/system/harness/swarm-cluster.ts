@@ -29,7 +29,7 @@ export interface ClusterSpec {
   managers: number;
   workers: number;
   /** The disk each node gets; default: Docker on the root disk (a Docker volume). */
-  diskOf?: (node: NodeIdentity) => Promise<NodeDisk>;
+  diskOf?: (node: NodeIdentity, lab: Lab) => Promise<NodeDisk>;
 }
 
 /** Node-side deadline of the remote scripts; the SSH deadline adds a margin on top. */
@@ -92,7 +92,9 @@ export class SwarmCluster {
       advertiseAddr: this.lab.address(this.hostNumber(node)),
       ...(join ? { join } : {}),
     });
-    const disk: NodeDisk = this.spec.diskOf ? await this.spec.diskOf(node) : { kind: "root-disk" };
+    const disk: NodeDisk = this.spec.diskOf
+      ? await this.spec.diskOf(node, this.lab)
+      : { kind: "root-disk" };
     return this.lab.boot({
       name: node.name,
       hostNumber: this.hostNumber(node),
