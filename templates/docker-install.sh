@@ -44,7 +44,7 @@ add_docker_ce_repository() {
 }
 
 install_docker() {
-  if command -v dockerd >/dev/null 2>&1; then
+  if command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1; then
     log "Docker is already installed ($(dockerd --version)); skipping the installation"
     return 0
   fi
@@ -53,9 +53,37 @@ install_docker() {
     add_docker_ce_repository
     apt_install docker-ce docker-ce-cli containerd.io
     ;;
-  distro) apt_install docker.io ;;
+  distro) install_distro_docker ;;
   *) die "DOCKER_SOURCE '$DOCKER_SOURCE' is not one of docker-ce, distro" ;;
   esac
+  require_docker_commands
+}
+
+# The distribution's engine is docker.io. Up to Debian 12 and on Ubuntu it carries the docker CLI
+# too; since Debian 13 the CLI is a package of its own, docker-cli, which docker.io only
+# Recommends (and apt_install installs no Recommends). Whether this release splits them is read
+# from what docker.io brought and what apt offers, not from a table of releases that would age.
+install_distro_docker() {
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  if ! command -v docker >/dev/null 2>&1 && apt_offers docker-cli; then
+    log "docker.io brought dockerd without the docker CLI; installing docker-cli, which ships it here"
+    apt_install docker-cli
+  fi
+}
+
+# Fails at once, naming the package, when the install left out dockerd or the CLI: every later
+# step (and the swarm) needs both, and waiting for 'docker info' would only hide the cause.
+require_docker_commands() {
+  local engine_package=docker.io cli_package=docker-cli
+  if [ "$DOCKER_SOURCE" = docker-ce ]; then
+    engine_package=docker-ce
+    cli_package=docker-ce-cli
+  fi
+  command -v dockerd >/dev/null 2>&1 ||
+    die "the Docker engine (dockerd) is not installed; it is in package $engine_package: see the apt output above"
+  command -v docker >/dev/null 2>&1 ||
+    die "dockerd is installed but the docker CLI is not; it is in package $cli_package, which apt did not install here (held or pinned? see 'apt-mark showhold' and 'apt-cache policy $cli_package')"
+  log "Docker is installed: $(dockerd --version); CLI $(docker --version)"
 }
 
 docker_answers() {

@@ -87,6 +87,15 @@ apt_install() {
     die "apt-get install $* failed 5 times; see the apt output above"
 }
 
+# apt_offers PACKAGE: true when apt would install PACKAGE: it has a candidate version (lists must
+# be fresh, as after apt_install) and the package is not on hold.
+apt_offers() {
+  local candidate
+  candidate=$(apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+  [ -n "$candidate" ] && [ "$candidate" != "(none)" ] || return 1
+  ! dpkg --get-selections "$1" 2>/dev/null | grep -qw hold
+}
+
 # redact_tokens: copy stdin to stdout with swarm join tokens masked; for error output of docker
 # commands that were given a token, which must never reach a log.
 redact_tokens() {

@@ -3,7 +3,8 @@
  * prepared by the project's storage script at first boot. The btrfs node must run the btrfs
  * storage driver on a btrfs /var/lib/docker, and keep its data across a reboot and across a full
  * re-run of cloud-init (nothing reformatted). A replacement server on the same volume keeps the
- * images but not the old server's swarm identity. Then the same for overlay2 on an ext4 volume.
+ * images but not the old server's swarm identity. btrfs runs on Debian 12 and 13; then the same
+ * for overlay2 on an ext4 volume (Debian 12).
  */
 import {
   closeScenario,
@@ -17,6 +18,7 @@ import { execInNode, execInNodeOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { attachLoopDevice } from "./harness/loop-device";
 import type { NodeDisk } from "./harness/nova";
+import { DEBIAN_12, DEBIAN_13, NodeRelease } from "./harness/releases";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { daemonFacts } from "./harness/swarm-queries";
 import { prepareServiceImage } from "./harness/test-service";
@@ -31,6 +33,7 @@ interface VolumeCase {
   title: string;
   scenario: string;
   subnetOctet: number;
+  release: NodeRelease;
   /** The stack config that asks for this storage. */
   config: RawConfig;
   /** The storage driver `docker info` must report. */
@@ -39,20 +42,38 @@ interface VolumeCase {
   filesystem: string;
 }
 
+const BTRFS: RawConfig = { storageDriver: "btrfs", dockerVolumeSize: "10" };
+
 const CASES: VolumeCase[] = [
   {
-    title: "scenario c: btrfs on the node's volume",
-    scenario: "c-btrfs-volume",
+    title: "scenario c on Debian 12: btrfs on the node's volume",
+    scenario: "c-btrfs-volume-bookworm",
     subnetOctet: 215,
-    config: { storageDriver: "btrfs", dockerVolumeSize: "10" },
+    release: DEBIAN_12,
+    config: { ...BTRFS, image: DEBIAN_12.image },
     driver: "btrfs",
     filesystem: "btrfs",
   },
   {
-    title: "scenario c2: overlay2 on an ext4 volume",
-    scenario: "c2-overlay2-ext4-volume",
+    title: "scenario c on Debian 13: btrfs on the node's volume",
+    scenario: "c-btrfs-volume-trixie",
+    subnetOctet: 219,
+    release: DEBIAN_13,
+    config: { ...BTRFS, image: DEBIAN_13.image },
+    driver: "btrfs",
+    filesystem: "btrfs",
+  },
+  {
+    title: "scenario c2 on Debian 12: overlay2 on an ext4 volume",
+    scenario: "c2-overlay2-ext4-volume-bookworm",
     subnetOctet: 216,
-    config: { storageDriver: "overlay2", dockerVolumeSize: "10", dockerVolumeFilesystem: "ext4" },
+    release: DEBIAN_12,
+    config: {
+      storageDriver: "overlay2",
+      dockerVolumeSize: "10",
+      dockerVolumeFilesystem: "ext4",
+      image: DEBIAN_12.image,
+    },
     driver: "overlay2",
     filesystem: "ext2/ext3",
   },
@@ -68,21 +89,26 @@ describe.each(CASES)("$title", (volumeCase) => {
   const volumes = new Map<string, NodeDisk>();
 
   beforeAll(async () => {
-    ({ lab, cluster } = await openScenario(volumeCase.scenario, volumeCase.subnetOctet, {
-      settings: testStackSettings("carol", LAB_MTU, volumeCase.config),
-      managers: 1,
-      workers: 0,
-      // A node's volume is its own resource, as in Cinder: a replacement server gets the same one.
-      diskOf: async (identity, { run }) => {
-        let disk = volumes.get(identity.name);
-        if (!disk) {
-          const loop = await attachLoopDevice(run, identity.name, 4);
-          disk = { kind: "block-device", hostDevice: loop.device };
-          volumes.set(identity.name, disk);
-        }
-        return disk;
+    ({ lab, cluster } = await openScenario(
+      volumeCase.scenario,
+      volumeCase.subnetOctet,
+      {
+        settings: testStackSettings("carol", LAB_MTU, volumeCase.config),
+        managers: 1,
+        workers: 0,
+        // A node's volume is its own resource, as in Cinder: a replacement server gets the same one.
+        diskOf: async (identity, { run }) => {
+          let disk = volumes.get(identity.name);
+          if (!disk) {
+            const loop = await attachLoopDevice(run, identity.name, 4);
+            disk = { kind: "block-device", hostDevice: loop.device };
+            volumes.set(identity.name, disk);
+          }
+          return disk;
+        },
       },
-    }));
+      volumeCase.release,
+    ));
   }, SCENARIO_OPEN_TIMEOUT_MS);
 
   afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);

@@ -2,6 +2,9 @@
  * Scenario a: 1 manager + 2 workers on overlay2 (Docker on the root disk), booted in the Pulumi
  * program's order with the project's own user-data, metadata and remote scripts. Checks the swarm,
  * token hygiene, daemon settings, a service's spread, failover, rebalancing, scale-down, teardown.
+ * Runs once per proven Debian release: 12 (Docker 20.10, one package) and 13 (Docker 26, the CLI
+ * in its own package), with Docker from the distribution as a teacher without Docker's repository
+ * would have it.
  */
 import {
   closeScenario,
@@ -14,6 +17,7 @@ import { testStackSettings } from "./harness/test-stack";
 import { dockerOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { startServer, stopServer } from "./harness/nova";
+import { NodeRelease, PROVEN_RELEASES } from "./harness/releases";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import {
   daemonFacts,
@@ -29,247 +33,256 @@ import { overlayMtu } from "../../infra/settings";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
-const SETTINGS = testStackSettings("alice", LAB_MTU);
 const SERVICE = "web";
 const REPLICAS = 3;
 
-describe("scenario a: 1 manager + 2 workers, overlay2", () => {
-  let lab: Lab;
-  let cluster: SwarmCluster;
-  let manager0: string;
+/** One lab network per release, so a crashed run of one never blocks the other. */
+const SUBNET_OCTET: Record<NodeRelease["codename"], number> = { bookworm: 213, trixie: 218 };
 
-  beforeAll(async () => {
-    ({ lab, cluster } = await openScenario("a-one-manager-two-workers", 213, {
-      settings: SETTINGS,
-      managers: 1,
-      workers: 2,
-    }));
-  }, SCENARIO_OPEN_TIMEOUT_MS);
+describe.each(PROVEN_RELEASES)(
+  "scenario a on $label: 1 manager + 2 workers, overlay2",
+  (release) => {
+    const SETTINGS = testStackSettings("alice", LAB_MTU, { image: release.image });
+    let lab: Lab;
+    let cluster: SwarmCluster;
+    let manager0: string;
 
-  afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
+    beforeAll(async () => {
+      ({ lab, cluster } = await openScenario(
+        `a-one-manager-two-workers-${release.codename}`,
+        SUBNET_OCTET[release.codename],
+        { settings: SETTINGS, managers: 1, workers: 2 },
+        release,
+      ));
+    }, SCENARIO_OPEN_TIMEOUT_MS);
 
-  test(
-    "manager-0 boots, initialises the swarm and hands out join tokens",
-    async () => {
-      const tokens = await lab.timings.phase("manager-0 boot to swarm active", () =>
-        cluster.bootManager0(),
-      );
-      manager0 = cluster.server(cluster.manager0).container;
-      expect(tokens.joinAddr).toBe(`${lab.address(cluster.hostNumber(cluster.manager0))}:2377`);
-      expect(tokens.worker).not.toBe(tokens.manager);
-    },
-    12 * MINUTE,
-  );
+    afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
 
-  test(
-    "the workers boot in parallel and the ready gate sees every node Ready with its role",
-    async () => {
-      const gate = await lab.timings.phase("workers boot to Ready (ready gate)", async () => {
-        await cluster.bootJoiners();
-        return cluster.readyGate();
-      });
-      const expected = cluster.nodes.map((node) => ({ name: node.name, role: node.role }));
-      expect(gate.map((n) => ({ name: n.name, role: n.role })).sort(byName)).toEqual(
-        expected.sort(byName),
-      );
-      expect(gate.every((n) => n.state === "Ready")).toBe(true);
+    test(
+      "manager-0 boots, initialises the swarm and hands out join tokens",
+      async () => {
+        const tokens = await lab.timings.phase("manager-0 boot to swarm active", () =>
+          cluster.bootManager0(),
+        );
+        manager0 = cluster.server(cluster.manager0).container;
+        expect(tokens.joinAddr).toBe(`${lab.address(cluster.hostNumber(cluster.manager0))}:2377`);
+        expect(tokens.worker).not.toBe(tokens.manager);
+      },
+      12 * MINUTE,
+    );
 
-      const listed = await listSwarmNodes(manager0);
-      expect(listed.map((n) => n.hostname).sort()).toEqual(cluster.nodes.map((n) => n.name).sort());
-      for (const node of cluster.nodes) {
-        const row = listed.find((r) => r.hostname === node.name);
-        expect(row?.status).toBe("Ready");
-        expect(row?.managerStatus === "" ? "worker" : "manager").toBe(node.role);
-      }
-    },
-    12 * MINUTE,
-  );
-
-  test(
-    "the join tokens are in no user-data and in no file but cloud-init's metadata copies",
-    async () => {
-      const tokens = [cluster.tokens.worker, cluster.tokens.manager];
-      for (const token of tokens) expect(cluster.userData).not.toContain(token);
-      for (const node of cluster.nodes) {
-        const container = cluster.server(node).container;
-        const seededUserData = await dockerOk([
-          "exec",
-          container,
-          "cat",
-          "/var/lib/cloud/seed/config_drive/openstack/latest/user_data",
-        ]);
-        for (const token of tokens) {
-          expect(seededUserData).not.toContain(token);
-          const scan = await scanNodeForToken(container, token);
-          expect({ node: node.name, leakedFiles: scan.leakedFiles }).toEqual({
-            node: node.name,
-            leakedFiles: [],
-          });
-          expect({ node: node.name, journalLines: scan.journalLines }).toEqual({
-            node: node.name,
-            journalLines: 0,
-          });
-        }
-      }
-      // Positive controls: the scan finds the token where it is, and the journal scan finds what the
-      // journal holds (cloud-init's final message); otherwise "no leak" would prove nothing.
-      const worker = cluster.server(cluster.nodes[1]).container;
-      const own = await scanNodeForToken(worker, cluster.tokens.worker);
-      expect(own.files).toContain(
-        "/var/lib/cloud/seed/config_drive/openstack/latest/meta_data.json",
-      );
-      expect((await scanNodeForToken(worker, "swarmlab node ready")).journalLines).toBeGreaterThan(
-        0,
-      );
-    },
-    5 * MINUTE,
-  );
-
-  test(
-    "every daemon runs overlay2 with the network MTU; ingress has the overlay MTU",
-    async () => {
-      for (const node of cluster.nodes) {
-        const container = cluster.server(node).container;
-        const facts = await daemonFacts(container);
-        expect({ node: node.name, driver: facts.storageDriver, mtu: facts.bridgeMtu }).toEqual({
-          node: node.name,
-          driver: "overlay2",
-          mtu: String(SETTINGS.mtu),
+    test(
+      "the workers boot in parallel and the ready gate sees every node Ready with its role",
+      async () => {
+        const gate = await lab.timings.phase("workers boot to Ready (ready gate)", async () => {
+          await cluster.bootJoiners();
+          return cluster.readyGate();
         });
-        expect(facts.swarmState).toBe("active");
-      }
-      expect(await networkMtu(manager0, "ingress")).toBe(String(overlayMtu(SETTINGS.mtu)));
-    },
-    2 * MINUTE,
-  );
+        const expected = cluster.nodes.map((node) => ({ name: node.name, role: node.role }));
+        expect(gate.map((n) => ({ name: n.name, role: n.role })).sort(byName)).toEqual(
+          expected.sort(byName),
+        );
+        expect(gate.every((n) => n.state === "Ready")).toBe(true);
 
-  test(
-    "a 3-replica service spreads over at least 2 nodes",
-    async () => {
-      const image = await lab.timings.phase("service image build/preload", () =>
-        prepareServiceImage(cluster.nodes.map((node) => cluster.server(node).container)),
-      );
-      await createService(manager0, SERVICE, image.tag, REPLICAS);
-      const { byNode } = await lab.timings.phase("service converged", () =>
-        waitForRunningReplicas(manager0, SERVICE, REPLICAS, 2 * MINUTE),
-      );
-      expect(byNode.size).toBeGreaterThanOrEqual(2);
-    },
-    5 * MINUTE,
-  );
+        const listed = await listSwarmNodes(manager0);
+        expect(listed.map((n) => n.hostname).sort()).toEqual(
+          cluster.nodes.map((n) => n.name).sort(),
+        );
+        for (const node of cluster.nodes) {
+          const row = listed.find((r) => r.hostname === node.name);
+          expect(row?.status).toBe("Ready");
+          expect(row?.managerStatus === "" ? "worker" : "manager").toBe(node.role);
+        }
+      },
+      12 * MINUTE,
+    );
 
-  test(
-    "a stopped worker's tasks are rescheduled on the others within 60 s",
-    async () => {
-      const victim = cluster.member("worker", 0);
-      const stoppedAt = Date.now();
-      await stopServer(cluster.server(victim));
-      const stopReturnedAt = Date.now();
-      await waitFor(
-        `${victim.name} to be marked Down`,
-        async () => {
-          const row = (await listSwarmNodes(manager0)).find((r) => r.hostname === victim.name);
-          return { done: row?.status === "Down", observed: row?.status };
-        },
-        { timeoutMs: 60_000 - (Date.now() - stoppedAt) },
-      );
-      const detectedAt = Date.now();
-      lab.timings.add("failover: worker stop to node Down", stoppedAt, detectedAt);
-      await waitForRunningReplicas(
-        manager0,
-        SERVICE,
-        REPLICAS,
-        Math.max(1000, 60_000 - (Date.now() - stoppedAt)),
-        [victim.name],
-      );
-      const rescheduledAt = Date.now();
-      lab.timings.add("failover: worker stop to replicas rescheduled", stoppedAt, rescheduledAt);
-      lab.timings.note(
-        "failover: worker stop to replicas rescheduled",
-        `docker stop (clean systemd shutdown) took ${((stopReturnedAt - stoppedAt) / 1000).toFixed(1)} s`,
-      );
-      expect(rescheduledAt - stoppedAt).toBeLessThanOrEqual(60_000);
-    },
-    3 * MINUTE,
-  );
+    test(
+      "the join tokens are in no user-data and in no file but cloud-init's metadata copies",
+      async () => {
+        const tokens = [cluster.tokens.worker, cluster.tokens.manager];
+        for (const token of tokens) expect(cluster.userData).not.toContain(token);
+        for (const node of cluster.nodes) {
+          const container = cluster.server(node).container;
+          const seededUserData = await dockerOk([
+            "exec",
+            container,
+            "cat",
+            "/var/lib/cloud/seed/config_drive/openstack/latest/user_data",
+          ]);
+          for (const token of tokens) {
+            expect(seededUserData).not.toContain(token);
+            const scan = await scanNodeForToken(container, token);
+            expect({ node: node.name, leakedFiles: scan.leakedFiles }).toEqual({
+              node: node.name,
+              leakedFiles: [],
+            });
+            expect({ node: node.name, journalLines: scan.journalLines }).toEqual({
+              node: node.name,
+              journalLines: 0,
+            });
+          }
+        }
+        // Positive controls: the scan finds the token where it is, and the journal scan finds what the
+        // journal holds (cloud-init's final message); otherwise "no leak" would prove nothing.
+        const worker = cluster.server(cluster.nodes[1]).container;
+        const own = await scanNodeForToken(worker, cluster.tokens.worker);
+        expect(own.files).toContain(
+          "/var/lib/cloud/seed/config_drive/openstack/latest/meta_data.json",
+        );
+        expect(
+          (await scanNodeForToken(worker, "swarmlab node ready")).journalLines,
+        ).toBeGreaterThan(0);
+      },
+      5 * MINUTE,
+    );
 
-  test(
-    "the worker comes back and a forced update rebalances tasks onto it",
-    async () => {
-      const victim = cluster.member("worker", 0);
-      await lab.timings.phase("worker restart to Ready", async () => {
-        await startServer(cluster.server(victim));
+    test(
+      "every daemon runs overlay2 with the network MTU; ingress has the overlay MTU",
+      async () => {
+        for (const node of cluster.nodes) {
+          const container = cluster.server(node).container;
+          const facts = await daemonFacts(container);
+          expect({ node: node.name, driver: facts.storageDriver, mtu: facts.bridgeMtu }).toEqual({
+            node: node.name,
+            driver: "overlay2",
+            mtu: String(SETTINGS.mtu),
+          });
+          expect(facts.swarmState).toBe("active");
+        }
+        expect(await networkMtu(manager0, "ingress")).toBe(String(overlayMtu(SETTINGS.mtu)));
+      },
+      2 * MINUTE,
+    );
+
+    test(
+      "a 3-replica service spreads over at least 2 nodes",
+      async () => {
+        const image = await lab.timings.phase("service image build/preload", () =>
+          prepareServiceImage(cluster.nodes.map((node) => cluster.server(node).container)),
+        );
+        await createService(manager0, SERVICE, image.tag, REPLICAS);
+        const { byNode } = await lab.timings.phase("service converged", () =>
+          waitForRunningReplicas(manager0, SERVICE, REPLICAS, 2 * MINUTE),
+        );
+        expect(byNode.size).toBeGreaterThanOrEqual(2);
+      },
+      5 * MINUTE,
+    );
+
+    test(
+      "a stopped worker's tasks are rescheduled on the others within 60 s",
+      async () => {
+        const victim = cluster.member("worker", 0);
+        const stoppedAt = Date.now();
+        await stopServer(cluster.server(victim));
+        const stopReturnedAt = Date.now();
         await waitFor(
-          `${victim.name} to be Ready again`,
+          `${victim.name} to be marked Down`,
           async () => {
             const row = (await listSwarmNodes(manager0)).find((r) => r.hostname === victim.name);
-            return { done: row?.status === "Ready", observed: row?.status };
+            return { done: row?.status === "Down", observed: row?.status };
           },
-          { timeoutMs: 3 * MINUTE },
+          { timeoutMs: 60_000 - (Date.now() - stoppedAt) },
         );
-      });
-      const { value: byNode } = await lab.timings.phase(
-        "rebalance (service update --force)",
-        async () => {
-          await dockerOk([
-            "exec",
-            manager0,
-            "docker",
-            "service",
-            "update",
-            "--detach",
-            "--force",
-            SERVICE,
-          ]);
-          return waitFor(
-            `${REPLICAS} running tasks of ${SERVICE}, one or more on ${victim.name}, after --force`,
+        const detectedAt = Date.now();
+        lab.timings.add("failover: worker stop to node Down", stoppedAt, detectedAt);
+        await waitForRunningReplicas(
+          manager0,
+          SERVICE,
+          REPLICAS,
+          Math.max(1000, 60_000 - (Date.now() - stoppedAt)),
+          [victim.name],
+        );
+        const rescheduledAt = Date.now();
+        lab.timings.add("failover: worker stop to replicas rescheduled", stoppedAt, rescheduledAt);
+        lab.timings.note(
+          "failover: worker stop to replicas rescheduled",
+          `docker stop (clean systemd shutdown) took ${((stopReturnedAt - stoppedAt) / 1000).toFixed(1)} s`,
+        );
+        expect(rescheduledAt - stoppedAt).toBeLessThanOrEqual(60_000);
+      },
+      3 * MINUTE,
+    );
+
+    test(
+      "the worker comes back and a forced update rebalances tasks onto it",
+      async () => {
+        const victim = cluster.member("worker", 0);
+        await lab.timings.phase("worker restart to Ready", async () => {
+          await startServer(cluster.server(victim));
+          await waitFor(
+            `${victim.name} to be Ready again`,
             async () => {
-              const running = runningByNode(await runningTasks(manager0, SERVICE));
-              const total = [...running.values()].reduce((sum, n) => sum + n, 0);
-              return {
-                done: total === REPLICAS && running.has(victim.name),
-                value: running,
-                observed: JSON.stringify(Object.fromEntries(running)),
-              };
+              const row = (await listSwarmNodes(manager0)).find((r) => r.hostname === victim.name);
+              return { done: row?.status === "Ready", observed: row?.status };
             },
             { timeoutMs: 3 * MINUTE },
           );
-        },
-      );
-      expect(byNode.get(victim.name) ?? 0).toBeGreaterThanOrEqual(1);
-    },
-    8 * MINUTE,
-  );
+        });
+        const { value: byNode } = await lab.timings.phase(
+          "rebalance (service update --force)",
+          async () => {
+            await dockerOk([
+              "exec",
+              manager0,
+              "docker",
+              "service",
+              "update",
+              "--detach",
+              "--force",
+              SERVICE,
+            ]);
+            return waitFor(
+              `${REPLICAS} running tasks of ${SERVICE}, one or more on ${victim.name}, after --force`,
+              async () => {
+                const running = runningByNode(await runningTasks(manager0, SERVICE));
+                const total = [...running.values()].reduce((sum, n) => sum + n, 0);
+                return {
+                  done: total === REPLICAS && running.has(victim.name),
+                  value: running,
+                  observed: JSON.stringify(Object.fromEntries(running)),
+                };
+              },
+              { timeoutMs: 3 * MINUTE },
+            );
+          },
+        );
+        expect(byNode.get(victim.name) ?? 0).toBeGreaterThanOrEqual(1);
+      },
+      8 * MINUTE,
+    );
 
-  test(
-    "scale-down: the remove-node script drains and removes a worker",
-    async () => {
-      const leaving = cluster.member("worker", 1);
-      const remaining = cluster.nodes.filter((node) => node !== leaving);
-      // Pulumi's order on `workers: 2 -> 1`: the ready gate re-runs with the new node set first
-      // (the leaving worker is still in the swarm), then the membership's delete drains and
-      // removes it, then its server is deleted.
-      const before = await cluster.readyGate(remaining);
-      expect(before.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
-      await lab.timings.phase("scale-down (drain + node rm)", () =>
-        cluster.removeFromSwarm(leaving),
-      );
-      const listed = await listSwarmNodes(manager0);
-      expect(listed.map((row) => row.hostname)).not.toContain(leaving.name);
-      // Its VM is deleted after the swarm forgot it, as Pulumi orders membership before server.
-      await dockerOk(["rm", "--force", cluster.server(leaving).container]);
-      const { byNode } = await waitForRunningReplicas(manager0, SERVICE, REPLICAS, 2 * MINUTE, [
-        leaving.name,
-      ]);
-      expect([...byNode.keys()]).not.toContain(leaving.name);
-      const gate = await cluster.readyGate(remaining);
-      expect(gate.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
-    },
-    8 * MINUTE,
-  );
+    test(
+      "scale-down: the remove-node script drains and removes a worker",
+      async () => {
+        const leaving = cluster.member("worker", 1);
+        const remaining = cluster.nodes.filter((node) => node !== leaving);
+        // Pulumi's order on `workers: 2 -> 1`: the ready gate re-runs with the new node set first
+        // (the leaving worker is still in the swarm), then the membership's delete drains and
+        // removes it, then its server is deleted.
+        const before = await cluster.readyGate(remaining);
+        expect(before.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
+        await lab.timings.phase("scale-down (drain + node rm)", () =>
+          cluster.removeFromSwarm(leaving),
+        );
+        const listed = await listSwarmNodes(manager0);
+        expect(listed.map((row) => row.hostname)).not.toContain(leaving.name);
+        // Its VM is deleted after the swarm forgot it, as Pulumi orders membership before server.
+        await dockerOk(["rm", "--force", cluster.server(leaving).container]);
+        const { byNode } = await waitForRunningReplicas(manager0, SERVICE, REPLICAS, 2 * MINUTE, [
+          leaving.name,
+        ]);
+        expect([...byNode.keys()]).not.toContain(leaving.name);
+        const gate = await cluster.readyGate(remaining);
+        expect(gate.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
+      },
+      8 * MINUTE,
+    );
 
-  testTeardownLeavesNothing(() => lab);
-});
+    testTeardownLeavesNothing(() => lab);
+  },
+);
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name.localeCompare(b.name);

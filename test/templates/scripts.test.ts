@@ -375,3 +375,35 @@ describe("storage-prepare.sh", () => {
     );
   });
 });
+
+describe("lib.sh apt_offers (does apt have the package to install, e.g. Debian 13's docker-cli)", () => {
+  function policy(candidate: string): string {
+    return `docker-cli:\n  Installed: (none)\n  Candidate: ${candidate}\n  Version table:\n`;
+  }
+
+  function offers(): string {
+    return bash(`apt_offers docker-cli && echo offered || echo "not offered"`).stdout.trim();
+  }
+
+  beforeEach(() => fs.mkdirSync(path.join(fake, "apt")));
+
+  it("offers a package with a candidate version", () => {
+    put("apt/policy-docker-cli", policy("26.1.5+dfsg1-9+b9"));
+    expect(offers()).toBe("offered");
+  });
+
+  it("does not offer a package apt has no candidate for (pinned out, or not in this release)", () => {
+    put("apt/policy-docker-cli", policy("(none)"));
+    expect(offers()).toBe("not offered");
+  });
+
+  it("does not offer a package apt has never heard of (Debian 12, Ubuntu)", () => {
+    expect(offers()).toBe("not offered");
+  });
+
+  it("does not offer a package on hold", () => {
+    put("apt/policy-docker-cli", policy("26.1.5+dfsg1-9+b9"));
+    put("apt/selection-docker-cli", "docker-cli\t\t\t\t\thold\n");
+    expect(offers()).toBe("not offered");
+  });
+});

@@ -13,7 +13,7 @@ export function requireTool(binary: string, debianPackage: string): void {
 export function run(
   command: string,
   args: string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {},
 ): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8", timeout: 60_000, ...options });
 }

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { docker } from "./docker";
 import { pipe, runOk } from "./process";
+import type { NodeRelease } from "./releases";
 
 export interface CachedImage {
   tag: string;
@@ -19,6 +20,8 @@ interface Recipe {
   /** Directory under test/system holding `script` (and anything else the hash should cover). */
   dir: string;
   script: string;
+  /** Arguments after the tag; part of the hash, so each variant is cached on its own. */
+  args: readonly string[];
   repository: string;
   buildTimeoutMs: number;
 }
@@ -26,26 +29,31 @@ interface Recipe {
 const SYSTEM_TEST_DIR = resolve(__dirname, "..");
 
 /** The "cloud image" the nodes boot: Debian + systemd + cloud-init + sshd, no Docker. */
-export const NODE_IMAGE: Recipe = {
-  dir: "image",
-  script: "build-image.sh",
-  repository: "swarmlab-node",
-  // debootstrap + apt in a chroot took ~65 s here; leave room for a slower mirror.
-  buildTimeoutMs: 15 * 60_000,
-};
+export function nodeImage(release: NodeRelease): Recipe {
+  return {
+    dir: "image",
+    script: "build-image.sh",
+    args: [release.codename],
+    // One repository per release: a rebuild of one release's image never evicts the other's.
+    repository: `swarmlab-node-${release.codename}`,
+    // debootstrap + apt in a chroot took 65-90 s here; leave room for a slower mirror.
+    buildTimeoutMs: 15 * 60_000,
+  };
+}
 
 /** The swarm service the checks deploy: busybox httpd. */
 export const SERVICE_IMAGE: Recipe = {
   dir: "service-image",
   script: "build-service-image.sh",
+  args: [],
   repository: "swarmlab-service",
   buildTimeoutMs: 5 * 60_000,
 };
 
-/** Hash of every file of the recipe directory, in name order. */
+/** Hash of every file of the recipe directory, in name order, and of the script's arguments. */
 export function recipeHash(recipe: Recipe): string {
   const dir = join(SYSTEM_TEST_DIR, recipe.dir);
-  const hash = createHash("sha256");
+  const hash = createHash("sha256").update(JSON.stringify(recipe.args)).update("\0");
   for (const file of readdirSync(dir).sort()) {
     hash
       .update(file)
@@ -60,7 +68,7 @@ export async function ensureImage(recipe: Recipe): Promise<CachedImage> {
   const tag = `${recipe.repository}:${recipeHash(recipe)}`;
   const present = await docker(["image", "inspect", tag]);
   if (present.exitCode === 0) return { tag, cached: true };
-  await runOk("bash", [join(SYSTEM_TEST_DIR, recipe.dir, recipe.script), tag], {
+  await runOk("bash", [join(SYSTEM_TEST_DIR, recipe.dir, recipe.script), tag, ...recipe.args], {
     timeoutMs: recipe.buildTimeoutMs,
   });
   await removeOtherTags(recipe.repository, tag);

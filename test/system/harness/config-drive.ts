@@ -5,10 +5,7 @@
  * node-side code reads them through `cloud-init query`, so it cannot tell the difference.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pipe } from "./process";
+import { copyIntoContainer } from "./copy-into";
 
 /** The parts of nova's meta_data.json cloud-init uses, plus a few it carries along as nova does. */
 export interface NovaMetaData {
@@ -47,26 +44,13 @@ export function novaMetaData(
   };
 }
 
-/** Where cloud-init keeps the seed, relative to /var/lib (the tar stream is extracted there). */
-export const SEED_DIR_IN_VAR_LIB = "cloud/seed/config_drive/openstack/latest";
-export const SEED_DIR = `/var/lib/${SEED_DIR_IN_VAR_LIB}`;
+/** Where cloud-init's ConfigDrive datasource looks for a seed before any labelled disk. */
+export const SEED_DIR = "/var/lib/cloud/seed/config_drive/openstack/latest";
 
-/**
- * Writes the seed into a container (created or running) by streaming a tar into /var/lib, so the
- * directories are created as needed and nothing is left on the host.
- */
+/** Writes the seed into a container (created or running); directories are created as needed. */
 export async function writeConfigDrive(container: string, drive: ConfigDrive): Promise<void> {
-  const staging = mkdtempSync(join(tmpdir(), "swarmlab-seed-"));
-  try {
-    const latest = join(staging, SEED_DIR_IN_VAR_LIB);
-    mkdirSync(latest, { recursive: true });
-    writeFileSync(join(latest, "meta_data.json"), JSON.stringify(drive.metaData, null, 2));
-    writeFileSync(join(latest, "user_data"), drive.userData);
-    await pipe(
-      ["tar", ["--owner=0", "--group=0", "-C", staging, "-c", "cloud"]],
-      ["docker", ["cp", "-", `${container}:/var/lib`]],
-    );
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  await copyIntoContainer(container, [
+    { path: `${SEED_DIR}/meta_data.json`, content: JSON.stringify(drive.metaData, null, 2) },
+    { path: `${SEED_DIR}/user_data`, content: drive.userData },
+  ]);
 }

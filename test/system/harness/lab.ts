@@ -6,8 +6,9 @@
 import { removeLeftoversOfDeadRuns, removeRunResources } from "./cleanup";
 import { ConfigDrive, novaMetaData } from "./config-drive";
 import { addressOf, createLabNetwork, LabNetwork } from "./lab-network";
-import { CachedImage, ensureImage, NODE_IMAGE } from "./cached-image";
-import { createServer, NodeDisk, Server, startServer } from "./nova";
+import { CachedImage, ensureImage, nodeImage } from "./cached-image";
+import { createServer, NodeDisk, Server } from "./nova";
+import type { NodeRelease } from "./releases";
 import { newRunContext, RunContext } from "./run-context";
 import { connectSsh, generateSshKeyPair, SshKeyPair, SshSession } from "./ssh";
 import { TimingRecorder } from "./timings";
@@ -19,6 +20,8 @@ export interface LabOptions {
   mtu: number;
   /** The image's login user, to which cloud-init gives the test's public key. */
   sshUser: string;
+  /** The Debian release every server of this lab boots. */
+  release: NodeRelease;
 }
 
 export interface BootSpec {
@@ -47,15 +50,18 @@ export class Lab {
   }
 
   static async open(scenario: string, options: LabOptions): Promise<Lab> {
-    const timings = new TimingRecorder(scenario);
+    const timings = new TimingRecorder(scenario, options.release.label);
     const leftovers = await timings.phase("clean leftovers of crashed runs", () =>
       removeLeftoversOfDeadRuns(),
     );
     if (leftovers.length > 0) timings.note("clean leftovers of crashed runs", leftovers.join(", "));
     const image = await timings.phase("node image (build or cache hit)", () =>
-      ensureImage(NODE_IMAGE),
+      ensureImage(nodeImage(options.release)),
     );
-    timings.note("node image (build or cache hit)", image.cached ? "cache hit" : "built");
+    timings.note(
+      "node image (build or cache hit)",
+      `${image.tag}, ${image.cached ? "cache hit" : "built"}`,
+    );
     const run = newRunContext(scenario);
     // No Lab to close yet if this fails: clean up here, or the run dir would wait for a later run.
     const network = await createLabNetwork(run, options.subnetOctet, options.mtu).catch(
@@ -85,12 +91,6 @@ export class Lab {
       drive,
     });
     this.servers.set(spec.name, server);
-    return server;
-  }
-
-  async boot(spec: BootSpec): Promise<Server> {
-    const server = await this.create(spec);
-    await startServer(server);
     return server;
   }
 

@@ -3,6 +3,7 @@
  * address on the run's network, the node name as hostname, and a config drive seeded before boot.
  */
 import { ConfigDrive, writeConfigDrive } from "./config-drive";
+import { copyIntoContainer } from "./copy-into";
 import { dockerOk } from "./docker";
 import { LabNetwork } from "./lab-network";
 import { labelFlags, RunContext } from "./run-context";
@@ -107,4 +108,9 @@ export async function deleteServer(server: Server): Promise<void> {
 /** Powers the node off (systemd shuts down cleanly), like `openstack server stop`. */
 export async function stopServer(server: Server): Promise<void> {
   await dockerOk(["stop", "--time", "30", server.container], { timeoutMs: 60_000 });
+}
+
+/** Puts a file into a created server's disk (root-owned), as if the image carried it. */
+export async function copyIntoServer(server: Server, path: string, content: string): Promise<void> {
+  await copyIntoContainer(server.container, [{ path, content }]);
 }

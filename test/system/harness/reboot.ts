@@ -3,7 +3,7 @@
  * clean systemd shutdown), and "first boot again" (`cloud-init clean` then reboot), which re-runs
  * every per-instance step of the node's user-data — the harshest test of "safe to re-run".
  */
-import { docker, dockerOk, execInNode, execInNodeOk } from "./docker";
+import { dockerOk, execInNode, execInNodeOk } from "./docker";
 import { waitFor } from "./wait";
 
 const BOOT_TIMEOUT_MS = 5 * 60_000;
@@ -26,15 +26,14 @@ async function waitForNodeUp(container: string): Promise<void> {
     { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 2000 },
   );
   if (cloudInit !== "status: done") {
-    const output = await docker([
-      "exec",
+    // What a student would look at first: cloud-init's own account of the failure, then what the
+    // node's scripts said (their lines carry "swarmlab[<step>]").
+    const report = await execInNode(
       container,
-      "tail",
-      "-n",
-      "30",
-      "/var/log/cloud-init-output.log",
-    ]);
-    throw new Error(`cloud-init on ${container}: ${cloudInit}\n${output.stdout}`);
+      "cloud-init status --long; echo '--- swarmlab lines of /var/log/cloud-init-output.log:'; " +
+        "grep -a 'swarmlab\\[' /var/log/cloud-init-output.log | tail -n 40",
+    );
+    throw new Error(`cloud-init on ${container}: ${cloudInit}\n${report.stdout}${report.stderr}`);
   }
   await waitFor(
     `dockerd on ${container} to answer with the swarm active`,

@@ -4,6 +4,7 @@
  * closed and the phase timings printed, also when a test failed.
  */
 import { Lab } from "./lab";
+import { DEBIAN_12, NodeRelease } from "./releases";
 import { ClusterSpec, SwarmCluster } from "./swarm-cluster";
 
 /** Deadlines of the scenario hooks: opening may build the node image, closing removes it all. */
@@ -15,16 +16,21 @@ export interface Scenario {
   cluster: SwarmCluster;
 }
 
-/** Opens the lab for `scenario` on 192.168.`subnetOctet`.0/24, with the cluster `spec` on it. */
+/**
+ * Opens the lab for `scenario` on 192.168.`subnetOctet`.0/24, with the cluster `spec` on it, its
+ * servers booted from `release` (Debian 12 unless a scenario runs on several releases).
+ */
 export async function openScenario(
   scenario: string,
   subnetOctet: number,
   spec: ClusterSpec,
+  release: NodeRelease = DEBIAN_12,
 ): Promise<Scenario> {
   const lab = await Lab.open(scenario, {
     subnetOctet,
     mtu: spec.settings.mtu,
     sshUser: spec.settings.sshUser,
+    release,
   });
   return { lab, cluster: new SwarmCluster(lab, spec) };
 }

@@ -21,7 +21,7 @@ import {
 } from "../../../infra/remote-scripts";
 import type { NodeSettings } from "../../../infra/settings";
 import { Lab } from "./lab";
-import { deleteServer, NodeDisk, Server } from "./nova";
+import { deleteServer, NodeDisk, Server, startServer } from "./nova";
 import { CommandResult } from "./process";
 
 export interface ClusterSpec {
@@ -30,6 +30,11 @@ export interface ClusterSpec {
   workers: number;
   /** The disk each node gets; default: Docker on the root disk (a Docker volume). */
   diskOf?: (node: NodeIdentity, lab: Lab) => Promise<NodeDisk>;
+  /**
+   * Runs on each created server before it powers on: what the cloud image carries besides the
+   * recipe's packages (e.g. an apt pin in a department's own image).
+   */
+  beforePowerOn?: (server: Server) => Promise<void>;
 }
 
 /** Node-side deadline of the remote scripts; the SSH deadline adds a margin on top. */
@@ -95,13 +100,16 @@ export class SwarmCluster {
     const disk: NodeDisk = this.spec.diskOf
       ? await this.spec.diskOf(node, this.lab)
       : { kind: "root-disk" };
-    return this.lab.boot({
+    const server = await this.lab.create({
       name: node.name,
       hostNumber: this.hostNumber(node),
       meta,
       userData: this.userData,
       disk,
     });
+    await this.spec.beforePowerOn?.(server);
+    await startServer(server);
+    return server;
   }
 
   /** Runs one of the project's remote scripts on manager-0 over SSH, as remote.Command does. */

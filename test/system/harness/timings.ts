@@ -22,6 +22,8 @@ export interface Phase {
 
 export interface ScenarioTimings {
   scenario: string;
+  /** The node release the scenario booted, e.g. "Debian 13". */
+  release: string;
   recordedAt: string;
   totalMs: number;
   phases: Phase[];
@@ -31,7 +33,10 @@ export class TimingRecorder {
   private readonly origin = Date.now();
   private readonly phases: Phase[] = [];
 
-  constructor(private readonly scenario: string) {}
+  constructor(
+    private readonly scenario: string,
+    private readonly release: string,
+  ) {}
 
   /** Times `work` as one phase; a phase that throws is recorded too, noted FAILED. */
   async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -67,6 +72,7 @@ export class TimingRecorder {
   write(): string {
     const timings: ScenarioTimings = {
       scenario: this.scenario,
+      release: this.release,
       recordedAt: new Date(this.origin).toISOString(),
       totalMs: Date.now() - this.origin,
       phases: [...this.phases].sort((a, b) => a.startMs - b.startMs),
@@ -94,10 +100,10 @@ export function renderSummary(all: ScenarioTimings[]): string {
   return [
     "## System test timings",
     "",
-    "| scenario | recorded at | total s |",
-    "| --- | --- | ---: |",
-    ...all.map((s) => `| ${s.scenario} | ${s.recordedAt} | ${seconds(s.totalMs)} |`),
-    `| **all scenarios** | | **${seconds(total)}** |`,
+    "| scenario | nodes boot | recorded at | total s |",
+    "| --- | --- | --- | ---: |",
+    ...all.map((s) => `| ${s.scenario} | ${s.release} | ${s.recordedAt} | ${seconds(s.totalMs)} |`),
+    `| **all scenarios** | | | **${seconds(total)}** |`,
     "",
   ].join("\n");
 }
@@ -113,7 +119,9 @@ export function renderMarkdown(timings: ScenarioTimings): string {
     )} | ${overlapping.join(", ")} | ${phase.note ?? ""} |`;
   });
   return [
-    `### ${timings.scenario} (${timings.recordedAt}, total ${seconds(timings.totalMs)} s)`,
+    `### ${timings.scenario} on ${timings.release} (${timings.recordedAt}, total ${seconds(
+      timings.totalMs,
+    )} s)`,
     "",
     "| phase | start s | end s | duration s | overlaps | note |",
     "| --- | ---: | ---: | ---: | --- | --- |",

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Builds the "VM image" of the system test: a Debian bookworm root filesystem with systemd,
-# cloud-init and sshd, imported into Docker as one image. It plays the role of the Debian cloud
+# Builds the "VM image" of the system test: a Debian root filesystem (bookworm = Debian 12 or
+# trixie = Debian 13) with systemd, cloud-init and sshd, imported into Docker as one image. It plays the role of the Debian cloud
 # image a student's VMs boot from on OpenStack, so Docker is deliberately NOT installed here:
 # the project's own cloud-config installs it at boot, exactly as on a real VM.
 #
-# Usage: build-image.sh <image-tag>
-# The harness tags the image with a hash of this file, so any change here rebuilds it.
+# Usage: build-image.sh <image-tag> <release>
+# The harness tags the image with a hash of this file and the release, so any change here
+# rebuilds it.
 set -euo pipefail
 
-tag=${1:?usage: build-image.sh <image-tag>}
+tag=${1:?usage: build-image.sh <image-tag> <release>}
+release=${2:?usage: build-image.sh <image-tag> <release>}
+case "$release" in
+bookworm | trixie) ;;
+*)
+  echo "release '$release' is not one the system test proves (bookworm, trixie)" >&2
+  exit 2
+  ;;
+esac
 mirror=${SWARMLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${SWARMLAB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
@@ -28,8 +37,8 @@ in_chroot() {
   chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
 }
 
-echo "== debootstrap bookworm (minbase) from $mirror"
-debootstrap --variant=minbase bookworm "$rootfs" "$mirror"
+echo "== debootstrap $release (minbase) from $mirror"
+debootstrap --variant=minbase "$release" "$rootfs" "$mirror"
 
 mount -t proc proc "$rootfs/proc"
 mount -t sysfs sysfs "$rootfs/sys"
@@ -47,9 +56,9 @@ cat >"$rootfs/etc/apt/apt.conf.d/99swarmlab-no-check-valid-until" <<'APT'
 Acquire::Check-Valid-Until "false";
 APT
 cat >"$rootfs/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb $security_mirror bookworm-security main
+deb $mirror $release main
+deb $mirror $release-updates main
+deb $security_mirror $release-security main
 SOURCES
 
 echo "== packages of a Debian cloud image (no Docker)"
