@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseRoster } from "../../scripts/class/roster";
 
 const CIDRS = "    allowedCidrs: [203.0.113.0/24]";
@@ -137,5 +139,19 @@ describe("parseRoster", () => {
       ].join("\n"),
     );
     expect(result.ok).toBe(true);
+  });
+});
+
+describe("the README's class.yaml", () => {
+  it("is a valid roster", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const example = /```yaml\n(# class\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    const result = parseRoster(example ?? "");
+    expect(result.ok && result.roster.students.map((s) => [s.id, s.expires, s.project])).toEqual([
+      ["alice", "2026-12-18", { cloud: "campus" }],
+      ["bob", "2026-12-18", { cloud: "campus" }],
+      ["carol", "2026-12-18", { cloud: "campus" }],
+      ["dave", "2027-01-15", { cloud: "campus", tenantName: "thesis-dave" }],
+    ]);
   });
 });
