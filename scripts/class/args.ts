@@ -1,0 +1,106 @@
+/** The command line of `npm run class -- <verb>`, and which students a run is about. */
+import { parseArgs } from "node:util";
+import { expiredIds } from "./expiry";
+import type { Student } from "./roster";
+import { OPERATIONS, Operation } from "./workspace";
+
+export const VERBS = ["init", ...OPERATIONS, "outputs", "status"] as const;
+export type Verb = (typeof VERBS)[number];
+
+/** Small on purpose: floating-IP allocation races and API rate limits hurt a burst. */
+export const DEFAULT_PARALLEL = 4;
+
+export interface ClassArgs {
+  verb: Verb;
+  roster: string;
+  only?: string[];
+  parallel: number;
+  expired: boolean;
+  format: "md" | "csv";
+  skipQuota: boolean;
+}
+
+export const USAGE = `usage: npm run class -- <verb> [options]
+
+verbs:
+  init        write Pulumi.<id>.yaml for every student (keeps values set by hand)
+  preview     pulumi preview of each student's stack
+  up          quota check, then pulumi up of each stack
+  destroy     pulumi destroy (with --expired: only the clusters past their last day)
+  refresh     pulumi refresh of each stack
+  outputs     manager IP, ssh command, registry and state of each student (Markdown or CSV)
+  status      which stacks exist, their last update and result, and expiry
+
+options:
+  --roster FILE     the roster (default class.yaml)
+  --only a,b        just these students
+  --parallel N      at most N stacks at once (default ${DEFAULT_PARALLEL})
+  --expired         with destroy: only expired clusters
+  --format md|csv   with outputs (default md)
+  --skip-quota      with up: do not check the OpenStack quota first`;
+
+export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        roster: { type: "string", default: "class.yaml" },
+        only: { type: "string" },
+        parallel: { type: "string", default: String(DEFAULT_PARALLEL) },
+        expired: { type: "boolean", default: false },
+        format: { type: "string", default: "md" },
+        "skip-quota": { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const { values, positionals } = parsed;
+  const verb = positionals[0];
+  if (positionals.length !== 1 || !(VERBS as readonly string[]).includes(verb)) {
+    return { error: `name one verb: ${VERBS.join(", ")}` };
+  }
+  const parallel = Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1) {
+    return {
+      error: `--parallel is ${JSON.stringify(values.parallel)}: give a whole number of at least 1`,
+    };
+  }
+  if (values.format !== "md" && values.format !== "csv") {
+    return { error: `--format is ${JSON.stringify(values.format)}: choose md or csv` };
+  }
+  if (values.expired && verb !== "destroy") {
+    return { error: "--expired goes with destroy (status shows which clusters are expired)" };
+  }
+  return {
+    verb: verb as Verb,
+    roster: values.roster,
+    ...(values.only !== undefined ? { only: values.only.split(",").map((id) => id.trim()) } : {}),
+    parallel,
+    expired: values.expired,
+    format: values.format,
+    skipQuota: values["skip-quota"],
+  };
+}
+
+/** The students a verb acts on, in roster order; an --only id not in the roster is an error. */
+export function selectStudents(
+  students: readonly Student[],
+  args: Pick<ClassArgs, "only" | "expired">,
+  today: string,
+): Student[] | { error: string } {
+  const known = new Set(students.map((s) => s.id));
+  const unknown = (args.only ?? []).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    return { error: `--only names students not in the roster: ${unknown.join(", ")}` };
+  }
+  const only = args.only === undefined ? known : new Set(args.only);
+  const expired = new Set(expiredIds(students, today));
+  return students.filter((s) => only.has(s.id) && (!args.expired || expired.has(s.id)));
+}
+
+export function isOperation(verb: Verb): verb is Operation {
+  return (OPERATIONS as readonly string[]).includes(verb);
+}

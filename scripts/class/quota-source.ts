@@ -1,0 +1,121 @@
+/**
+ * Where a project's quota comes from. The real source runs a small inline Pulumi program with
+ * the same provider settings (openstack:cloud, …) and credentials as the students' stacks, and
+ * calls the OpenStack provider's invokes: compute.getLimitsV2 (Nova: instances, cores, RAM with
+ * usage), networking.getQuotaV2 and blockstorage.getQuotasetV3 (limits), compute.getFlavor.
+ * Neutron and Cinder invokes give limits only, so usage for those comes from the quota APIs'
+ * own usage views (Neutron `/quotas/{project}/details`, Cinder `?usage=true`) with the token of
+ * identity.getAuthScope; when those cannot be read, usage is "not reported" and only the limit
+ * is checked.
+ */
+import * as openstack from "@pulumi/openstack";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import type { ProjectRef } from "./roster";
+import type { Flavor, ProjectQuota, Usage } from "./quota";
+
+export interface ProjectQuotaReport {
+  quota: ProjectQuota;
+  /** The requested flavors; a flavor the project cannot see is absent. */
+  flavors: Record<string, Flavor>;
+}
+
+export interface QuotaSource {
+  lookup(project: ProjectRef, flavorNames: readonly string[]): Promise<ProjectQuotaReport>;
+}
+
+type Catalog = { type: string; endpoints: { interface: string; region: string; url: string }[] }[];
+
+async function getJson(url: string, token: string): Promise<unknown> {
+  const response = await fetch(url, {
+    headers: { "X-Auth-Token": token, Accept: "application/json" },
+  });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+function endpoint(catalog: Catalog, types: string[], region: string): string | undefined {
+  const service = catalog.find((s) => types.includes(s.type));
+  const found = service?.endpoints.find(
+    (e) => e.interface === "public" && (region === "" || e.region === region),
+  );
+  return found?.url.replace(/\/+$/, "");
+}
+
+type Detail = Record<string, { used?: number; in_use?: number; limit: number } | undefined>;
+
+function detail(details: Detail | undefined, key: string, limit: number): Usage {
+  const item = details?.[key];
+  const used = item?.used ?? item?.in_use;
+  return { limit: item?.limit ?? limit, ...(used !== undefined ? { used } : {}) };
+}
+
+/** The inline program: invokes only, creates nothing. Its outputs are the report. */
+function quotaProgram(flavorNames: readonly string[]) {
+  return async () => {
+    const scope = await openstack.identity.getAuthScope({
+      name: "swarmlab-quota",
+      setTokenId: true,
+    });
+    const projectId = scope.projectId;
+    const [nova, neutron, cinder] = await Promise.all([
+      openstack.compute.getLimitsV2({ projectId }),
+      openstack.networking.getQuotaV2({ projectId }),
+      openstack.blockstorage.getQuotasetV3({ projectId }),
+    ]);
+    const catalog = scope.serviceCatalogs as Catalog;
+    const network = endpoint(catalog, ["network"], scope.region);
+    const volume = endpoint(catalog, ["volumev3", "block-storage"], scope.region);
+    const neutronUsage = network
+      ? await getJson(`${network}/v2.0/quotas/${projectId}/details`, scope.tokenId)
+          .then((body) => (body as { quota?: Detail }).quota)
+          .catch(() => undefined)
+      : undefined;
+    const cinderUsage = volume
+      ? await getJson(`${volume}/os-quota-sets/${projectId}?usage=true`, scope.tokenId)
+          .then((body) => (body as { quota_set?: Detail }).quota_set)
+          .catch(() => undefined)
+      : undefined;
+    const quota: ProjectQuota = {
+      instances: { limit: nova.maxTotalInstances, used: nova.totalInstancesUsed },
+      vcpus: { limit: nova.maxTotalCores, used: nova.totalCoresUsed },
+      ramMiB: { limit: nova.maxTotalRamSize, used: nova.totalRamUsed },
+      volumes: detail(cinderUsage, "volumes", cinder.volumes),
+      volumeGiB: detail(cinderUsage, "gigabytes", cinder.gigabytes),
+      floatingIps: detail(neutronUsage, "floatingip", neutron.floatingip),
+      securityGroups: detail(neutronUsage, "security_group", neutron.securityGroup),
+      securityGroupRules: detail(neutronUsage, "security_group_rule", neutron.securityGroupRule),
+      networks: detail(neutronUsage, "network", neutron.network),
+      subnets: detail(neutronUsage, "subnet", neutron.subnet),
+      routers: detail(neutronUsage, "router", neutron.router),
+      ports: detail(neutronUsage, "port", neutron.port),
+    };
+    const flavors: Record<string, Flavor> = {};
+    for (const name of flavorNames) {
+      const flavor = await openstack.compute.getFlavor({ name }).catch(() => undefined);
+      if (flavor?.vcpus !== undefined && flavor.ram !== undefined) {
+        flavors[name] = { vcpus: flavor.vcpus, ramMiB: flavor.ram };
+      }
+    }
+    return { report: { quota, flavors } };
+  };
+}
+
+export class OpenStackQuotaSource implements QuotaSource {
+  async lookup(project: ProjectRef, flavorNames: readonly string[]): Promise<ProjectQuotaReport> {
+    const stack = await LocalWorkspace.createOrSelectStack({
+      projectName: "swarmlab-quota",
+      stackName: "preflight",
+      program: quotaProgram(flavorNames),
+    });
+    try {
+      for (const [key, value] of Object.entries(project)) {
+        if (value !== undefined) await stack.setConfig(`openstack:${key}`, { value });
+      }
+      const result = await stack.up();
+      return result.outputs.report.value as ProjectQuotaReport;
+    } finally {
+      // The program holds no resources; the stack only carried the invokes.
+      await stack.workspace.removeStack("preflight", { force: true }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The class roster (`class.yaml`): class-wide defaults and one entry per student. `parseRoster`
+ * is pure and lists every problem at once, like parseLabConfig does for one stack, so a teacher
+ * fixes a 30-student roster in one pass. Each student's config is checked by the program's own
+ * parseLabConfig, through the very stack file `class init` would write for them.
+ */
+import { parse } from "yaml";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config";
+import { OWNER_PATTERN, parseLabConfig } from "../../infra/validate";
+import { rawConfigFromStackYaml } from "../lib/stack-config";
+import { isCalendarDate } from "./expiry";
+import { renderStackFile } from "./stack-file";
+
+/** Provider settings a roster may set. Credentials stay in clouds.yaml or openrc, never here. */
+export const OPENSTACK_KEYS = ["cloud", "region", "tenantName", "tenantId"] as const;
+export type OpenStackKey = (typeof OPENSTACK_KEYS)[number];
+export type ProjectRef = Partial<Record<OpenStackKey, string>>;
+
+const CLASS_KEYS = ["expires", "openstack", "swarmlab"] as const;
+const STUDENT_KEYS = ["id", ...CLASS_KEYS] as const;
+const TOP_KEYS = ["class", "students"] as const;
+
+export interface Student {
+  /** Stack name, and the owner unless `swarmlab.owner` says otherwise. */
+  readonly id: string;
+  /** The stack file's config: "swarmlab:workers" -> 3, "openstack:cloud" -> "campus". */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Last day the cluster may exist (YYYY-MM-DD), the student's or else the class's. */
+  readonly expires?: string;
+  /** The OpenStack project the cluster lands in (for the quota check, grouped by this). */
+  readonly project: ProjectRef;
+}
+
+export interface Roster {
+  readonly students: readonly Student[];
+}
+
+export type RosterResult =
+  { ok: true; roster: Roster; warnings: string[] } | { ok: false; problems: string[] };
+
+type YamlMap = Record<string, unknown>;
+
+function isMap(value: unknown): value is YamlMap {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A key other than the allowed ones is almost always a typo; say which keys exist. */
+function unknownKeys(where: string, value: YamlMap, allowed: readonly string[]): string[] {
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => `${where}: unknown key "${key}"; known keys are ${allowed.join(", ")}`);
+}
+
+/** One section (class or student): its expires, openstack and swarmlab maps, checked for shape. */
+interface Section {
+  expires?: string;
+  openstack: YamlMap;
+  swarmlab: YamlMap;
+}
+
+function readSection(where: string, value: YamlMap, problems: string[]): Section {
+  const section: Section = { openstack: {}, swarmlab: {} };
+  if (value.expires !== undefined) {
+    if (typeof value.expires === "string" && isCalendarDate(value.expires)) {
+      section.expires = value.expires;
+    } else {
+      problems.push(
+        `${where}.expires: is ${JSON.stringify(value.expires)}: write the last day as YYYY-MM-DD, e.g. 2026-12-18`,
+      );
+    }
+  }
+  for (const name of ["openstack", "swarmlab"] as const) {
+    const map = value[name];
+    if (map === undefined || map === null) continue;
+    if (!isMap(map)) {
+      problems.push(`${where}.${name}: must be a map of keys, e.g. ${name}: { … }`);
+      continue;
+    }
+    const allowed: readonly string[] = name === "openstack" ? OPENSTACK_KEYS : CONFIG_KEYS;
+    problems.push(...unknownKeys(`${where}.${name}`, map, allowed));
+    for (const [key, item] of Object.entries(map)) {
+      if (!allowed.includes(key)) continue;
+      if (name === "openstack" && typeof item !== "string") {
+        problems.push(`${where}.openstack.${key}: must be a string`);
+      } else if (isMap(item) && "secure" in item) {
+        problems.push(`${where}.${name}.${key}: is a secret; swarmlab has no secret settings`);
+      } else {
+        section[name][key] = item;
+      }
+    }
+  }
+  return section;
+}
+
+/** What the id must be: a stack name, a file name (Pulumi.<id>.yaml) and a default owner. */
+function idProblem(where: string, id: unknown): string | undefined {
+  if (typeof id !== "string" || id === "") {
+    return `${where}.id: is missing; every student needs an id such as "alice"`;
+  }
+  if (OWNER_PATTERN.test(id)) return undefined;
+  const suggestion = id
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^[^a-z]+/, "")
+    .slice(0, 30);
+  return (
+    `${where}.id: is ${JSON.stringify(id)}: it names the stack and the owner, so it must start ` +
+    "with a letter and hold only a-z, 0-9 and -, at most 30 characters" +
+    (suggestion ? ` (e.g. "${suggestion}")` : "")
+  );
+}
+
+function projectKey(project: ProjectRef): string {
+  return JSON.stringify(OPENSTACK_KEYS.map((key) => project[key] ?? ""));
+}
+
+/** Turns the class and student sections into the student's stack file config. */
+function studentConfig(classSection: Section, own: Section): YamlMap {
+  const config: YamlMap = {};
+  // Student values replace class values key by key; lists and maps are replaced, not merged.
+  for (const name of ["openstack", "swarmlab"] as const) {
+    for (const [key, value] of Object.entries({ ...classSection[name], ...own[name] })) {
+      config[`${name}:${key}`] = value;
+    }
+  }
+  return config;
+}
+
+/** Parses and checks a roster. `source` names the file in messages. */
+export function parseRoster(text: string, source = "class.yaml"): RosterResult {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`${source}: is not valid YAML: ${(error as Error).message}`] };
+  }
+  if (!isMap(document)) {
+    return { ok: false, problems: [`${source}: must be a map with "class" and "students"`] };
+  }
+  const problems: string[] = unknownKeys(source, document, TOP_KEYS);
+  const warnings: string[] = [];
+
+  const classValue = document.class ?? {};
+  if (!isMap(classValue)) problems.push(`${source}: class: must be a map`);
+  const classMap = isMap(classValue) ? classValue : {};
+  problems.push(...unknownKeys("class", classMap, CLASS_KEYS));
+  const classSection = readSection("class", classMap, problems);
+
+  const entries = document.students;
+  if (!Array.isArray(entries) || entries.length === 0) {
+    problems.push(`${source}: students: list at least one student, e.g. "- id: alice"`);
+    return { ok: false, problems };
+  }
+
+  const students: Student[] = [];
+  const firstById = new Map<string, string>();
+  const firstByOwner = new Map<string, string>();
+  entries.forEach((entry: unknown, index) => {
+    // A bare name is the short form of { id: name }: most students need nothing else.
+    const map: YamlMap = typeof entry === "string" ? { id: entry } : isMap(entry) ? entry : {};
+    const where = `students[${index}]`;
+    if (typeof entry !== "string" && !isMap(entry)) {
+      problems.push(`${where}: must be an id or a map with "id"`);
+      return;
+    }
+    const id = map.id;
+    const badId = idProblem(where, id);
+    if (badId !== undefined) problems.push(badId);
+    const label = typeof id === "string" && id !== "" ? `${where} (${id})` : where;
+    problems.push(...unknownKeys(label, map, STUDENT_KEYS));
+    const own = readSection(label, map, problems);
+    if (badId !== undefined || typeof id !== "string") return;
+
+    const earlier = firstById.get(id);
+    if (earlier !== undefined) {
+      problems.push(
+        `${where}.id: "${id}" is already the id of ${earlier}; ids name stacks, so they must differ`,
+      );
+      return;
+    }
+    firstById.set(id, where);
+
+    const config = studentConfig(classSection, own);
+    const project: ProjectRef = {};
+    for (const key of OPENSTACK_KEYS) {
+      const value = config[`openstack:${key}`];
+      if (typeof value === "string") project[key] = value;
+    }
+    const raw = rawConfigFromStackYaml(renderStackFile(undefined, config).text, source);
+    const parsed = parseLabConfig(raw, id);
+    if (!parsed.ok) {
+      for (const p of parsed.problems)
+        problems.push(`${label}: ${CONFIG_NAMESPACE}:${p.key}: ${p.reason}`);
+      return;
+    }
+    for (const w of parsed.warnings) warnings.push(`${label}: ${CONFIG_NAMESPACE}:${w}`);
+
+    // Every OpenStack name carries the owner: two equal owners in one project would collide.
+    const ownerKey = `${projectKey(project)} ${parsed.config.owner}`;
+    const sameOwner = firstByOwner.get(ownerKey);
+    if (sameOwner !== undefined) {
+      problems.push(
+        `${label}: owner "${parsed.config.owner}" is also the owner of ${sameOwner} in the same ` +
+          "OpenStack project, so their resource names would collide; give one another swarmlab.owner",
+      );
+      return;
+    }
+    firstByOwner.set(ownerKey, label);
+
+    const expires = own.expires ?? classSection.expires;
+    students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
+  });
+
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, roster: { students }, warnings };
+}
+
+/** Formats problems for the terminal: a count, then one line each. */
+export function formatProblems(source: string, problems: readonly string[]): string {
+  const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+  return `${source} has ${count}; nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}

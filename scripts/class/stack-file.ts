@@ -1,0 +1,73 @@
+/**
+ * Renders a student's `Pulumi.<id>.yaml` from the roster without losing what people set there by
+ * hand. What `class init` last wrote is recorded (see init.ts); a key whose value still equals
+ * that record is the roster's and follows it, any other value was set by hand and is kept.
+ * Comments, `encryptionsalt` and keys of other namespaces are left as they are.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { Document, parseDocument } from "yaml";
+
+type Values = Readonly<Record<string, unknown>>;
+
+export interface StackFilePlan {
+  /** The file's new text (equal to the old text when nothing changed). */
+  text: string;
+  /** What the roster now owns in the file: the record for the next run. */
+  written: Record<string, unknown>;
+  /** Keys set by hand to a value other than the roster's; left alone. */
+  kept: string[];
+  changed: boolean;
+}
+
+const HEADER =
+  " Written by `npm run class -- init` from class.yaml. Values you change here by hand are kept\n" +
+  ' (init only updates the values it wrote itself); see the README, "A class at once".';
+
+function configOf(document: Document): Record<string, unknown> {
+  const json: unknown = document.toJS();
+  const config =
+    typeof json === "object" && json !== null ? (json as { config?: unknown }).config : undefined;
+  return typeof config === "object" && config !== null ? (config as Record<string, unknown>) : {};
+}
+
+/**
+ * `current` is the file's text (undefined when there is none), `desired` the roster's config for
+ * this student, `lastWritten` the record of the previous run ({} on the first).
+ */
+export function renderStackFile(
+  current: string | undefined,
+  desired: Values,
+  lastWritten: Values = {},
+): StackFilePlan {
+  const document = current === undefined ? new Document({ config: {} }) : parseDocument(current);
+  if (current === undefined) document.commentBefore = HEADER;
+  if (!document.has("config")) document.set("config", {});
+  const before = configOf(document);
+  const written: Record<string, unknown> = {};
+  const kept: string[] = [];
+
+  for (const [key, value] of Object.entries(desired)) {
+    const has = key in before;
+    const ours = has && key in lastWritten && isDeepStrictEqual(before[key], lastWritten[key]);
+    if (!has || ours || isDeepStrictEqual(before[key], value)) {
+      if (!has || !isDeepStrictEqual(before[key], value)) document.setIn(["config", key], value);
+      written[key] = value;
+    } else {
+      kept.push(key);
+    }
+  }
+  // A value the roster no longer sets goes, unless someone changed it by hand since.
+  for (const [key, value] of Object.entries(lastWritten)) {
+    if (key in desired || !(key in before)) continue;
+    if (isDeepStrictEqual(before[key], value)) document.deleteIn(["config", key]);
+  }
+
+  const text =
+    current !== undefined && !documentChanged(before, document) ? current : String(document);
+  return { text, written, kept, changed: text !== current };
+}
+
+/** Leaves the text byte for byte when the values did not change (running twice changes nothing). */
+function documentChanged(before: Record<string, unknown>, document: Document): boolean {
+  return !isDeepStrictEqual(before, configOf(document));
+}

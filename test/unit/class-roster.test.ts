@@ -1,0 +1,157 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseRoster } from "../../scripts/class/roster";
+
+const CIDRS = "    allowedCidrs: [203.0.113.0/24]";
+
+function problemsOf(text: string): string[] {
+  const result = parseRoster(text);
+  if (result.ok) throw new Error("expected problems, got a valid roster");
+  return result.problems;
+}
+
+describe("parseRoster", () => {
+  it("merges class defaults with each student's overrides into stack config", () => {
+    const result = parseRoster(
+      [
+        "class:",
+        "  expires: 2026-12-18",
+        "  openstack: { cloud: campus }",
+        "  swarmlab:",
+        CIDRS,
+        "    workers: 2",
+        "students:",
+        "  - alice",
+        "  - id: bob",
+        "    expires: 2027-01-15",
+        "    openstack: { cloud: bob-project }",
+        "    swarmlab: { workers: 3, storageDriver: btrfs, dockerVolumeSize: 20 }",
+      ].join("\n"),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.roster.students).toEqual([
+      {
+        id: "alice",
+        expires: "2026-12-18",
+        project: { cloud: "campus" },
+        config: {
+          "openstack:cloud": "campus",
+          "swarmlab:allowedCidrs": ["203.0.113.0/24"],
+          "swarmlab:workers": 2,
+        },
+      },
+      {
+        id: "bob",
+        expires: "2027-01-15",
+        project: { cloud: "bob-project" },
+        config: {
+          "openstack:cloud": "bob-project",
+          "swarmlab:allowedCidrs": ["203.0.113.0/24"],
+          "swarmlab:workers": 3,
+          "swarmlab:storageDriver": "btrfs",
+          "swarmlab:dockerVolumeSize": 20,
+        },
+      },
+    ]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("passes on the program's warnings", () => {
+    const result = parseRoster(
+      "class:\n  swarmlab: { allowedCidrs: [0.0.0.0/0] }\nstudents: [alice]",
+    );
+    expect(result.ok && result.warnings[0]).toMatch(
+      /^students\[0\] \(alice\): swarmlab:allowedCidrs contains 0\.0\.0\.0\/0/,
+    );
+  });
+
+  it("lists every problem of a bad roster at once, with exact messages", () => {
+    const problems = problemsOf(
+      [
+        "klass: {}",
+        "class:",
+        "  expire: 2026-12-18",
+        "  openstack: { cloud: campus, password: hunter2 }",
+        "  swarmlab:",
+        CIDRS,
+        "    wrokers: 3",
+        "students:",
+        "  - alice",
+        "  - id: alice",
+        "  - id: Bob Smith",
+        "  - id: carol",
+        "    expires: 2026-02-30",
+        "    swarmlab: { managers: 2, workers: 60 }",
+        "  - id: dave",
+        "    name: Dave",
+        "  - swarmlab: { workers: 1 }",
+        "  - 42",
+        "  - id: erin",
+        "    swarmlab: { owner: alice }",
+        "  - id: frank",
+        "    swarmlab: { cidr: { secure: abc } }",
+      ].join("\n"),
+    );
+    expect(problems).toEqual([
+      'class.yaml: unknown key "klass"; known keys are class, students',
+      'class: unknown key "expire"; known keys are expires, openstack, swarmlab',
+      'class.openstack: unknown key "password"; known keys are cloud, region, tenantName, tenantId',
+      expect.stringMatching(
+        /^class\.swarmlab: unknown key "wrokers"; known keys are owner, managers, workers, /,
+      ),
+      'students[1].id: "alice" is already the id of students[0]; ids name stacks, so they must differ',
+      'students[2].id: is "Bob Smith": it names the stack and the owner, so it must start with a letter and hold only a-z, 0-9 and -, at most 30 characters (e.g. "bob-smith")',
+      'students[3] (carol).expires: is "2026-02-30": write the last day as YYYY-MM-DD, e.g. 2026-12-18',
+      "students[3] (carol): swarmlab:managers: is 2: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum; 2 managers tolerate no more failures than 1",
+      "students[3] (carol): swarmlab:workers: is 60: set a number of workers from 0 to 50",
+      'students[4] (dave): unknown key "name"; known keys are id, expires, openstack, swarmlab',
+      'students[5].id: is missing; every student needs an id such as "alice"',
+      'students[6]: must be an id or a map with "id"',
+      'students[7] (erin): owner "alice" is also the owner of students[0] (alice) in the same OpenStack project, so their resource names would collide; give one another swarmlab.owner',
+      "students[8] (frank).swarmlab.cidr: is a secret; swarmlab has no secret settings",
+    ]);
+  });
+
+  it("refuses a roster without students, or that is not a map, or not YAML", () => {
+    expect(problemsOf("class: {}")).toEqual([
+      'class.yaml: students: list at least one student, e.g. "- id: alice"',
+    ]);
+    expect(problemsOf("- alice")).toEqual([
+      'class.yaml: must be a map with "class" and "students"',
+    ]);
+    expect(problemsOf("students: [a")[0]).toMatch(/^class\.yaml: is not valid YAML: /);
+  });
+
+  it("reports the program's own validation for values a class default gets wrong, per student", () => {
+    expect(problemsOf("students: [alice]")).toEqual([
+      "students[0] (alice): swarmlab:allowedCidrs: is not set: list who may reach SSH, the Docker API, the registry and published ports, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+    ]);
+  });
+
+  it("lets equal owners live in different OpenStack projects", () => {
+    const result = parseRoster(
+      [
+        "class: { swarmlab: { allowedCidrs: [203.0.113.0/24] } }",
+        "students:",
+        "  - alice",
+        "  - { id: alice2, openstack: { tenantName: other }, swarmlab: { owner: alice } }",
+      ].join("\n"),
+    );
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe("the README's class.yaml", () => {
+  it("is a valid roster", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const example = /```yaml\n(# class\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    const result = parseRoster(example ?? "");
+    expect(result.ok && result.roster.students.map((s) => [s.id, s.expires, s.project])).toEqual([
+      ["alice", "2026-12-18", { cloud: "campus" }],
+      ["bob", "2026-12-18", { cloud: "campus" }],
+      ["carol", "2026-12-18", { cloud: "campus" }],
+      ["dave", "2027-01-15", { cloud: "campus", tenantName: "thesis-dave" }],
+    ]);
+  });
+});
