@@ -151,12 +151,17 @@ write_fstab_entry() {
   mv "$tmp" /etc/fstab
 }
 
-# Docker must not start before its data root is mounted, or it would fill the root disk.
+# Docker must not start before its data root is mounted, or it would fill the root disk. The
+# requirement orders it after the mount; the condition keeps dockerd from running at all while
+# the data root is no mount point. The requirement alone is not enough: where no mount unit
+# exists for the path (fstab skipped, the volume late or gone with nofail), systemd 257 (Debian 13)
+# starts docker.service anyway, and dockerd 26 writes engine-id and volume metadata into the
+# root disk's /var/lib/docker before its storage driver fails, so the next mount would hide them.
 write_docker_dropin() {
   local requirement=$1
   mkdir -p /etc/systemd/system/docker.service.d
-  printf '[Unit]\n# Written by swarmlab storage-prepare: Docker data lives on the volume.\n%s\n' \
-    "$requirement" >/etc/systemd/system/docker.service.d/swarmlab-storage.conf
+  printf '[Unit]\n# Written by swarmlab storage-prepare: Docker data lives on the volume.\n%s\nConditionPathIsMountPoint=%s\n' \
+    "$requirement" "$DATA_ROOT" >/etc/systemd/system/docker.service.d/swarmlab-storage.conf
   systemctl daemon-reload 2>/dev/null || true
 }
 

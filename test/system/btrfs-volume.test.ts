@@ -157,6 +157,12 @@ describe.each(CASES)("$title", (volumeCase) => {
       );
       if (dockerUp === "active") expect(source).toBe("/dev/vdb");
       else expect(source).not.toBe("/dev/vdb");
+      // Not even a failed start may write to the root disk in the volume's place: the next
+      // mount would hide those files (storage-prepare then refuses to mount).
+      if (source !== "/dev/vdb") {
+        const strayFiles = await execInNodeOk(node, "find /var/lib/docker -mindepth 1 ! -type d");
+        expect(strayFiles).toBe("");
+      }
     },
     8 * MINUTE,
   );
