@@ -202,6 +202,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   network: "",
   managerFlavor: "",
   confirmManagerRemoval: "",
+  dockerVolumeFilesystem: "",
   mtu: "0",
   dockerVolumeSize: "0",
 };

@@ -2,6 +2,7 @@ import { renderUserData } from "../../infra/cloudinit";
 import { parseLabConfig } from "../../infra/validate";
 import { nodeSettings } from "../../infra/node-settings";
 import { MetaKey } from "../../infra/metadata";
+import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,
   MOCK_NETWORK_MTU,
@@ -70,7 +71,8 @@ async function deploy(
 }
 
 function expectedUserData(config: Record<string, string>, stack: string): string {
-  const parsed = parseLabConfig({ allowedCidrs: JSON.stringify(ALLOWED), ...config }, stack);
+  const raw = engineConfig(stack, { allowedCidrs: JSON.stringify(ALLOWED), ...config });
+  const parsed = parseLabConfig(raw, stack);
   if (!parsed.ok) throw new Error("test config should be valid");
   return renderUserData(nodeSettings(parsed.config, MOCK_NETWORK_MTU));
 }
@@ -244,7 +246,8 @@ describe.each([
 });
 
 describe("storage volumes", () => {
-  it("gives each node a Cinder volume, attached, with its id in metadata", async () => {
+  // Issue 15: with Pulumi.yaml's defaults merged in (as the engine does), btrfs used to fail.
+  it("gives each node a Cinder volume, attached, with its id in metadata (btrfs)", async () => {
     const run = await deploy({ storageDriver: "btrfs", dockerVolumeSize: "20" }, "carol", 1, 2);
     const volumes = run.ofType("openstack:blockstorage/volume:Volume");
     expect(volumes.map((v) => [v.inputs.name, v.inputs.size])).toEqual([

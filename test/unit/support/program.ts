@@ -7,6 +7,8 @@
  * on any other, so a new data-source lookup cannot slip in untested.
  */
 import type * as pulumiType from "@pulumi/pulumi";
+import type { RawConfig } from "../../../infra/validate";
+import { engineConfig } from "../../../scripts/lib/engine-config";
 
 export interface RecordedResource {
   type: string;
@@ -41,8 +43,12 @@ function nameFromUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/**
+ * Runs the program for a stack whose Pulumi.<stack>.yaml holds `stackKeys`: the program reads
+ * them over Pulumi.yaml's declared defaults, exactly as under the engine (engineConfig).
+ */
 export async function runProgram(
-  config: Record<string, string>,
+  stackKeys: RawConfig,
   stack: string,
   commandStdout: CommandStdout,
 ): Promise<ProgramRun> {
@@ -52,6 +58,7 @@ export async function runProgram(
   let error: unknown;
   let nextHost = 10;
   let nextFloating = 10;
+  const config = engineConfig(stack, stackKeys);
 
   await jestIsolated(async () => {
     const pulumi = await import("@pulumi/pulumi");
