@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
 import { readLabConfig } from "./config";
+import { sshCommandLine } from "./ssh-command";
 
 const config = readLabConfig();
 const cluster = new SwarmCluster(config.owner, config);
@@ -18,4 +19,6 @@ export const sshUser = cluster.sshUser;
 export const sshPrivateKey = cluster.sshPrivateKey;
 /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
 export const swarmUnlockKey = cluster.unlockKey;
-export const sshCommand = pulumi.interpolate`pulumi stack output --show-secrets sshPrivateKey > ${config.owner}.pem && chmod 600 ${config.owner}.pem && ssh -i ${config.owner}.pem ${config.sshUser}@${cluster.managerPublicIp}`;
+export const sshCommand = cluster.managerPublicIp.apply((ip) =>
+  sshCommandLine({ stack: pulumi.getStack(), sshUser: config.sshUser, host: ip }),
+);

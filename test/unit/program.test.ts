@@ -221,7 +221,11 @@ describe.each([
     const out = (key: string) => exports[key] as import("@pulumi/pulumi").Output<unknown>;
     expect(await pulumi.isSecret(out("sshPrivateKey") as never)).toBe(true);
     expect(await valueOf(out("managerPublicIp"))).toBe("203.0.113.10");
-    expect(await valueOf(out("sshCommand"))).toContain(`ssh -i ${owner}.pem ubuntu@203.0.113.10`);
+    // The stack is named: the line printed for one stack never reads another stack's key.
+    const ssh = await valueOf(out("sshCommand"));
+    expect(ssh).toContain(`pulumi stack output --stack ${stack} --show-secrets sshPrivateKey`);
+    expect(ssh).toContain(`umask 077`);
+    expect(ssh).toContain(`ssh -i ${stack}.pem ubuntu@203.0.113.10`);
     const nodes = (await valueOf(out("nodes"))) as {
       name: string;
       role: string;
