@@ -15,7 +15,7 @@ import {
   usableHostCount,
 } from "./cidr";
 import type { ConfigKey, LabConfig } from "./config";
-import { KNOWN_DAEMON_KEYS, ownedDaemonKeyReason } from "./daemon";
+import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import type { DockerSource, StorageDriver } from "./settings";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
@@ -165,12 +165,9 @@ function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, un
   }
   const entries = value as Record<string, unknown>;
   for (const key of Object.keys(entries).sort()) {
-    const owned = ownedDaemonKeyReason(key);
-    if (owned !== undefined) {
-      problems.add(
-        "daemonConfig",
-        `sets ${shown(key)}, which swarmlab owns: ${owned}; ${ownedKeyFix(key)}`,
-      );
+    const refused = refusedDaemonKeyReason(key);
+    if (refused !== undefined) {
+      problems.add("daemonConfig", `sets ${shown(key)}, ${refused}`);
     } else if (!(KNOWN_DAEMON_KEYS as readonly string[]).includes(key)) {
       problems.add(
         "daemonConfig",
@@ -180,13 +177,6 @@ function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, un
     }
   }
   return entries;
-}
-
-function ownedKeyFix(key: string): string {
-  if (key === "storage-driver" || key === "storage-opts")
-    return "set swarmlab:storageDriver instead";
-  if (key === "mtu") return "set swarmlab:mtu instead";
-  return "remove it (the Docker API's TLS and listen addresses are managed by swarmlab)";
 }
 
 function defaultOwner(stackName: string): string {

@@ -171,6 +171,22 @@ const badConfigs: [string, RawConfig, string[]][] = [
     ['sets "hosts", which swarmlab owns', 'sets "storage-driver", which swarmlab owns'],
   ],
   [
+    "live-restore in daemonConfig",
+    { ...minimal, daemonConfig: '{"live-restore":true}' },
+    [
+      'swarmlab:daemonConfig: sets "live-restore", which swarm mode forbids: live-restore is ' +
+        "incompatible with swarm mode and dockerd refuses to start with both; remove it",
+    ],
+  ],
+  [
+    "owned daemonConfig key with its own fix",
+    { ...minimal, daemonConfig: '{"mtu":1400}' },
+    [
+      'swarmlab:daemonConfig: sets "mtu", which swarmlab owns: set from the network MTU so ' +
+        "overlay traffic fits the VXLAN tenant network; set swarmlab:mtu instead",
+    ],
+  ],
+  [
     "unknown daemonConfig key",
     { ...minimal, daemonConfig: '{"log-drvier":"journald"}' },
     ['sets "log-drvier", which is not a daemon.json key dockerd accepts'],
@@ -228,7 +244,8 @@ describe.each(badConfigs)("parseLabConfig refuses %s", (_label, raw, expected) =
     const stack = _label === "invalid stack name as owner" ? "Class_2026.Alice" : STACK;
     const problems = problemsOf(raw, stack);
     for (const fragment of expected) {
-      expect(problems.some((p) => p.includes(fragment))).toBe(true);
+      // arrayContaining prints the problems received when one is missing.
+      expect(problems).toEqual(expect.arrayContaining([expect.stringContaining(fragment)]));
     }
     expect(problems).toHaveLength(expected.length);
   });
