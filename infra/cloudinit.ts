@@ -5,6 +5,7 @@
  */
 import YAML from "yaml";
 import { renderDaemonJson } from "./daemon";
+import { dataRootProblem, DEFAULT_DATA_ROOT } from "./data-root";
 import { NodeSettings, overlayMtu } from "./settings";
 import { templateFile } from "./templates";
 
@@ -30,18 +31,18 @@ export const NODE_STEPS = ["storage-prepare.sh", "docker-install.sh", "swarm-up.
  */
 export const NODE_DEADLINES = { volume: 300, dockerStart: 180, swarmJoin: 900 } as const;
 
-const DEFAULT_DATA_ROOT = "/var/lib/docker";
-
-/** Docker's data root: `data-root` from daemonConfig when set, so storage is prepared there. */
+/**
+ * Docker's data root: `data-root` from daemonConfig when set, so storage is prepared there.
+ * Validation applied the same rule (dataRootProblem); this refuses what bypassed it.
+ */
 export function dockerDataRoot(settings: NodeSettings): string {
   const dataRoot = settings.daemonConfig["data-root"];
   if (dataRoot === undefined) return DEFAULT_DATA_ROOT;
-  if (typeof dataRoot !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataRoot)) {
-    throw new Error(
-      `daemonConfig data-root must be an absolute path of letters, digits, . _ - /; got ${JSON.stringify(dataRoot)}`,
-    );
+  const problem = dataRootProblem(dataRoot);
+  if (problem !== undefined) {
+    throw new Error(`daemonConfig data-root is ${JSON.stringify(dataRoot)}: ${problem}`);
   }
-  return dataRoot;
+  return dataRoot as string;
 }
 
 /** Variables of /etc/swarmlab/node.env, in file order. Values are plain words (no quoting). */

@@ -16,6 +16,7 @@ import {
 } from "./cidr";
 import type { ConfigKey, LabConfig } from "./config";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
+import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
@@ -356,12 +357,13 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     fix: "set the tenant network's MTU, 1280 to 9000 (1450 on most VXLAN networks), or remove it",
   });
   const daemonConfig = readDaemonConfig(raw, problems) ?? {};
-  // The Docker volume is mounted wherever data-root points, so any absolute path works.
+  // The Docker volume is mounted wherever data-root points: the renderer's own rule decides.
   const dataRoot = daemonConfig["data-root"];
-  if (dataRoot !== undefined && (typeof dataRoot !== "string" || !/^\/[^\s]*$/.test(dataRoot))) {
+  const dataRootReason = dataRoot === undefined ? undefined : dataRootProblem(dataRoot);
+  if (dataRootReason !== undefined) {
     problems.add(
       "daemonConfig",
-      `sets "data-root" to ${JSON.stringify(dataRoot)}: it must be an absolute path such as /srv/docker`,
+      `sets "data-root" to ${JSON.stringify(dataRoot)}: ${dataRootReason}`,
     );
   }
 

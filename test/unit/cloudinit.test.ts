@@ -149,8 +149,10 @@ describe("node.env", () => {
       "/srv/docker",
     );
     expect(() =>
-      dockerDataRoot(nodeSettings({ daemonConfig: { "data-root": "relative" } })),
-    ).toThrow(/absolute path/);
+      dockerDataRoot(nodeSettings({ daemonConfig: { "data-root": "/var/lib/docker/" } })),
+    ).toThrow(
+      'daemonConfig data-root is "/var/lib/docker/": it must be a normalised path (no //, . or .. parts, no trailing /): write /var/lib/docker',
+    );
   });
 
   it("is read by the scripts under the same names", () => {

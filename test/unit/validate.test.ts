@@ -1,3 +1,5 @@
+import { dockerDataRoot } from "../../infra/cloudinit";
+import { nodeSettings } from "../../infra/node-settings";
 import { parseLabConfig, RawConfig } from "../../infra/validate";
 
 const STACK = "alice";
@@ -202,6 +204,43 @@ const badConfigs: [string, RawConfig, string[]][] = [
     ['sets "data-root" to "docker": it must be an absolute path'],
   ],
   [
+    "data-root with a trailing slash",
+    { ...minimal, daemonConfig: '{"data-root":"/var/lib/docker/"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/var/lib/docker/": it must be a normalised ' +
+        "path (no //, . or .. parts, no trailing /): write /var/lib/docker",
+    ],
+  ],
+  [
+    "data-root with .. and //",
+    { ...minimal, daemonConfig: '{"data-root":"/srv//x/../docker"}' },
+    ["write /srv/docker"],
+  ],
+  [
+    "data-root on /",
+    { ...minimal, daemonConfig: '{"data-root":"/"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/": it is the root filesystem; use a ' +
+        "directory of its own such as /srv/docker",
+    ],
+  ],
+  [
+    "data-root under /etc",
+    { ...minimal, daemonConfig: '{"data-root":"/etc/docker/data"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/etc/docker/data": it is under /etc, which ' +
+        "belongs to the system; use a directory such as /srv/docker",
+    ],
+  ],
+  [
+    "data-root with a character the node scripts cannot take",
+    { ...minimal, daemonConfig: '{"data-root":"/srv/my docker"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/srv/my docker": it must be an absolute ' +
+        "path of letters, digits and . _ - / such as /srv/docker",
+    ],
+  ],
+  [
     "invalid stack name as owner",
     { ...minimal },
     ['swarmlab:owner: (from the stack name "Class_2026.Alice") is "class_2026.alice"'],
@@ -250,6 +289,19 @@ describe.each(badConfigs)("parseLabConfig refuses %s", (_label, raw, expected) =
     expect(problems).toHaveLength(expected.length);
   });
 });
+
+// The renderer applies the validator's rule: whatever validation accepts, the renderer takes.
+it.each(["/srv/docker", "/var/lib/docker", "/data/docker-2"])(
+  "accepts data-root %s, and the renderer takes it",
+  (dataRoot) => {
+    const result = parseLabConfig(
+      { ...minimal, daemonConfig: JSON.stringify({ "data-root": dataRoot }) },
+      STACK,
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(dockerDataRoot(nodeSettings(result.config, 1450))).toBe(dataRoot);
+  },
+);
 
 it("reports every problem of a config at once", () => {
   const problems = problemsOf({
