@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renderUserData } from "./cloudinit";
 import type { LabConfig } from "./config";
+import type { ExistingNetwork } from "./existing-network";
 import { LabFirewall } from "./firewall";
 import { ManagerCountGuard } from "./manager-guard";
 import { clusterNodes } from "./naming";
@@ -43,7 +44,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
 
-  constructor(name: string, config: LabConfig, opts?: pulumi.ComponentResourceOptions) {
+  /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
+  constructor(
+    name: string,
+    config: LabConfig,
+    existingNetwork?: ExistingNetwork,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("swarmlab:cluster:SwarmCluster", name, {}, opts);
     const child = { parent: this };
     const { owner } = config;
@@ -54,7 +61,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       {
         owner,
         externalNetwork: config.externalNetwork,
-        existingNetwork: config.network,
+        existingNetwork,
         cidr: config.cidr,
         dnsNameservers: config.dnsNameservers,
       },

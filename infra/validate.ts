@@ -7,17 +7,12 @@
  * the swarm pool must avoid the subnet, data-root clashes with the volume) and the messages must
  * say how to fix the value, which generic schema messages do not.
  */
-import {
-  chooseSwarmAddressPool,
-  Ipv4Cidr,
-  isIpv4Address,
-  parseIpv4Cidr,
-  usableHostCount,
-} from "./cidr";
+import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
 import type { ConfigKey, LabConfig } from "./config";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
+import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
 
@@ -254,21 +249,26 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   const cidrText = raw.cidr ?? DEFAULTS.cidr;
   const cidrParse = parseIpv4Cidr(cidrText);
   let subnet: Ipv4Cidr | undefined;
+  let swarmAddressPool: string | undefined;
   if (!cidrParse.ok) {
     problems.add("cidr", `is ${shown(cidrText)}: ${cidrParse.reason}`);
   } else {
     subnet = cidrParse.cidr;
-    const needed = managers + workers;
-    if (usableHostCount(subnet) < needed) {
-      problems.add(
-        "cidr",
-        `is ${subnet.text}: it has room for ${usableHostCount(subnet)} nodes but the cluster has ` +
-          `${needed}; use a larger subnet such as ${subnet.network}/24`,
-      );
-    }
+    // On an existing network, cidr shapes nothing: its real subnet is checked at preview
+    // (subnet-plan.ts existingNetworkConfig), and the pool below is replaced then.
+    const check = checkNodeSubnet(subnet, network === undefined ? managers + workers : 0);
+    for (const reason of check.problems) problems.add("cidr", `is ${subnet.text}: ${reason}`);
+    swarmAddressPool = check.swarmAddressPool;
   }
 
   const dnsNameservers = readStringList(raw, "dnsNameservers", problems) ?? [];
+  if (network !== undefined && dnsNameservers.length > 0) {
+    problems.add(
+      "dnsNameservers",
+      `is ${raw.dnsNameservers} but network is set: dnsNameservers only applies to the subnet ` +
+        "swarmlab creates; set DNS servers on your network's subnet and remove dnsNameservers",
+    );
+  }
   dnsNameservers.forEach((server, index) => {
     if (!isIpv4Address(server)) {
       problems.add("dnsNameservers", `[${index}] is ${shown(server)}: it must be an IPv4 address`);
@@ -383,13 +383,12 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     );
   }
 
-  const avoid = [...(subnet ? [subnet] : []), ...allowedCidrs.filter((c) => c.prefix >= 8)];
-  const swarmAddressPool = chooseSwarmAddressPool(avoid);
-  if (swarmAddressPool === undefined) {
-    problems.add(
-      "cidr",
-      `is ${cidrText}: every swarm address pool swarmlab can use overlaps it or allowedCidrs; ` +
-        "move the subnet into 10.0.0.0/16..10.199.0.0/16",
+  if (swarmAddressPool !== undefined && network === undefined) {
+    warnings.push(
+      ...poolOverlapWarnings(
+        swarmAddressPool,
+        allowedCidrs.map((c) => c.text),
+      ),
     );
   }
 

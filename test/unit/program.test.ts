@@ -269,13 +269,35 @@ describe("storage volumes", () => {
 });
 
 describe("an existing network", () => {
-  it("creates no network, subnet or router and looks the network up", async () => {
+  it("creates no network, subnet or router and looks the network and its subnet up", async () => {
     const run = await deploy({ network: "course-net" }, "dave", 1, 0);
     expect(run.ofType("openstack:networking/network:Network")).toHaveLength(0);
     expect(run.ofType("openstack:networking/router:Router")).toHaveLength(0);
-    expect(run.ofType("openstack:networking/port:Port")[0].inputs.networkId).toBe(
-      "course-net-network-id",
-    );
+    const port = run.ofType("openstack:networking/port:Port")[0].inputs;
+    expect(port.networkId).toBe("course-net-network-id");
+    expect(port.fixedIps).toEqual([{ subnetId: "course-net-subnet-id" }]);
+  });
+
+  it("plans the overlay pool from the network's real subnet, not from cidr", async () => {
+    // campus-net's subnet is 10.200.0.0/16, the first candidate pool: the next one is taken.
+    const run = await deploy({ network: "campus-net" }, "dave", 1, 0);
+    const userData = String(run.ofType(INSTANCE)[0].inputs.userData);
+    expect(userData).toContain("SWARM_ADDRESS_POOL=172.29.0.0/16");
+  });
+
+  it("fails before any server exists when the real subnet has no room for every node", async () => {
+    const run = await attempt({ network: "tiny-net", workers: "4" }, "dave", 1, 4);
+    expect(run.ofType(INSTANCE)).toEqual([]);
+    expect(run.error).toMatchObject({
+      errors: [
+        {
+          propertyPath: "swarmlab:network",
+          reason:
+            'is "tiny-net" (subnet 192.168.10.0/29): it has room for 4 nodes but the cluster ' +
+            "has 5; use a larger subnet such as 192.168.10.0/24",
+        },
+      ],
+    });
   });
 });
 

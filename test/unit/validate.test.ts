@@ -69,7 +69,6 @@ describe("parseLabConfig defaults", () => {
         workers: "5",
         managerFlavor: "m1.medium",
         network: "course-net",
-        dnsNameservers: '["9.9.9.9"]',
         allowedCidrs: '["203.0.113.0/24","198.51.100.7/32"]',
         storageDriver: "btrfs",
         dockerVolumeSize: "20",
@@ -100,6 +99,20 @@ describe("parseLabConfig defaults", () => {
     const result = parseLabConfig({ allowedCidrs: '["0.0.0.0/0"]' }, STACK);
     expect(result.ok).toBe(true);
     expect(result.ok && result.warnings.join()).toMatch(/0\.0\.0\.0\/0.*whole internet/);
+  });
+
+  it("keeps the swarm pool when allowedCidrs grows over it, and warns what that means", () => {
+    // Issue 15: the pool is in the user-data; moving it replaced every server.
+    const result = parseLabConfig({ allowedCidrs: '["203.0.113.0/24","10.0.0.0/8"]' }, STACK);
+    expect(result.ok && result.config.swarmAddressPool).toBe("10.200.0.0/16");
+    expect(result.ok && result.warnings).toEqual([
+      "allowedCidrs 10.0.0.0/8 overlaps the swarm's overlay address pool 10.200.0.0/16: " +
+        "containers on overlay networks cannot reach hosts outside the swarm whose addresses " +
+        "are in 10.200.0.0/16 (SSH to the nodes is not affected). The pool follows the subnet " +
+        "only, so this firewall key never rebuilds the cluster; if such hosts matter, move " +
+        "swarmlab:cidr into 10.200.0.0/16 so swarmlab picks the next pool (that replaces " +
+        "every server)",
+    ]);
   });
 
   it("picks a swarm pool that avoids a subnet inside the first candidate", () => {
@@ -260,6 +273,15 @@ const badConfigs: [string, RawConfig, string[]][] = [
     "bad nameserver",
     { ...minimal, dnsNameservers: '["dns.example"]' },
     ['swarmlab:dnsNameservers: [0] is "dns.example"'],
+  ],
+  [
+    "dnsNameservers with an existing network",
+    { ...minimal, network: "course-net", dnsNameservers: '["9.9.9.9"]' },
+    [
+      'swarmlab:dnsNameservers: is ["9.9.9.9"] but network is set: dnsNameservers only applies ' +
+        "to the subnet swarmlab creates; set DNS servers on your network's subnet and remove " +
+        "dnsNameservers",
+    ],
   ],
   [
     "bad boolean",
