@@ -16,12 +16,12 @@ import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
 import { overlayMtu } from "./settings";
 import {
-  enableAutolock,
   managerConnection,
   rotateJoinTokens,
   SwarmBootstrap,
   SwarmMembership,
   SwarmReadyGate,
+  swarmAutolock,
 } from "./swarm";
 import type { SwarmNodeStatus } from "./remote-scripts";
 
@@ -177,12 +177,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
       });
     }
 
-    this.unlockKey = config.autolock
-      ? enableAutolock(`${name}-autolock`, connection, [manager0.instanceId], {
-          parent: this,
-          dependsOn: [this.readyGate],
-        })
-      : undefined;
+    this.unlockKey = swarmAutolock(
+      `${name}-autolock`,
+      config.autolock,
+      connection,
+      [manager0.instanceId],
+      { parent: this, dependsOn: [this.readyGate] },
+    );
 
     this.managerPublicIp = managerIp;
     this.sshUser = config.sshUser;

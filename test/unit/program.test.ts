@@ -2,6 +2,7 @@ import { renderUserData } from "../../infra/cloudinit";
 import { parseLabConfig } from "../../infra/validate";
 import { nodeSettings } from "../../infra/node-settings";
 import { MetaKey } from "../../infra/metadata";
+import { autolockOffScript } from "../../infra/remote-scripts";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,
@@ -342,9 +343,14 @@ describe("optional hardening", () => {
     expect(await valueOf(key)).toBe(unlockKey);
   });
 
-  it("does neither by default", async () => {
+  it("by default rotates nothing and declares autolock off, so true -> false unlocks", async () => {
     const run = await deploy({}, "gina", 1, 1);
-    expect(run.resources.some((r) => /rotate-tokens|autolock/.test(r.name))).toBe(false);
+    expect(run.resources.some((r) => /rotate-tokens/.test(r.name))).toBe(false);
+    // The same command as with autolock on: its changed script re-runs it and turns autolock off.
+    const autolock = run.byName("gina-autolock");
+    expect(autolock.dependsOn).toContain("gina-ready-check");
+    expect(autolock.inputs.stdin).toBe(autolockOffScript().stdin);
+    expect(String(autolock.inputs.stdin)).toContain("docker swarm update --autolock=false");
     expect(run.exports.swarmUnlockKey).toBeUndefined();
   });
 });
