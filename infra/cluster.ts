@@ -12,6 +12,7 @@ import { ManagerCountGuard } from "./manager-guard";
 import { clusterNodes } from "./naming";
 import { LabNetwork } from "./network";
 import { nodeSettings } from "./node-settings";
+import { sshReachable } from "./preflight";
 import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
 import { overlayMtu } from "./settings";
@@ -117,6 +118,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
       privateKey: keys.sshPrivateKey,
       bootTimeoutSeconds: config.bootTimeoutSeconds,
     });
+    const reachable = sshReachable(
+      `${name}-ssh-reachable`,
+      { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
+      { parent: this },
+    );
     // What makes the tokens change: a new swarm (a new manager-0) or a scale (after a rotation).
     const tokenTriggers = [config.managers, config.workers, manager0.instanceId];
     const bootstrap = new SwarmBootstrap(
@@ -125,7 +131,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
         connection,
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
-        waitFor: manager0.ready,
+        // Fails within minutes, naming allowedCidrs, when this machine cannot reach manager-0.
+        waitFor: [...manager0.ready, reachable],
       },
       child,
     );

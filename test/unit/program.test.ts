@@ -171,7 +171,17 @@ describe.each([
 
   it("orders manager-0 -> bootstrap -> other nodes -> ready gate", () => {
     const bootstrap = run.byName(`${owner}-bootstrap-tokens`);
-    expect(bootstrap.dependsOn).toEqual(expect.arrayContaining([`${owner}-manager-0-server`]));
+    expect(bootstrap.dependsOn).toEqual(
+      expect.arrayContaining([`${owner}-manager-0-server`, `${owner}-ssh-reachable`]),
+    );
+    // The local reachability check names allowedCidrs when this machine cannot reach manager-0.
+    const reach = run.byName(`${owner}-ssh-reachable`);
+    expect(reach.type).toBe("command:local:Command");
+    expect(reach.inputs.environment).toMatchObject({
+      HOST: "203.0.113.10",
+      PORT: "22",
+      ALLOWED_CIDRS: ALLOWED.join(", "),
+    });
     expect(bootstrap.inputs.logging).toBe("stderr");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
