@@ -279,8 +279,9 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   if (raw.allowedCidrs === undefined) {
     problems.add(
       "allowedCidrs",
-      "is not set: list who may reach SSH, the Docker API, the registry and published ports, " +
-        "e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+      "is not set: list who may reach the nodes (today SSH and ICMP), including the machine " +
+        "running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` " +
+        "(your campus range)",
     );
   } else {
     allowedCidrs = readCidrList(raw, "allowedCidrs", problems) ?? [];
@@ -292,8 +293,8 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     }
     if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
       warnings.push(
-        "allowedCidrs contains 0.0.0.0/0: SSH, the Docker API and the registry are open to the " +
-          "whole internet (mutual TLS and keys still apply); prefer your campus range",
+        "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH " +
+          "still needs the stack's key); prefer your campus range",
       );
     }
   }

@@ -98,7 +98,11 @@ describe("parseLabConfig defaults", () => {
   it("warns, but accepts, 0.0.0.0/0", () => {
     const result = parseLabConfig({ allowedCidrs: '["0.0.0.0/0"]' }, STACK);
     expect(result.ok).toBe(true);
-    expect(result.ok && result.warnings.join()).toMatch(/0\.0\.0\.0\/0.*whole internet/);
+    // Only what is opened today: SSH and ICMP (firewall-rules.ts ACCESS_PORT_RULES).
+    expect(result.ok && result.warnings).toEqual([
+      "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH still " +
+        "needs the stack's key); prefer your campus range",
+    ]);
   });
 
   it("keeps the swarm pool when allowedCidrs grows over it, and warns what that means", () => {
@@ -177,7 +181,14 @@ const badConfigs: [string, RawConfig, string[]][] = [
   ],
   ["host bits set", { allowedCidrs: '["192.0.2.7/24"]' }, ["the network is 192.0.2.0/24"]],
   ["bare address", { allowedCidrs: '["192.0.2.7"]' }, ["for one address write 192.0.2.7/32"]],
-  ["missing allowedCidrs", {}, ["swarmlab:allowedCidrs: is not set: list who may reach SSH"]],
+  [
+    "missing allowedCidrs",
+    {},
+    [
+      "swarmlab:allowedCidrs: is not set: list who may reach the nodes (today SSH and ICMP), " +
+        "including the machine running pulumi",
+    ],
+  ],
   ["empty allowedCidrs", { allowedCidrs: "[]" }, ["swarmlab:allowedCidrs: is an empty list"]],
   ["allowedCidrs not a list", { allowedCidrs: "10.0.0.0/8" }, ["it must be a list"]],
   [
