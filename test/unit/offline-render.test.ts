@@ -72,4 +72,15 @@ describe("renderStackFiles", () => {
     expect(worker.swarm_token).toBe("<join token: secret, set at deploy>");
     expect(files[0].content).not.toContain('swarm_token":');
   });
+
+  it("says that an existing network's pool is only known at deploy", () => {
+    const raw = engineConfig("dave", { allowedCidrs: '["203.0.113.0/24"]', network: "course-net" });
+    const parsed = parseLabConfig(raw, "dave");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const readme = renderStackFiles(parsed.config).find((f) => f.path === "README.txt");
+    expect(readme?.content).toContain(
+      "Network course-net exists already: at deploy the overlay address pool is planned from " +
+        "its real subnet, not from cidr as shown here.",
+    );
+  });
 });
