@@ -5,6 +5,7 @@
  */
 import YAML from "yaml";
 import { renderDaemonJson } from "./daemon";
+import { dataRootProblem, DEFAULT_DATA_ROOT } from "./data-root";
 import { NodeSettings, overlayMtu } from "./settings";
 import { templateFile } from "./templates";
 
@@ -23,29 +24,41 @@ export const DAEMON_JSON_PATH = "/etc/docker/daemon.json";
 export const NODE_STEPS = ["storage-prepare.sh", "docker-install.sh", "swarm-up.sh"] as const;
 
 /**
- * Deadlines of the node-side waits, in seconds (each documents its default here, the one place).
- * - volume: the Cinder volume is attached after the server is created, usually within a minute.
- * - dockerStart: dockerd answering after `systemctl enable --now docker`.
- * - swarmJoin: join metadata present and `docker swarm join` succeeding (manager-0 may boot late).
+ * Deadlines of the node-side waits, in seconds, derived from `bootTimeoutSeconds` (T, default
+ * 900) so that one key bounds the node as well as `pulumi up`:
+ * - volume: min(300, T): the Cinder volume is attached after the server is created, usually
+ *   within a minute.
+ * - dockerStart: min(180, T): dockerd answering after `systemctl enable --now docker`.
+ * - swarmJoin: T: join metadata present and `docker swarm join` succeeding (manager-0 may boot
+ *   late); as long as the ready gate waits for the node.
+ * They run one after the other, with the package installation between them (bounded by apt,
+ * not by swarmlab): a node gives up after at most min(300,T) + min(180,T) + T seconds of waiting.
  */
-export const NODE_DEADLINES = { volume: 300, dockerStart: 180, swarmJoin: 900 } as const;
+export function nodeDeadlines(bootTimeoutSeconds: number) {
+  return {
+    volume: Math.min(300, bootTimeoutSeconds),
+    dockerStart: Math.min(180, bootTimeoutSeconds),
+    swarmJoin: bootTimeoutSeconds,
+  };
+}
 
-const DEFAULT_DATA_ROOT = "/var/lib/docker";
-
-/** Docker's data root: `data-root` from daemonConfig when set, so storage is prepared there. */
+/**
+ * Docker's data root: `data-root` from daemonConfig when set, so storage is prepared there.
+ * Validation applied the same rule (dataRootProblem); this refuses what bypassed it.
+ */
 export function dockerDataRoot(settings: NodeSettings): string {
   const dataRoot = settings.daemonConfig["data-root"];
   if (dataRoot === undefined) return DEFAULT_DATA_ROOT;
-  if (typeof dataRoot !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(dataRoot)) {
-    throw new Error(
-      `daemonConfig data-root must be an absolute path of letters, digits, . _ - /; got ${JSON.stringify(dataRoot)}`,
-    );
+  const problem = dataRootProblem(dataRoot);
+  if (problem !== undefined) {
+    throw new Error(`daemonConfig data-root is ${JSON.stringify(dataRoot)}: ${problem}`);
   }
-  return dataRoot;
+  return dataRoot as string;
 }
 
 /** Variables of /etc/swarmlab/node.env, in file order. Values are plain words (no quoting). */
 export function nodeEnv(settings: NodeSettings): Record<string, string> {
+  const deadlines = nodeDeadlines(settings.bootTimeoutSeconds);
   return {
     OWNER: settings.owner,
     SSH_USER: settings.sshUser,
@@ -55,9 +68,9 @@ export function nodeEnv(settings: NodeSettings): Record<string, string> {
     DOCKER_DATA_ROOT: dockerDataRoot(settings),
     OVERLAY_MTU: String(overlayMtu(settings.mtu)),
     SWARM_ADDRESS_POOL: settings.swarmAddressPool,
-    VOLUME_DEADLINE_SECONDS: String(NODE_DEADLINES.volume),
-    DOCKER_START_DEADLINE_SECONDS: String(NODE_DEADLINES.dockerStart),
-    SWARM_JOIN_DEADLINE_SECONDS: String(NODE_DEADLINES.swarmJoin),
+    VOLUME_DEADLINE_SECONDS: String(deadlines.volume),
+    DOCKER_START_DEADLINE_SECONDS: String(deadlines.dockerStart),
+    SWARM_JOIN_DEADLINE_SECONDS: String(deadlines.swarmJoin),
   };
 }
 

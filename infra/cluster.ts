@@ -6,21 +6,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renderUserData } from "./cloudinit";
 import type { LabConfig } from "./config";
+import type { ExistingNetwork } from "./existing-network";
 import { LabFirewall } from "./firewall";
 import { ManagerCountGuard } from "./manager-guard";
 import { clusterNodes } from "./naming";
 import { LabNetwork } from "./network";
 import { nodeSettings } from "./node-settings";
+import { sshReachable } from "./preflight";
 import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
 import { overlayMtu } from "./settings";
 import {
-  enableAutolock,
   managerConnection,
   rotateJoinTokens,
   SwarmBootstrap,
   SwarmMembership,
   SwarmReadyGate,
+  swarmAutolock,
 } from "./swarm";
 import type { SwarmNodeStatus } from "./remote-scripts";
 
@@ -43,7 +45,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
 
-  constructor(name: string, config: LabConfig, opts?: pulumi.ComponentResourceOptions) {
+  /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
+  constructor(
+    name: string,
+    config: LabConfig,
+    existingNetwork?: ExistingNetwork,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("swarmlab:cluster:SwarmCluster", name, {}, opts);
     const child = { parent: this };
     const { owner } = config;
@@ -54,7 +62,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       {
         owner,
         externalNetwork: config.externalNetwork,
-        existingNetwork: config.network,
+        existingNetwork,
         cidr: config.cidr,
         dnsNameservers: config.dnsNameservers,
       },
@@ -110,6 +118,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
       privateKey: keys.sshPrivateKey,
       bootTimeoutSeconds: config.bootTimeoutSeconds,
     });
+    const reachable = sshReachable(
+      `${name}-ssh-reachable`,
+      { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
+      { parent: this },
+    );
     // What makes the tokens change: a new swarm (a new manager-0) or a scale (after a rotation).
     const tokenTriggers = [config.managers, config.workers, manager0.instanceId];
     const bootstrap = new SwarmBootstrap(
@@ -118,7 +131,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
         connection,
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
-        waitFor: manager0.ready,
+        // Fails within minutes, naming allowedCidrs, when this machine cannot reach manager-0.
+        waitFor: [...manager0.ready, reachable],
       },
       child,
     );
@@ -170,12 +184,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
       });
     }
 
-    this.unlockKey = config.autolock
-      ? enableAutolock(`${name}-autolock`, connection, [manager0.instanceId], {
-          parent: this,
-          dependsOn: [this.readyGate],
-        })
-      : undefined;
+    this.unlockKey = swarmAutolock(
+      `${name}-autolock`,
+      config.autolock,
+      connection,
+      [manager0.instanceId],
+      { parent: this, dependsOn: [this.readyGate] },
+    );
 
     this.managerPublicIp = managerIp;
     this.sshUser = config.sshUser;

@@ -28,17 +28,20 @@ export interface LabConfig {
   readonly externalNetwork: string;
   /** An existing network to use instead of creating one. Default: create one. */
   readonly network?: string;
-  /** Subnet of the created network (and the range the swarm pool must avoid). Default 10.42.0.0/24. */
+  /**
+   * Subnet of the created network, from which the swarm pool is chosen. Default 10.42.0.0/24.
+   * With `network`, the existing network's real subnet (existing-network.ts).
+   */
   readonly cidr: string;
   /** DNS servers of the created subnet. Default: none (Neutron's DHCP resolver). */
   readonly dnsNameservers: readonly string[];
-  /** Who may reach SSH, the Docker API, the registry and published ports. Required. */
+  /** Who may reach the nodes: today SSH and ICMP are opened to these ranges. Required. */
   readonly allowedCidrs: readonly string[];
   /** Docker storage driver. Default overlay2. */
   readonly storageDriver: StorageDriver;
   /** Size in GiB of a Cinder volume per node for /var/lib/docker. Required for btrfs and zfs. */
   readonly dockerVolumeSize?: number;
-  /** Filesystem of the Docker volume under overlay2: ext4 or xfs. Default ext4. */
+  /** Filesystem of the Docker volume under overlay2: ext4 or xfs. Default ("" in Pulumi.yaml) ext4. */
   readonly dockerVolumeFilesystem: "ext4" | "xfs";
   /** Where Docker comes from: Docker's apt repository or the distribution. Default docker-ce. */
   readonly dockerSource: DockerSource;
@@ -46,13 +49,19 @@ export interface LabConfig {
   readonly mtu?: number;
   /** Extra daemon.json keys. Default none. */
   readonly daemonConfig: Readonly<Record<string, unknown>>;
-  /** Swarm default address pool, chosen to overlap neither cidr nor allowedCidrs. */
+  /**
+   * Swarm default address pool, chosen from the node subnet alone (never from allowedCidrs:
+   * it is in the user-data, and a firewall key must not replace the servers).
+   */
   readonly swarmAddressPool: string;
   /** Rotate both join tokens once every node has joined. Default false. */
   readonly rotateJoinTokens: boolean;
   /** Swarm autolock: Raft keys encrypted at rest; the unlock key is a secret output. Default false. */
   readonly autolock: boolean;
-  /** Deadline in seconds for a node to finish cloud-init and for the swarm to be Ready. Default 900. */
+  /**
+   * Deadline T in seconds of each wait (SSH to manager-0, its bootstrap, the ready gate) and of
+   * a node's join; the node's volume and dockerd waits get min(300,T) and min(180,T). Default 900.
+   */
   readonly bootTimeoutSeconds: number;
   /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
   readonly confirmManagerRemoval?: string;

@@ -4,30 +4,47 @@
  */
 import { NodeSettings } from "./settings";
 
+const TLS_FIX = "remove it (the Docker API's TLS and listen addresses are managed by swarmlab)";
+const owned = (reason: string, fix: string) => `which swarmlab owns: ${reason}; ${fix}`;
+
 /**
- * Keys swarmlab sets itself (or keeps unset on purpose), refused in `daemonConfig`, with the reason
- * the validator can quote.
+ * Keys `daemonConfig` may not set, each with the whole reason the validator quotes after
+ * `sets "<key>", `: what swarmlab does with the key, or why the key cannot work here, and the fix.
  */
-const OWNED_DAEMON_KEY_REASONS = {
-  "storage-driver": "set from swarmlab:storageDriver, which also prepares the disk for it",
-  "storage-opts": "tied to the storage driver and the disk swarmlab prepares",
-  mtu: "set from the network MTU so overlay traffic fits the VXLAN tenant network",
-  hosts: "swarmlab manages the daemon's sockets (systemd passes -H fd://, which clashes)",
-  tls: "swarmlab manages the Docker API's TLS",
-  tlsverify: "swarmlab manages the Docker API's TLS",
-  tlscacert: "swarmlab manages the Docker API's TLS",
-  tlscert: "swarmlab manages the Docker API's TLS",
-  tlskey: "swarmlab manages the Docker API's TLS",
+const REFUSED_DAEMON_KEYS: Readonly<Record<string, string>> = {
+  "storage-driver": owned(
+    "set from swarmlab:storageDriver, which also prepares the disk for it",
+    "set swarmlab:storageDriver instead",
+  ),
+  "storage-opts": owned(
+    "tied to the storage driver and the disk swarmlab prepares",
+    "set swarmlab:storageDriver instead",
+  ),
+  mtu: owned(
+    "set from the network MTU so overlay traffic fits the VXLAN tenant network",
+    "set swarmlab:mtu instead",
+  ),
+  hosts: owned(
+    "swarmlab manages the daemon's sockets (systemd passes -H fd://, which clashes)",
+    TLS_FIX,
+  ),
+  tls: owned("swarmlab manages the Docker API's TLS", TLS_FIX),
+  tlsverify: owned("swarmlab manages the Docker API's TLS", TLS_FIX),
+  tlscacert: owned("swarmlab manages the Docker API's TLS", TLS_FIX),
+  tlscert: owned("swarmlab manages the Docker API's TLS", TLS_FIX),
+  tlskey: owned("swarmlab manages the Docker API's TLS", TLS_FIX),
+  // Not swarmlab's choice: every node is a swarm node, and dockerd refuses the two together.
   "live-restore":
-    "live-restore is incompatible with swarm mode; dockerd refuses to start with both",
-} as const;
+    "which swarm mode forbids: live-restore is incompatible with swarm mode and dockerd " +
+    "refuses to start with both; remove it",
+};
 
 /** The daemon.json keys `daemonConfig` may not set. `data-root` is allowed (storage follows it). */
-export const OWNED_DAEMON_KEYS = Object.keys(OWNED_DAEMON_KEY_REASONS) as readonly string[];
+export const OWNED_DAEMON_KEYS = Object.keys(REFUSED_DAEMON_KEYS) as readonly string[];
 
-/** Why swarmlab owns `key`, or undefined when the user may set it. */
-export function ownedDaemonKeyReason(key: string): string | undefined {
-  return (OWNED_DAEMON_KEY_REASONS as Record<string, string>)[key];
+/** Why `daemonConfig` may not set `key`, with the fix; undefined when the user may set it. */
+export function refusedDaemonKeyReason(key: string): string | undefined {
+  return Object.hasOwn(REFUSED_DAEMON_KEYS, key) ? REFUSED_DAEMON_KEYS[key] : undefined;
 }
 
 /**

@@ -1,21 +1,36 @@
 /**
  * swarmlab: one student's Docker Swarm on OpenStack. Reads and validates the stack config (nothing
  * is created when it is wrong), builds the cluster, and exports what teacher and student need.
+ *
+ * The program is an async function (Pulumi awaits it and takes its result as the stack outputs)
+ * so that an existing network's subnet is looked up and checked before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
 import { readLabConfig } from "./config";
+import { withExistingNetwork } from "./existing-network";
+import { sshCommandLine } from "./ssh-command";
 
-const config = readLabConfig();
-const cluster = new SwarmCluster(config.owner, config);
+export = async () => {
+  const validated = readLabConfig();
+  const { config, network } =
+    validated.network === undefined
+      ? { config: validated, network: undefined }
+      : await withExistingNetwork(validated, validated.network);
+  const cluster = new SwarmCluster(config.owner, config, network);
 
-export const owner = config.owner;
-export const managerPublicIp = cluster.managerPublicIp;
-export const nodes = cluster.nodes;
-export const swarm = cluster.swarm;
-export const overlayMtu = cluster.overlayMtu;
-export const sshUser = cluster.sshUser;
-export const sshPrivateKey = cluster.sshPrivateKey;
-/** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
-export const swarmUnlockKey = cluster.unlockKey;
-export const sshCommand = pulumi.interpolate`pulumi stack output --show-secrets sshPrivateKey > ${config.owner}.pem && chmod 600 ${config.owner}.pem && ssh -i ${config.owner}.pem ${config.sshUser}@${cluster.managerPublicIp}`;
+  return {
+    owner: config.owner,
+    managerPublicIp: cluster.managerPublicIp,
+    nodes: cluster.nodes,
+    swarm: cluster.swarm,
+    overlayMtu: cluster.overlayMtu,
+    sshUser: cluster.sshUser,
+    sshPrivateKey: cluster.sshPrivateKey,
+    /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
+    swarmUnlockKey: cluster.unlockKey,
+    sshCommand: cluster.managerPublicIp.apply((ip) =>
+      sshCommandLine({ stack: pulumi.getStack(), sshUser: config.sshUser, host: ip }),
+    ),
+  };
+};

@@ -1,24 +1,29 @@
 /**
  * The cluster's network: a new network, subnet and router to the external network, or an
- * existing network named in `swarmlab:network`. Exposes what nodes need to plug in.
+ * existing network named in `swarmlab:network` (looked up before any resource, see
+ * existing-network.ts). Exposes what nodes need to plug in.
+ *
+ * Nothing is created for an existing network, no router either: the managers' floating IPs
+ * work only if the user's own router connects its subnet to the external network.
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import type { ExistingNetwork } from "./existing-network";
 import { ownerTags } from "./naming";
 
 export interface LabNetworkArgs {
   owner: string;
   externalNetwork: string;
-  /** An existing network's name; when set nothing is created here. */
-  existingNetwork?: string;
+  /** An existing network, already looked up; when set nothing is created here. */
+  existingNetwork?: ExistingNetwork;
   cidr: string;
   dnsNameservers: readonly string[];
 }
 
 export class LabNetwork extends pulumi.ComponentResource {
   public readonly networkId: pulumi.Output<string>;
-  /** The subnet ports take their address from; undefined on an existing network (Neutron picks). */
-  public readonly subnetId: pulumi.Output<string> | undefined;
+  /** The subnet ports take their address from. */
+  public readonly subnetId: pulumi.Output<string>;
   /** The tenant network's MTU (1450 on most VXLAN networks). */
   public readonly mtu: pulumi.Output<number>;
   /** Resources a floating IP association must wait for (the router interface). */
@@ -28,14 +33,9 @@ export class LabNetwork extends pulumi.ComponentResource {
     super("swarmlab:network:LabNetwork", name, {}, opts);
 
     if (args.existingNetwork !== undefined) {
-      const existing = openstack.networking.getNetworkOutput(
-        { name: args.existingNetwork },
-        { parent: this },
-      );
-      this.networkId = existing.id;
-      // Neutron always reports an MTU; 1450 is the VXLAN default should an old API omit it.
-      this.mtu = existing.apply((n) => n.mtu ?? 1450);
-      this.subnetId = undefined;
+      this.networkId = pulumi.output(args.existingNetwork.networkId);
+      this.mtu = pulumi.output(args.existingNetwork.mtu);
+      this.subnetId = pulumi.output(args.existingNetwork.subnetId);
       this.routerReady = [];
     } else {
       const tags = ownerTags(args.owner);

@@ -27,5 +27,6 @@ export function nodeSettings(config: LabConfig, networkMtu: number): NodeSetting
     mtu: config.mtu ?? networkMtu,
     swarmAddressPool: config.swarmAddressPool,
     daemonConfig: { ...config.daemonConfig },
+    bootTimeoutSeconds: config.bootTimeoutSeconds,
   };
 }

@@ -110,6 +110,11 @@ export function autolockScript(): RemoteScript {
   return remoteScript("swarm-autolock.sh", []);
 }
 
+/** Turns swarm autolock off; prints nothing. */
+export function autolockOffScript(): RemoteScript {
+  return remoteScript("swarm-autolock-off.sh", []);
+}
+
 /** The last non-empty line: the scripts print their result last, alone on its line. */
 function lastLine(stdout: string): string {
   const lines = stdout.split("\n").map((line) => line.trim());

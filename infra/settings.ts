@@ -30,6 +30,8 @@ export interface NodeSettings {
   swarmAddressPool: string;
   /** Extra daemon.json keys from `swarmlab:daemonConfig`, already validated (no owned keys). */
   daemonConfig: Record<string, unknown>;
+  /** `swarmlab:bootTimeoutSeconds`: the node-side deadlines are derived from it (cloudinit.ts). */
+  bootTimeoutSeconds: number;
 }
 
 /** VXLAN adds 50 bytes: overlay networks must be 50 below the underlay MTU. */

@@ -12,6 +12,7 @@ import type { SwarmRole } from "./metadata";
 import type { NodeIdentity } from "./naming";
 import type { JoinInfo } from "./nodes";
 import {
+  autolockOffScript,
   autolockScript,
   bootstrapScript,
   parseJoinTokens,
@@ -169,20 +170,25 @@ export function rotateJoinTokens(
 }
 
 /**
- * Turns on swarm autolock once the swarm is Ready; yields the unlock key as a secret. Runs again
- * when a value of `rerunOn` changes (manager-0's server id: a new swarm starts unlocked).
+ * Swarm autolock as declared, once the swarm is Ready: on, yielding the unlock key as a secret,
+ * or off. One command whose script follows `enabled`: switching `autolock` from true to false
+ * changes its `create`, which re-runs it and turns autolock off for real (a command that only
+ * existed while autolock was on would be deleted and leave the swarm locked). Runs again when a
+ * value of `rerunOn` changes (manager-0's server id: a new swarm starts unlocked).
  */
-export function enableAutolock(
+export function swarmAutolock(
   name: string,
+  enabled: boolean,
   connection: command.types.input.remote.ConnectionArgs,
   rerunOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
-): pulumi.Output<string> {
+): pulumi.Output<string> | undefined {
+  const script = enabled ? autolockScript() : autolockOffScript();
   const autolock = new command.remote.Command(
     name,
     // stdout is the unlock key: out of the logs, secret in the state.
-    { connection, ...scriptArgs(autolockScript()), logging: "stderr", triggers: rerunOn },
+    { connection, ...scriptArgs(script), logging: "stderr", triggers: rerunOn },
     { additionalSecretOutputs: ["stdout"], ...opts },
   );
-  return pulumi.secret(autolock.stdout.apply(parseUnlockKey));
+  return enabled ? pulumi.secret(autolock.stdout.apply(parseUnlockKey)) : undefined;
 }

@@ -7,16 +7,12 @@
  * the swarm pool must avoid the subnet, data-root clashes with the volume) and the messages must
  * say how to fix the value, which generic schema messages do not.
  */
-import {
-  chooseSwarmAddressPool,
-  Ipv4Cidr,
-  isIpv4Address,
-  parseIpv4Cidr,
-  usableHostCount,
-} from "./cidr";
+import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
 import type { ConfigKey, LabConfig } from "./config";
-import { KNOWN_DAEMON_KEYS, ownedDaemonKeyReason } from "./daemon";
+import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
+import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
+import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
 
@@ -165,12 +161,9 @@ function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, un
   }
   const entries = value as Record<string, unknown>;
   for (const key of Object.keys(entries).sort()) {
-    const owned = ownedDaemonKeyReason(key);
-    if (owned !== undefined) {
-      problems.add(
-        "daemonConfig",
-        `sets ${shown(key)}, which swarmlab owns: ${owned}; ${ownedKeyFix(key)}`,
-      );
+    const refused = refusedDaemonKeyReason(key);
+    if (refused !== undefined) {
+      problems.add("daemonConfig", `sets ${shown(key)}, ${refused}`);
     } else if (!(KNOWN_DAEMON_KEYS as readonly string[]).includes(key)) {
       problems.add(
         "daemonConfig",
@@ -180,13 +173,6 @@ function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, un
     }
   }
   return entries;
-}
-
-function ownedKeyFix(key: string): string {
-  if (key === "storage-driver" || key === "storage-opts")
-    return "set swarmlab:storageDriver instead";
-  if (key === "mtu") return "set swarmlab:mtu instead";
-  return "remove it (the Docker API's TLS and listen addresses are managed by swarmlab)";
 }
 
 function defaultOwner(stackName: string): string {
@@ -202,6 +188,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   network: "",
   managerFlavor: "",
   confirmManagerRemoval: "",
+  dockerVolumeFilesystem: "",
   mtu: "0",
   dockerVolumeSize: "0",
 };
@@ -262,21 +249,26 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   const cidrText = raw.cidr ?? DEFAULTS.cidr;
   const cidrParse = parseIpv4Cidr(cidrText);
   let subnet: Ipv4Cidr | undefined;
+  let swarmAddressPool: string | undefined;
   if (!cidrParse.ok) {
     problems.add("cidr", `is ${shown(cidrText)}: ${cidrParse.reason}`);
   } else {
     subnet = cidrParse.cidr;
-    const needed = managers + workers;
-    if (usableHostCount(subnet) < needed) {
-      problems.add(
-        "cidr",
-        `is ${subnet.text}: it has room for ${usableHostCount(subnet)} nodes but the cluster has ` +
-          `${needed}; use a larger subnet such as ${subnet.network}/24`,
-      );
-    }
+    // On an existing network, cidr shapes nothing: its real subnet is checked at preview
+    // (subnet-plan.ts existingNetworkConfig), and the pool below is replaced then.
+    const check = checkNodeSubnet(subnet, network === undefined ? managers + workers : 0);
+    for (const reason of check.problems) problems.add("cidr", `is ${subnet.text}: ${reason}`);
+    swarmAddressPool = check.swarmAddressPool;
   }
 
   const dnsNameservers = readStringList(raw, "dnsNameservers", problems) ?? [];
+  if (network !== undefined && dnsNameservers.length > 0) {
+    problems.add(
+      "dnsNameservers",
+      `is ${raw.dnsNameservers} but network is set: dnsNameservers only applies to the subnet ` +
+        "swarmlab creates; set DNS servers on your network's subnet and remove dnsNameservers",
+    );
+  }
   dnsNameservers.forEach((server, index) => {
     if (!isIpv4Address(server)) {
       problems.add("dnsNameservers", `[${index}] is ${shown(server)}: it must be an IPv4 address`);
@@ -287,8 +279,9 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   if (raw.allowedCidrs === undefined) {
     problems.add(
       "allowedCidrs",
-      "is not set: list who may reach SSH, the Docker API, the registry and published ports, " +
-        "e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+      "is not set: list who may reach the nodes (today SSH and ICMP), including the machine " +
+        "running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` " +
+        "(your campus range)",
     );
   } else {
     allowedCidrs = readCidrList(raw, "allowedCidrs", problems) ?? [];
@@ -300,8 +293,8 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     }
     if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
       warnings.push(
-        "allowedCidrs contains 0.0.0.0/0: SSH, the Docker API and the registry are open to the " +
-          "whole internet (mutual TLS and keys still apply); prefer your campus range",
+        "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH " +
+          "still needs the stack's key); prefer your campus range",
       );
     }
   }
@@ -365,12 +358,13 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     fix: "set the tenant network's MTU, 1280 to 9000 (1450 on most VXLAN networks), or remove it",
   });
   const daemonConfig = readDaemonConfig(raw, problems) ?? {};
-  // The Docker volume is mounted wherever data-root points, so any absolute path works.
+  // The Docker volume is mounted wherever data-root points: the renderer's own rule decides.
   const dataRoot = daemonConfig["data-root"];
-  if (dataRoot !== undefined && (typeof dataRoot !== "string" || !/^\/[^\s]*$/.test(dataRoot))) {
+  const dataRootReason = dataRoot === undefined ? undefined : dataRootProblem(dataRoot);
+  if (dataRootReason !== undefined) {
     problems.add(
       "daemonConfig",
-      `sets "data-root" to ${JSON.stringify(dataRoot)}: it must be an absolute path such as /srv/docker`,
+      `sets "data-root" to ${JSON.stringify(dataRoot)}: ${dataRootReason}`,
     );
   }
 
@@ -390,13 +384,12 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     );
   }
 
-  const avoid = [...(subnet ? [subnet] : []), ...allowedCidrs.filter((c) => c.prefix >= 8)];
-  const swarmAddressPool = chooseSwarmAddressPool(avoid);
-  if (swarmAddressPool === undefined) {
-    problems.add(
-      "cidr",
-      `is ${cidrText}: every swarm address pool swarmlab can use overlaps it or allowedCidrs; ` +
-        "move the subnet into 10.0.0.0/16..10.199.0.0/16",
+  if (swarmAddressPool !== undefined && network === undefined) {
+    warnings.push(
+      ...poolOverlapWarnings(
+        swarmAddressPool,
+        allowedCidrs.map((c) => c.text),
+      ),
     );
   }
 

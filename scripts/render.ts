@@ -2,13 +2,15 @@
  * npm run render -- --stack <name> [--out <dir>]
  *
  * Writes what each node of a stack will get (user-data, daemon.json, metadata) to a folder,
- * from Pulumi.<name>.yaml alone: no credentials, no OpenStack, no Pulumi CLI. For a teacher who
- * wants to read exactly what the VMs will run before `pulumi up`.
+ * from Pulumi.<name>.yaml over Pulumi.yaml's declared defaults (merged as the engine merges them):
+ * no credentials, no OpenStack, no Pulumi CLI. For a teacher who wants to read exactly what the
+ * VMs will run before `pulumi up`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseLabConfig } from "../infra/validate";
+import { engineConfig, EngineConfigError } from "./lib/engine-config";
 import { renderStackFiles } from "./lib/offline-render";
 import { rawConfigFromStackYaml } from "./lib/stack-config";
 
@@ -25,7 +27,18 @@ function main(): number {
     console.error(`${stackFile} not found (run from the project folder; see Pulumi.example.yaml)`);
     return 2;
   }
-  const raw = rawConfigFromStackYaml(fs.readFileSync(stackFile, "utf8"), stackFile);
+  // What the program would read under `pulumi up`: the stack's keys over Pulumi.yaml's defaults.
+  let raw;
+  try {
+    raw = engineConfig(
+      values.stack,
+      rawConfigFromStackYaml(fs.readFileSync(stackFile, "utf8"), stackFile),
+    );
+  } catch (error) {
+    if (!(error instanceof EngineConfigError)) throw error;
+    console.error(`${stackFile}: ${error.message} (pulumi would stop here too)`);
+    return 1;
+  }
   const result = parseLabConfig(raw, values.stack);
   if (!result.ok) {
     console.error(`${stackFile} has ${result.problems.length} problem(s):`);

@@ -52,12 +52,18 @@ export function renderStackFiles(config: LabConfig): RenderedFile[] {
     config.mtu === undefined
       ? `MTU assumed ${ASSUMED_NETWORK_MTU} (OpenStack VXLAN default); at deploy it is the tenant network's. Set swarmlab:mtu to pin it.`
       : `MTU ${config.mtu} from swarmlab:mtu.`;
+  // An existing network's subnet is looked up at deploy; offline, only `cidr` is known.
+  const networkNote =
+    config.network === undefined
+      ? ""
+      : `Network ${config.network} exists already: at deploy the overlay address pool is planned from its real subnet, not from cidr as shown here.\n`;
   files.push({
     path: "README.txt",
     content:
       `Rendered for owner ${config.owner}: ${config.managers} manager(s), ${config.workers} worker(s).\n` +
       `Every node gets user-data.yaml (it embeds daemon.json); per-node facts are in <node>/metadata.json.\n` +
-      `${mtuNote}\n`,
+      `${mtuNote}\n` +
+      networkNote,
   });
   return files;
 }

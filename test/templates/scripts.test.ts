@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { NODE_SCRIPT_DIR } from "../../infra/cloudinit";
 import {
+  autolockOffScript,
   bootstrapScript,
   parseJoinTokens,
   parseSwarmNodes,
@@ -283,6 +284,15 @@ describe("swarm-rotate-tokens.sh", () => {
     expect(fs.readFileSync(path.join(fake, "rotated"), "utf8")).toBe(
       "rotated worker\nrotated manager\n",
     );
+  });
+});
+
+describe("swarm-autolock-off.sh", () => {
+  it("turns autolock off and prints nothing on stdout", () => {
+    put("state", "active\n");
+    const result = runRemote(autolockOffScript());
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: "" });
+    expect(calls()).toContain("docker swarm update --autolock=false\n");
   });
 });
 

@@ -144,13 +144,28 @@ describe("node.env", () => {
     });
   });
 
+  it("derives the node-side deadlines from bootTimeoutSeconds", () => {
+    const deadlines = (bootTimeoutSeconds: number) => {
+      const env = nodeEnv(nodeSettings({ bootTimeoutSeconds }));
+      return [
+        env.VOLUME_DEADLINE_SECONDS,
+        env.DOCKER_START_DEADLINE_SECONDS,
+        env.SWARM_JOIN_DEADLINE_SECONDS,
+      ];
+    };
+    expect(deadlines(1800)).toEqual(["300", "180", "1800"]);
+    expect(deadlines(120)).toEqual(["120", "120", "120"]);
+  });
+
   it("prepares storage where data-root points", () => {
     expect(dockerDataRoot(nodeSettings({ daemonConfig: { "data-root": "/srv/docker" } }))).toBe(
       "/srv/docker",
     );
     expect(() =>
-      dockerDataRoot(nodeSettings({ daemonConfig: { "data-root": "relative" } })),
-    ).toThrow(/absolute path/);
+      dockerDataRoot(nodeSettings({ daemonConfig: { "data-root": "/var/lib/docker/" } })),
+    ).toThrow(
+      'daemonConfig data-root is "/var/lib/docker/": it must be a normalised path (no //, . or .. parts, no trailing /): write /var/lib/docker',
+    );
   });
 
   it("is read by the scripts under the same names", () => {

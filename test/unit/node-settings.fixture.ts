@@ -20,6 +20,7 @@ export function nodeSettings(overrides: Partial<NodeSettings> = {}): NodeSetting
     mtu: 1450,
     swarmAddressPool: "10.20.0.0/16",
     daemonConfig: {},
+    bootTimeoutSeconds: 900,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseLabConfig } from "../../infra/validate";
+import { engineConfig } from "../../scripts/lib/engine-config";
 import { renderStackFiles } from "../../scripts/lib/offline-render";
 import { rawConfigFromStackYaml } from "../../scripts/lib/stack-config";
 
@@ -32,18 +33,33 @@ describe("rawConfigFromStackYaml", () => {
   });
 });
 
+describe("Pulumi.example.yaml", () => {
+  // Copied per student as the README says: a hard-coded owner gave every stack the same names.
+  it("leaves owner to the stack name, so two copies never share a name", () => {
+    const text = fs.readFileSync(path.join(__dirname, "../../Pulumi.example.yaml"), "utf8");
+    const raw = rawConfigFromStackYaml(text, "Pulumi.example.yaml");
+    expect(raw.owner).toBeUndefined();
+    const owners = ["alice", "bob"].map((stack) => {
+      const parsed = parseLabConfig(engineConfig(stack, raw), stack);
+      return parsed.ok ? parsed.config.owner : parsed.problems;
+    });
+    expect(owners).toEqual(["alice", "bob"]);
+  });
+});
+
 describe("renderStackFiles", () => {
   it("renders the shipped example stack: user-data, daemon.json and per-node metadata", () => {
     const text = fs.readFileSync(path.join(__dirname, "../../Pulumi.example.yaml"), "utf8");
-    const parsed = parseLabConfig(rawConfigFromStackYaml(text, "example"), "example");
+    const raw = engineConfig("example", rawConfigFromStackYaml(text, "example"));
+    const parsed = parseLabConfig(raw, "example");
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const files = renderStackFiles(parsed.config);
     expect(files.map((f) => f.path)).toEqual([
       "user-data.yaml",
       "daemon.json",
-      "alice-manager-0/metadata.json",
-      "alice-worker-0/metadata.json",
-      "alice-worker-1/metadata.json",
+      "example-manager-0/metadata.json",
+      "example-worker-0/metadata.json",
+      "example-worker-1/metadata.json",
       "README.txt",
     ]);
     const daemon = JSON.parse(files[1].content);
@@ -55,5 +71,16 @@ describe("renderStackFiles", () => {
     const worker = JSON.parse(files[3].content);
     expect(worker.swarm_token).toBe("<join token: secret, set at deploy>");
     expect(files[0].content).not.toContain('swarm_token":');
+  });
+
+  it("says that an existing network's pool is only known at deploy", () => {
+    const raw = engineConfig("dave", { allowedCidrs: '["203.0.113.0/24"]', network: "course-net" });
+    const parsed = parseLabConfig(raw, "dave");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const readme = renderStackFiles(parsed.config).find((f) => f.path === "README.txt");
+    expect(readme?.content).toContain(
+      "Network course-net exists already: at deploy the overlay address pool is planned from " +
+        "its real subnet, not from cidr as shown here.",
+    );
   });
 });

@@ -2,6 +2,8 @@ import { renderUserData } from "../../infra/cloudinit";
 import { parseLabConfig } from "../../infra/validate";
 import { nodeSettings } from "../../infra/node-settings";
 import { MetaKey } from "../../infra/metadata";
+import { autolockOffScript } from "../../infra/remote-scripts";
+import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,
   MOCK_NETWORK_MTU,
@@ -70,7 +72,8 @@ async function deploy(
 }
 
 function expectedUserData(config: Record<string, string>, stack: string): string {
-  const parsed = parseLabConfig({ allowedCidrs: JSON.stringify(ALLOWED), ...config }, stack);
+  const raw = engineConfig(stack, { allowedCidrs: JSON.stringify(ALLOWED), ...config });
+  const parsed = parseLabConfig(raw, stack);
   if (!parsed.ok) throw new Error("test config should be valid");
   return renderUserData(nodeSettings(parsed.config, MOCK_NETWORK_MTU));
 }
@@ -168,7 +171,17 @@ describe.each([
 
   it("orders manager-0 -> bootstrap -> other nodes -> ready gate", () => {
     const bootstrap = run.byName(`${owner}-bootstrap-tokens`);
-    expect(bootstrap.dependsOn).toEqual(expect.arrayContaining([`${owner}-manager-0-server`]));
+    expect(bootstrap.dependsOn).toEqual(
+      expect.arrayContaining([`${owner}-manager-0-server`, `${owner}-ssh-reachable`]),
+    );
+    // The local reachability check names allowedCidrs when this machine cannot reach manager-0.
+    const reach = run.byName(`${owner}-ssh-reachable`);
+    expect(reach.type).toBe("command:local:Command");
+    expect(reach.inputs.environment).toMatchObject({
+      HOST: "203.0.113.10",
+      PORT: "22",
+      ALLOWED_CIDRS: ALLOWED.join(", "),
+    });
     expect(bootstrap.inputs.logging).toBe("stderr");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
@@ -219,7 +232,11 @@ describe.each([
     const out = (key: string) => exports[key] as import("@pulumi/pulumi").Output<unknown>;
     expect(await pulumi.isSecret(out("sshPrivateKey") as never)).toBe(true);
     expect(await valueOf(out("managerPublicIp"))).toBe("203.0.113.10");
-    expect(await valueOf(out("sshCommand"))).toContain(`ssh -i ${owner}.pem ubuntu@203.0.113.10`);
+    // The stack is named: the line printed for one stack never reads another stack's key.
+    const ssh = await valueOf(out("sshCommand"));
+    expect(ssh).toContain(`pulumi stack output --stack ${stack} --show-secrets sshPrivateKey`);
+    expect(ssh).toContain(`umask 077`);
+    expect(ssh).toContain(`ssh -i ${stack}.pem ubuntu@203.0.113.10`);
     const nodes = (await valueOf(out("nodes"))) as {
       name: string;
       role: string;
@@ -244,7 +261,8 @@ describe.each([
 });
 
 describe("storage volumes", () => {
-  it("gives each node a Cinder volume, attached, with its id in metadata", async () => {
+  // Issue 15: with Pulumi.yaml's defaults merged in (as the engine does), btrfs used to fail.
+  it("gives each node a Cinder volume, attached, with its id in metadata (btrfs)", async () => {
     const run = await deploy({ storageDriver: "btrfs", dockerVolumeSize: "20" }, "carol", 1, 2);
     const volumes = run.ofType("openstack:blockstorage/volume:Volume");
     expect(volumes.map((v) => [v.inputs.name, v.inputs.size])).toEqual([
@@ -262,13 +280,35 @@ describe("storage volumes", () => {
 });
 
 describe("an existing network", () => {
-  it("creates no network, subnet or router and looks the network up", async () => {
+  it("creates no network, subnet or router and looks the network and its subnet up", async () => {
     const run = await deploy({ network: "course-net" }, "dave", 1, 0);
     expect(run.ofType("openstack:networking/network:Network")).toHaveLength(0);
     expect(run.ofType("openstack:networking/router:Router")).toHaveLength(0);
-    expect(run.ofType("openstack:networking/port:Port")[0].inputs.networkId).toBe(
-      "course-net-network-id",
-    );
+    const port = run.ofType("openstack:networking/port:Port")[0].inputs;
+    expect(port.networkId).toBe("course-net-network-id");
+    expect(port.fixedIps).toEqual([{ subnetId: "course-net-subnet-id" }]);
+  });
+
+  it("plans the overlay pool from the network's real subnet, not from cidr", async () => {
+    // campus-net's subnet is 10.200.0.0/16, the first candidate pool: the next one is taken.
+    const run = await deploy({ network: "campus-net" }, "dave", 1, 0);
+    const userData = String(run.ofType(INSTANCE)[0].inputs.userData);
+    expect(userData).toContain("SWARM_ADDRESS_POOL=172.29.0.0/16");
+  });
+
+  it("fails before any server exists when the real subnet has no room for every node", async () => {
+    const run = await attempt({ network: "tiny-net", workers: "4" }, "dave", 1, 4);
+    expect(run.ofType(INSTANCE)).toEqual([]);
+    expect(run.error).toMatchObject({
+      errors: [
+        {
+          propertyPath: "swarmlab:network",
+          reason:
+            'is "tiny-net" (subnet 192.168.10.0/29): it has room for 4 nodes but the cluster ' +
+            "has 5; use a larger subnet such as 192.168.10.0/24",
+        },
+      ],
+    });
   });
 });
 
@@ -313,9 +353,14 @@ describe("optional hardening", () => {
     expect(await valueOf(key)).toBe(unlockKey);
   });
 
-  it("does neither by default", async () => {
+  it("by default rotates nothing and declares autolock off, so true -> false unlocks", async () => {
     const run = await deploy({}, "gina", 1, 1);
-    expect(run.resources.some((r) => /rotate-tokens|autolock/.test(r.name))).toBe(false);
+    expect(run.resources.some((r) => /rotate-tokens/.test(r.name))).toBe(false);
+    // The same command as with autolock on: its changed script re-runs it and turns autolock off.
+    const autolock = run.byName("gina-autolock");
+    expect(autolock.dependsOn).toContain("gina-ready-check");
+    expect(autolock.inputs.stdin).toBe(autolockOffScript().stdin);
+    expect(String(autolock.inputs.stdin)).toContain("docker swarm update --autolock=false");
     expect(run.exports.swarmUnlockKey).toBeUndefined();
   });
 });

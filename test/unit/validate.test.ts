@@ -1,3 +1,5 @@
+import { dockerDataRoot } from "../../infra/cloudinit";
+import { nodeSettings } from "../../infra/node-settings";
 import { parseLabConfig, RawConfig } from "../../infra/validate";
 
 const STACK = "alice";
@@ -67,7 +69,6 @@ describe("parseLabConfig defaults", () => {
         workers: "5",
         managerFlavor: "m1.medium",
         network: "course-net",
-        dnsNameservers: '["9.9.9.9"]',
         allowedCidrs: '["203.0.113.0/24","198.51.100.7/32"]',
         storageDriver: "btrfs",
         dockerVolumeSize: "20",
@@ -97,7 +98,25 @@ describe("parseLabConfig defaults", () => {
   it("warns, but accepts, 0.0.0.0/0", () => {
     const result = parseLabConfig({ allowedCidrs: '["0.0.0.0/0"]' }, STACK);
     expect(result.ok).toBe(true);
-    expect(result.ok && result.warnings.join()).toMatch(/0\.0\.0\.0\/0.*whole internet/);
+    // Only what is opened today: SSH and ICMP (firewall-rules.ts ACCESS_PORT_RULES).
+    expect(result.ok && result.warnings).toEqual([
+      "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH still " +
+        "needs the stack's key); prefer your campus range",
+    ]);
+  });
+
+  it("keeps the swarm pool when allowedCidrs grows over it, and warns what that means", () => {
+    // Issue 15: the pool is in the user-data; moving it replaced every server.
+    const result = parseLabConfig({ allowedCidrs: '["203.0.113.0/24","10.0.0.0/8"]' }, STACK);
+    expect(result.ok && result.config.swarmAddressPool).toBe("10.200.0.0/16");
+    expect(result.ok && result.warnings).toEqual([
+      "allowedCidrs 10.0.0.0/8 overlaps the swarm's overlay address pool 10.200.0.0/16: " +
+        "containers on overlay networks cannot reach hosts outside the swarm whose addresses " +
+        "are in 10.200.0.0/16 (SSH to the nodes is not affected). The pool follows the subnet " +
+        "only, so this firewall key never rebuilds the cluster; if such hosts matter, move " +
+        "swarmlab:cidr into 10.200.0.0/16 so swarmlab picks the next pool (that replaces " +
+        "every server)",
+    ]);
   });
 
   it("picks a swarm pool that avoids a subnet inside the first candidate", () => {
@@ -162,13 +181,36 @@ const badConfigs: [string, RawConfig, string[]][] = [
   ],
   ["host bits set", { allowedCidrs: '["192.0.2.7/24"]' }, ["the network is 192.0.2.0/24"]],
   ["bare address", { allowedCidrs: '["192.0.2.7"]' }, ["for one address write 192.0.2.7/32"]],
-  ["missing allowedCidrs", {}, ["swarmlab:allowedCidrs: is not set: list who may reach SSH"]],
+  [
+    "missing allowedCidrs",
+    {},
+    [
+      "swarmlab:allowedCidrs: is not set: list who may reach the nodes (today SSH and ICMP), " +
+        "including the machine running pulumi",
+    ],
+  ],
   ["empty allowedCidrs", { allowedCidrs: "[]" }, ["swarmlab:allowedCidrs: is an empty list"]],
   ["allowedCidrs not a list", { allowedCidrs: "10.0.0.0/8" }, ["it must be a list"]],
   [
     "owned daemonConfig key",
     { ...minimal, daemonConfig: '{"storage-driver":"vfs","hosts":["tcp://0.0.0.0:2375"]}' },
     ['sets "hosts", which swarmlab owns', 'sets "storage-driver", which swarmlab owns'],
+  ],
+  [
+    "live-restore in daemonConfig",
+    { ...minimal, daemonConfig: '{"live-restore":true}' },
+    [
+      'swarmlab:daemonConfig: sets "live-restore", which swarm mode forbids: live-restore is ' +
+        "incompatible with swarm mode and dockerd refuses to start with both; remove it",
+    ],
+  ],
+  [
+    "owned daemonConfig key with its own fix",
+    { ...minimal, daemonConfig: '{"mtu":1400}' },
+    [
+      'swarmlab:daemonConfig: sets "mtu", which swarmlab owns: set from the network MTU so ' +
+        "overlay traffic fits the VXLAN tenant network; set swarmlab:mtu instead",
+    ],
   ],
   [
     "unknown daemonConfig key",
@@ -184,6 +226,43 @@ const badConfigs: [string, RawConfig, string[]][] = [
     "relative data-root",
     { ...minimal, daemonConfig: '{"data-root":"docker"}' },
     ['sets "data-root" to "docker": it must be an absolute path'],
+  ],
+  [
+    "data-root with a trailing slash",
+    { ...minimal, daemonConfig: '{"data-root":"/var/lib/docker/"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/var/lib/docker/": it must be a normalised ' +
+        "path (no //, . or .. parts, no trailing /): write /var/lib/docker",
+    ],
+  ],
+  [
+    "data-root with .. and //",
+    { ...minimal, daemonConfig: '{"data-root":"/srv//x/../docker"}' },
+    ["write /srv/docker"],
+  ],
+  [
+    "data-root on /",
+    { ...minimal, daemonConfig: '{"data-root":"/"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/": it is the root filesystem; use a ' +
+        "directory of its own such as /srv/docker",
+    ],
+  ],
+  [
+    "data-root under /etc",
+    { ...minimal, daemonConfig: '{"data-root":"/etc/docker/data"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/etc/docker/data": it is under /etc, which ' +
+        "belongs to the system; use a directory such as /srv/docker",
+    ],
+  ],
+  [
+    "data-root with a character the node scripts cannot take",
+    { ...minimal, daemonConfig: '{"data-root":"/srv/my docker"}' },
+    [
+      'swarmlab:daemonConfig: sets "data-root" to "/srv/my docker": it must be an absolute ' +
+        "path of letters, digits and . _ - / such as /srv/docker",
+    ],
   ],
   [
     "invalid stack name as owner",
@@ -207,6 +286,15 @@ const badConfigs: [string, RawConfig, string[]][] = [
     ['swarmlab:dnsNameservers: [0] is "dns.example"'],
   ],
   [
+    "dnsNameservers with an existing network",
+    { ...minimal, network: "course-net", dnsNameservers: '["9.9.9.9"]' },
+    [
+      'swarmlab:dnsNameservers: is ["9.9.9.9"] but network is set: dnsNameservers only applies ' +
+        "to the subnet swarmlab creates; set DNS servers on your network's subnet and remove " +
+        "dnsNameservers",
+    ],
+  ],
+  [
     "bad boolean",
     { ...minimal, rotateJoinTokens: "yes" },
     ['swarmlab:rotateJoinTokens: is "yes": it must be true or false'],
@@ -228,11 +316,25 @@ describe.each(badConfigs)("parseLabConfig refuses %s", (_label, raw, expected) =
     const stack = _label === "invalid stack name as owner" ? "Class_2026.Alice" : STACK;
     const problems = problemsOf(raw, stack);
     for (const fragment of expected) {
-      expect(problems.some((p) => p.includes(fragment))).toBe(true);
+      // arrayContaining prints the problems received when one is missing.
+      expect(problems).toEqual(expect.arrayContaining([expect.stringContaining(fragment)]));
     }
     expect(problems).toHaveLength(expected.length);
   });
 });
+
+// The renderer applies the validator's rule: whatever validation accepts, the renderer takes.
+it.each(["/srv/docker", "/var/lib/docker", "/data/docker-2"])(
+  "accepts data-root %s, and the renderer takes it",
+  (dataRoot) => {
+    const result = parseLabConfig(
+      { ...minimal, daemonConfig: JSON.stringify({ "data-root": dataRoot }) },
+      STACK,
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(dockerDataRoot(nodeSettings(result.config, 1450))).toBe(dataRoot);
+  },
+);
 
 it("reports every problem of a config at once", () => {
   const problems = problemsOf({

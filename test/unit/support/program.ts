@@ -7,6 +7,8 @@
  * on any other, so a new data-source lookup cannot slip in untested.
  */
 import type * as pulumiType from "@pulumi/pulumi";
+import type { RawConfig } from "../../../infra/validate";
+import { engineConfig } from "../../../scripts/lib/engine-config";
 
 export interface RecordedResource {
   type: string;
@@ -29,6 +31,12 @@ export interface ProgramRun {
 }
 
 export const MOCK_NETWORK_MTU = 1450;
+/** The IPv4 subnet of an existing network, by network name; any other has MOCK_DEFAULT_SUBNET. */
+export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
+  "campus-net": "10.200.0.0/16",
+  "tiny-net": "192.168.10.0/29",
+};
+export const MOCK_DEFAULT_SUBNET = "192.168.10.0/24";
 export const MOCK_TOKENS = {
   worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
@@ -41,8 +49,12 @@ function nameFromUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/**
+ * Runs the program for a stack whose Pulumi.<stack>.yaml holds `stackKeys`: the program reads
+ * them over Pulumi.yaml's declared defaults, exactly as under the engine (engineConfig).
+ */
 export async function runProgram(
-  config: Record<string, string>,
+  stackKeys: RawConfig,
   stack: string,
   commandStdout: CommandStdout,
 ): Promise<ProgramRun> {
@@ -52,6 +64,7 @@ export async function runProgram(
   let error: unknown;
   let nextHost = 10;
   let nextFloating = 10;
+  const config = engineConfig(stack, stackKeys);
 
   await jestIsolated(async () => {
     const pulumi = await import("@pulumi/pulumi");
@@ -97,6 +110,11 @@ export async function runProgram(
             const name = String(args.inputs.name);
             return { id: `${name}-network-id`, name, mtu: MOCK_NETWORK_MTU };
           }
+          if (args.token === "openstack:networking/getSubnet:getSubnet") {
+            const name = String(args.inputs.networkId).replace(/-network-id$/, "");
+            const cidr = MOCK_EXISTING_SUBNETS[name] ?? MOCK_DEFAULT_SUBNET;
+            return { id: `${name}-subnet-id`, networkId: args.inputs.networkId, cidr };
+          }
           throw new Error(
             `unexpected invoke ${args.token}: mock it on purpose if the program needs it`,
           );
@@ -125,7 +143,11 @@ export async function runProgram(
       Object.fromEntries(Object.entries(config).map(([k, v]) => [`swarmlab:${k}`, v])),
     );
     try {
-      programExports = { ...(await import("../../../infra/index")) };
+      // The program is an async function, as the Nodejs runtime runs it: its result is the outputs.
+      const program = (await import("../../../infra/index")) as unknown as {
+        default: () => Promise<Record<string, unknown>>;
+      };
+      programExports = { ...(await program.default()) };
     } catch (thrown) {
       error = thrown;
     }
