@@ -174,7 +174,7 @@ describe("fixtures in the documented shape", () => {
     expect(stack.stack).toBe("carol");
     expect(stack.errors).toEqual([
       expect.stringMatching(
-        /^policy \[mandatory\] swarmlab-class v0.1.0 swarmlab-no-open-swarm-ports .*: Swarm port 2377\/tcp is open to 0.0.0.0\/0/,
+        /^policy \[mandatory\] swarmlab-class v0.1.0 swarmlab-no-open-swarm-ports .*: security group rule carol-firewall-swarm-api-public opens swarm port 2377 to 0.0.0.0\/0/,
       ),
     ]);
     const report = renderReport([stack]);
