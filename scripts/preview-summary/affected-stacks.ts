@@ -14,7 +14,11 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 
-const STACK_FILE = /^Pulumi\.([^/]+)\.ya?ml$/;
+/**
+ * A stack file. The name is limited to the characters Pulumi allows in a stack name, which also
+ * keeps a file name from smuggling shell syntax into CI's command lines.
+ */
+const STACK_FILE = /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/;
 /** Stack files that are not stacks. */
 const NOT_STACKS = new Set(["example"]);
 /** Paths no deployment reads: changing only these previews nothing. */

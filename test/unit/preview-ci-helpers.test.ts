@@ -40,6 +40,11 @@ describe("affectedStacks", () => {
     expect(affectedStacks(["Pulumi.example.yaml"], REPO)).toEqual([]);
   });
 
+  it("ignores files whose name is no stack name (and could inject shell into CI)", () => {
+    const repo = [...REPO, "Pulumi.$(touch x).yaml", "Pulumi.a b.yaml"];
+    expect(affectedStacks(["infra/nodes.ts"], repo)).toEqual(["alice", "bob", "carol"]);
+  });
+
   it("documentation and tests preview nothing", () => {
     expect(affectedStacks(["README.md", "test/unit/cidr.test.ts"], REPO)).toEqual([]);
     expect(affectedStacks([], REPO)).toEqual([]);
