@@ -13,7 +13,7 @@ import {
   SCENARIO_OPEN_TIMEOUT_MS,
 } from "./harness/scenario";
 import { testTeardownLeavesNothing } from "./harness/teardown-test";
-import { testStackSettings } from "./harness/test-stack";
+import { TEST_STACKS, testStackSettings } from "./harness/test-stack";
 import { execInNode, execInNodeOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { attachLoopDevice } from "./harness/loop-device";
@@ -42,15 +42,13 @@ interface VolumeCase {
   filesystem: string;
 }
 
-const BTRFS: RawConfig = { storageDriver: "btrfs", dockerVolumeSize: "10" };
-
 const CASES: VolumeCase[] = [
   {
     title: "scenario c on Debian 12: btrfs on the node's volume",
     scenario: "c-btrfs-volume-bookworm",
     subnetOctet: 215,
     release: DEBIAN_12,
-    config: { ...BTRFS, image: DEBIAN_12.image },
+    config: { ...TEST_STACKS.btrfsVolume, image: DEBIAN_12.image },
     driver: "btrfs",
     filesystem: "btrfs",
   },
@@ -59,7 +57,7 @@ const CASES: VolumeCase[] = [
     scenario: "c-btrfs-volume-trixie",
     subnetOctet: 219,
     release: DEBIAN_13,
-    config: { ...BTRFS, image: DEBIAN_13.image },
+    config: { ...TEST_STACKS.btrfsVolume, image: DEBIAN_13.image },
     driver: "btrfs",
     filesystem: "btrfs",
   },
@@ -68,12 +66,7 @@ const CASES: VolumeCase[] = [
     scenario: "c2-overlay2-ext4-volume-bookworm",
     subnetOctet: 216,
     release: DEBIAN_12,
-    config: {
-      storageDriver: "overlay2",
-      dockerVolumeSize: "10",
-      dockerVolumeFilesystem: "ext4",
-      image: DEBIAN_12.image,
-    },
+    config: { ...TEST_STACKS.overlay2Ext4Volume, image: DEBIAN_12.image },
     driver: "overlay2",
     filesystem: "ext2/ext3",
   },

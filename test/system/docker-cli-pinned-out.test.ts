@@ -16,7 +16,7 @@ import { Lab } from "./harness/lab";
 import { DEBIAN_13 } from "./harness/releases";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { testStackSettings } from "./harness/test-stack";
-import { NODE_DEADLINES } from "../../infra/cloudinit";
+import { nodeDeadlines } from "../../infra/cloudinit";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
@@ -24,6 +24,7 @@ const PIN_PATH = "/etc/apt/preferences.d/90-no-docker-cli";
 const PIN = "Package: docker-cli\nPin: release *\nPin-Priority: -1\n";
 
 describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => {
+  const settings = testStackSettings("erin", LAB_MTU, { image: DEBIAN_13.image });
   let lab: Lab;
   let cluster: SwarmCluster;
 
@@ -32,7 +33,7 @@ describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => 
       "d-docker-cli-pinned-out-trixie",
       220,
       {
-        settings: testStackSettings("erin", LAB_MTU, { image: DEBIAN_13.image }),
+        settings,
         managers: 1,
         workers: 0,
         beforePowerOn: (server) => copyIntoServer(server, PIN_PATH, PIN),
@@ -68,7 +69,7 @@ describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => 
       );
       // It failed on the missing piece, not by waiting for `docker info` to time out.
       expect(log).not.toContain("dockerd to answer");
-      expect(elapsedSeconds).toBeLessThan(NODE_DEADLINES.dockerStart);
+      expect(elapsedSeconds).toBeLessThan(nodeDeadlines(settings.bootTimeoutSeconds).dockerStart);
       // What the pin did: dockerd came with docker.io, the CLI did not.
       expect((await execInNode(node, "command -v dockerd")).exitCode).toBe(0);
       expect((await execInNode(node, "command -v docker")).exitCode).not.toBe(0);
