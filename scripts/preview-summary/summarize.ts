@@ -88,7 +88,7 @@ const SWARM_ROLES: readonly [suffix: string, role: string][] = [
   ["-membership", "node membership: on delete it drains and removes the node from the swarm"],
   ["-ready-check", "ready gate: waits until every node is Ready"],
   ["-rotate-tokens", "rotates the join tokens"],
-  ["-autolock", "turns on swarm autolock"],
+  ["-autolock", "sets swarm autolock on or off, as swarmlab:autolock says"],
 ];
 
 /** What CI knows besides the JSON: a preview that fails a policy prints a whole digest on stdout. */
