@@ -6,7 +6,9 @@ import {
   CommandStdout,
   MOCK_NETWORK_MTU,
   MOCK_TOKENS,
+  plaintextPaths,
   ProgramRun,
+  recordedState,
   runProgram,
   secretValue,
   valueOf,
@@ -164,6 +166,27 @@ describe.each([
         [MetaKey.token]: role === "manager" ? MOCK_TOKENS.manager : MOCK_TOKENS.worker,
       });
     }
+  });
+
+  it("tells the engine the servers' metadata outputs are secret", () => {
+    // Under mocks the engine applies no additionalSecretOutputs, so check the option itself.
+    for (const server of run.ofType(INSTANCE)) {
+      expect(server.additionalSecretOutputs).toEqual(
+        expect.arrayContaining(["metadata", "allMetadata"]),
+      );
+    }
+  });
+
+  it("keeps every join token in the state inside a secret (`pulumi stack export`)", () => {
+    const states = run.resources.map((r) => ({ name: r.name, state: recordedState(r) }));
+    // A token, not the word: the scripts' redaction pattern names SWMTKN- too.
+    const token = /SWMTKN-1-[A-Za-z0-9]{20,}-[A-Za-z0-9]{20,}/;
+    const leaks = states.flatMap(({ name, state }) =>
+      plaintextPaths(state, token).map((where) => `${name} ${where}`),
+    );
+    expect(leaks).toEqual([]);
+    // Positive control: the tokens are in the state (metadata, bootstrap stdout), as secrets.
+    expect(JSON.stringify(states)).toContain(MOCK_TOKENS.worker);
   });
 
   it("orders manager-0 -> bootstrap -> other nodes -> ready gate", () => {
