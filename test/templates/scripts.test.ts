@@ -52,6 +52,7 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     FAKE_WORKER_TOKEN: WORKER_TOKEN,
     FAKE_MANAGER_TOKEN: MANAGER_TOKEN,
     SWARMLAB_POLL_SECONDS: "0.1",
+    SWARMLAB_APT_FIRST_DELAY_SECONDS: "0",
     ...extra,
   };
 }
@@ -61,8 +62,8 @@ function runRemote(script: RemoteScript) {
   return run("sh", ["-c", script.command], { input: script.stdin, env: env() });
 }
 
-function bash(snippet: string) {
-  return run("bash", ["-c", `set -euo pipefail; . ${LIB}; ${snippet}`], { env: env() });
+function bash(snippet: string, extra: Record<string, string> = {}) {
+  return run("bash", ["-c", `set -euo pipefail; . ${LIB}; ${snippet}`], { env: env(extra) });
 }
 
 function runNodeScript(name: string, nodeEnv: Record<string, string>) {
@@ -108,6 +109,28 @@ describe("lib.sh", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it("retry logs the command it runs, not its wrappers, and backs off", () => {
+    const result = bash(`retry 3 1 as_root timeout 5 sh -c 'exit 3' || echo "status=$?"`);
+    expect(result.stdout).toBe("status=3\n");
+    expect(result.stderr).toMatch(/attempt 1\/3 of 'sh -c exit 3' failed .*retrying in 1s/);
+    expect(result.stderr).toMatch(/attempt 2\/3 of 'sh -c exit 3' failed .*retrying in 2s/);
+    expect(result.stderr).not.toMatch(/as_root|timeout/);
+  });
+
+  it("backs off exponentially up to a cap", () => {
+    const result = bash(`echo "$(next_delay 5) $(next_delay 40) $(next_delay 60)"`);
+    expect(result.stdout).toBe("10 60 60\n");
+  });
+
+  it("meta fails, with the reason, when cloud-init cannot be queried", () => {
+    put("meta/swarm_role", "worker");
+    put("query_fails", "");
+    const result = bash(`role=$(meta swarm_role) || echo "status=$?"`);
+    expect(result.stdout).toBe("status=2\n");
+    expect(result.stderr).toMatch(/Missing instance-data file/);
+    expect(result.stderr).toMatch(/cannot read the instance metadata/);
+  });
+
   it("meta reads instance metadata and is empty (not an error) when the key is absent", () => {
     put("meta/swarm_role", "worker");
     const result = bash(`echo "role=$(meta swarm_role) token=$(meta swarm_token)"`);
@@ -126,6 +149,51 @@ describe("lib.sh", () => {
   it("redact_tokens masks join tokens", () => {
     const result = bash(`echo "invalid join token ${WORKER_TOKEN}" | redact_tokens`);
     expect(result.stdout).toBe("invalid join token SWMTKN-<redacted>\n");
+  });
+});
+
+describe("apt_install", () => {
+  const aptCalls = () =>
+    calls()
+      .split("\n")
+      .filter((line) => line.startsWith("apt-get"))
+      .map((line) => (line.includes(" update") ? "update" : "install"));
+
+  it("retries update and install together until both succeed", () => {
+    put("apt_update_failures", "2"); // apt-daily holds the lists lock at first boot
+    put("apt_install_failures", "1"); // e.g. "Unable to locate package" after a partial update
+    const result = bash("apt_install docker.io");
+    expect(result.status).toBe(0);
+    expect(aptCalls()).toEqual(["update", "update", "update", "install", "update", "install"]);
+    expect(result.stderr).toMatch(/attempt 3 of apt-get update \+ install docker.io failed/);
+  });
+
+  it("fails the update on any failing source and waits for the apt locks", () => {
+    const result = bash("apt_install docker.io");
+    expect(result.status).toBe(0);
+    const [update, install] = calls().trim().split("\n");
+    expect(update).toMatch(/^apt-get .*-o DPkg::Lock::Timeout=\d+ update --error-on=any$/);
+    expect(install).toMatch(
+      /-o DPkg::Lock::Timeout=\d+ install --no-install-recommends docker.io$/,
+    );
+  });
+
+  it("gives up at its deadline, saying what failed", () => {
+    put("apt_update_failures", "-1");
+    const result = bash("apt_install docker.io", {
+      SWARMLAB_APT_DEADLINE_SECONDS: "2",
+      SWARMLAB_APT_FIRST_DELAY_SECONDS: "1",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /apt-get update \+ install docker.io still failed after \d attempts in 2s/,
+    );
+  });
+
+  it("waits at least 300 s by default", () => {
+    expect(
+      Number(/SWARMLAB_APT_DEADLINE_SECONDS:=(\d+)/.exec(fs.readFileSync(LIB, "utf8"))?.[1]),
+    ).toBeGreaterThanOrEqual(300);
   });
 });
 
@@ -289,7 +357,15 @@ describe("swarm-rotate-tokens.sh", () => {
 describe("swarm-up.sh", () => {
   const nodeEnv = { OWNER: "alice", OVERLAY_MTU: "1400", SWARM_ADDRESS_POOL: "10.20.0.0/16" };
 
-  it("initialises the swarm on manager-0 without leaking the join command, fixes the ingress MTU and labels the node", () => {
+  function joiner(): void {
+    put("meta/swarm_init", "false");
+    put("meta/swarm_role", "worker");
+    put("meta/swarm_advertise_addr", "10.42.0.17");
+    put("meta/swarm_join_addr", "10.42.0.5:2377");
+    put("meta/swarm_token", WORKER_TOKEN);
+  }
+
+  it("initialises the swarm on manager-0, listening on its private address, without leaking the join command; fixes the ingress MTU and labels the node", () => {
     put("meta/swarm_init", "true");
     put("meta/swarm_advertise_addr", "10.42.0.5");
     put("ingress", "");
@@ -298,7 +374,7 @@ describe("swarm-up.sh", () => {
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
     const log = calls();
     expect(log).toContain(
-      "docker swarm init --advertise-addr 10.42.0.5 --default-addr-pool 10.20.0.0/16\n",
+      "docker swarm init --advertise-addr 10.42.0.5 --listen-addr 10.42.0.5:2377 --default-addr-pool 10.20.0.0/16\n",
     );
     expect(log).toContain("docker network rm ingress\n");
     expect(log).toContain(
@@ -307,17 +383,22 @@ describe("swarm-up.sh", () => {
     expect(log).toContain("docker node update --label-add swarmlab.owner=alice nodeself\n");
   });
 
-  it("joins with the token from metadata", () => {
-    put("meta/swarm_init", "false");
-    put("meta/swarm_advertise_addr", "10.42.0.17");
-    put("meta/swarm_join_addr", "10.42.0.5:2377");
-    put("meta/swarm_token", WORKER_TOKEN);
+  it("joins through the Engine API with the token in the request body, on no command line", () => {
+    joiner();
     put("join_ok", "");
     const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(0);
-    expect(calls()).toContain(
-      `docker swarm join --advertise-addr 10.42.0.17 --token ${WORKER_TOKEN} 10.42.0.5:2377\n`,
+    expect(JSON.parse(fs.readFileSync(path.join(fake, "join_body"), "utf8"))).toEqual({
+      ListenAddr: "10.42.0.17:2377",
+      AdvertiseAddr: "10.42.0.17",
+      RemoteAddrs: ["10.42.0.5:2377"],
+      JoinToken: WORKER_TOKEN,
+    });
+    // `calls` holds the command line of every docker and curl process the script started.
+    expect(calls()).toMatch(
+      /^curl .*--unix-socket \/var\/run\/docker.sock .*--data-binary @- .*http:\/\/localhost\/swarm\/join$/m,
     );
+    expect(calls()).not.toContain(WORKER_TOKEN);
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
   });
 
@@ -326,28 +407,68 @@ describe("swarm-up.sh", () => {
     put("meta/swarm_init", "false");
     const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(0);
-    expect(calls()).not.toContain("swarm join");
+    expect(calls()).not.toContain("swarm/join");
   });
 
   it("retries a failing join until its deadline and never logs the token", () => {
-    put("meta/swarm_init", "false");
-    put("meta/swarm_advertise_addr", "10.42.0.17");
-    put("meta/swarm_join_addr", "10.42.0.5:2377");
-    put("meta/swarm_token", WORKER_TOKEN);
+    joiner();
     const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
-    expect(result.stderr).toMatch(/invalid join token SWMTKN-<redacted>/);
+    expect(result.stderr).toMatch(/failed \(HTTP 400\): .*invalid join token SWMTKN-<redacted>/);
     expect(result.stderr).toMatch(/could not join the swarm at 10.42.0.5:2377 within 1s/);
   }, 30_000);
 
-  it("fails at the deadline when join metadata never appears", () => {
+  it("fails at once when the join metadata is absent (instance data does not change after boot)", () => {
     put("meta/swarm_init", "false");
     put("meta/swarm_advertise_addr", "10.42.0.17");
-    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
+    const started = Date.now();
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/metadata swarm_join_addr\/swarm_token never appeared/);
+    expect(result.stderr).toMatch(/metadata swarm_join_addr\/swarm_token is absent/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  it("fails at once, with the reason, when cloud-init cannot be queried (no manager-0 turns joiner)", () => {
+    put("meta/swarm_init", "true");
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    put("query_fails", "");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/cannot read the instance metadata/);
+    expect(calls()).not.toMatch(/swarm (init|join)/);
+  });
+
+  it("fails when the metadata says neither init nor join", () => {
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/metadata swarm_init is '', expected true or false/);
+  });
+
+  it("removes the previous server's swarm state from a reused volume once joined", () => {
+    joiner();
+    put("join_ok", "");
+    const dataRoot = path.join(fake, "docker");
+    fs.mkdirSync(path.join(dataRoot, "swarm.previous-server", "certificates"), { recursive: true });
+    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, DOCKER_DATA_ROOT: dataRoot });
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(path.join(dataRoot, "swarm.previous-server"))).toBe(false);
+    expect(result.stderr).toMatch(/removed .*swarm.previous-server/);
+  });
+
+  it("keeps the previous server's swarm state while the join fails", () => {
+    joiner();
+    const dataRoot = path.join(fake, "docker");
+    fs.mkdirSync(path.join(dataRoot, "swarm.previous-server"), { recursive: true });
+    const result = runNodeScript("swarm-up.sh", {
+      ...nodeEnv,
+      DOCKER_DATA_ROOT: dataRoot,
+      SWARM_JOIN_DEADLINE_SECONDS: "1",
+    });
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(path.join(dataRoot, "swarm.previous-server"))).toBe(true);
+  }, 30_000);
 });
 
 describe("storage-prepare.sh", () => {
