@@ -220,6 +220,19 @@ describe("swarm-bootstrap.sh", () => {
     expect(result.stderr).toMatch(/cloud-init failed \(cloud-init status exit 1\)/);
   });
 
+  it("fails at its deadline when dockerd hangs, each probe cut by its timeout", () => {
+    put("hang", "");
+    const script = bootstrapScript(2);
+    const started = Date.now();
+    const result = run("sh", ["-c", script.command], {
+      input: script.stdin,
+      env: env({ SWARMLAB_PROBE_TIMEOUT_SECONDS: "1" }),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the swarm is not active on this node/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it("fails at the deadline when the swarm never becomes active", () => {
     const result = runRemote(bootstrapScript(1));
     expect(result.status).toBe(1);
@@ -311,10 +324,54 @@ describe("swarm-ready.sh", () => {
 });
 
 describe("swarm-remove-node.sh", () => {
-  it("succeeds when there is no swarm here", () => {
+  it("succeeds when this node is in no swarm (inactive)", () => {
     const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/no active swarm manager on this node/);
+    expect(result.stderr).toMatch(/this node is in no swarm \(inactive\)/);
+  });
+
+  it.each([
+    ["locked", "true", /the swarm is locked on this manager .*docker swarm unlock.*swarmUnlockKey/],
+    ["error", "false", /the swarm on this manager is 'error'/],
+    ["pending", "false", /the swarm on this manager is 'pending'/],
+    ["active", "false", /this node is a swarm worker, not a manager/],
+  ])(
+    "fails, removing nothing, when the swarm here is %s (control %s)",
+    (state, control, message) => {
+      put("state", `${state}\n`);
+      put("control", control);
+      put("nodes", "id1 alice-worker-1\n");
+      const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(/alice-worker-1 was not removed/);
+      expect(calls()).not.toMatch(/node (demote|update|rm)/);
+    },
+  );
+
+  it("fails when dockerd does not answer in time", () => {
+    put("hang", "");
+    const started = Date.now();
+    const result = run("sh", ["-c", removeNodeScript("alice-worker-1", "worker", 5).command], {
+      input: removeNodeScript("alice-worker-1", "worker", 5).stdin,
+      env: env({ SWARMLAB_PROBE_TIMEOUT_SECONDS: "1" }),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the swarm on this manager is 'unknown'/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("fails, without removing it, when a demoted manager stays in the Raft", () => {
+    put("state", "active\n");
+    put("nodes", "id0 alice-manager-0\nid2 alice-manager-2\n");
+    put("raft_id2", "yes");
+    put("raft_sticky", "");
+    const result = runRemote(removeNodeScript("alice-manager-2", "manager", 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /alice-manager-2 \(id2\) is still a Raft member 1s after its demotion, so it was not removed.*docker node demote alice-manager-2/,
+    );
+    expect(calls()).not.toContain("node rm");
   });
 
   it("succeeds when the node is already gone", () => {
