@@ -13,6 +13,7 @@ import { LabNetwork } from "./network";
 import { nodeSettings } from "./node-settings";
 import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
+import { previousNodes } from "./previous-deployment";
 import { overlayMtu } from "./settings";
 import {
   enableAutolock,
@@ -151,12 +152,18 @@ export class SwarmCluster extends pulumi.ComponentResource {
     });
 
     const all = [manager0, ...others];
+    const names = new Set(all.map((n) => n.nodeName));
+    const leaving = previousNodes(`${name}-previous-deployment`, child).apply((previous) =>
+      previous
+        .filter((node) => !names.has(node.name))
+        .map((node) => ({ name: node.name, address: node.privateIp })),
+    );
     this.readyGate = new SwarmReadyGate(
       `${name}-ready`,
       {
         connection,
-        owner,
-        expected: all.map((n) => ({ name: n.nodeName, role: n.role })),
+        expected: all.map((n) => ({ name: n.nodeName, role: n.role, address: n.privateIp })),
+        leaving,
         instanceIds: all.map((n) => n.instanceId),
         timeoutSeconds: config.bootTimeoutSeconds,
         waitFor: [...all.flatMap((n) => n.ready), ...memberships],

@@ -242,19 +242,20 @@ describe("swarm-bootstrap.sh", () => {
 
 describe("swarm-ready.sh", () => {
   const expected = [
-    { name: "alice-manager-0", role: "manager" as const },
-    { name: "alice-worker-0", role: "worker" as const },
+    { name: "alice-manager-0", role: "manager" as const, address: "10.42.0.10" },
+    { name: "alice-worker-0", role: "worker" as const, address: "10.42.0.11" },
   ];
+  // `docker node inspect` rows: hostname, state, availability, manager status, address, raft
+  // address (a manager may report 0.0.0.0 as its address).
+  const manager0 = "alice-manager-0|ready|active|leader|0.0.0.0|10.42.0.10:2377";
+  const worker0 = "alice-worker-0|ready|active||10.42.0.11|";
 
-  it("prints the nodes as JSON once all are Ready with their roles", () => {
-    put(
-      "nodes",
-      [
-        "alice-manager-0\tReady\tActive\tLeader",
-        "alice-worker-0\tDown\tActive\t", // a replaced VM's stale record
-        "alice-worker-0\tReady\tActive\t",
-      ].join("\n") + "\n",
-    );
+  function rows(...lines: string[]): void {
+    put("node_rows", lines.join("\n") + "\n");
+  }
+
+  it("prints the nodes as JSON once all are Ready with their roles at their addresses", () => {
+    rows(manager0, "alice-worker-0|down|active||10.42.0.11|", worker0); // a stale record
     const result = runRemote(readyGateScript(expected, 5));
     expect(result.status).toBe(0);
     expect(parseSwarmNodes(result.stdout)).toEqual([
@@ -277,28 +278,21 @@ describe("swarm-ready.sh", () => {
   });
 
   it("names missing, wrong-role and unexpected nodes at the deadline", () => {
-    put(
-      "nodes",
-      ["alice-manager-0\tReady\tActive\t", "bob-worker-0\tReady\tActive\t"].join("\n") + "\n",
-    );
+    rows("alice-manager-0|ready|active||10.42.0.10|", "bob-worker-0|ready|active||10.42.0.99|");
     const result = runRemote(readyGateScript(expected, 1));
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/alice-worker-0 is missing from the swarm/);
     expect(result.stderr).toMatch(/alice-manager-0 is a worker, expected a manager/);
-    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm but not expected/);
+    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm at 10.42.0.99 but not expected/);
   });
 
-  it("with --owner, lets this cluster's leaving nodes be and still fails on strangers", () => {
-    put(
-      "nodes",
-      [
-        "alice-manager-0\tReady\tActive\tLeader",
-        "alice-worker-0\tReady\tActive\t",
-        "alice-worker-1\tReady\tActive\t", // removed from the program; drained after the gate
-      ].join("\n") + "\n",
+  it("lets the previous deployment's leaving nodes be at their known addresses, nothing else", () => {
+    const worker1 = "alice-worker-1|ready|active||10.42.0.12|"; // drained after the gate
+    rows(manager0, worker0, worker1);
+    const leaving = runRemote(
+      readyGateScript(expected, 5, [{ name: "alice-worker-1", address: "10.42.0.12" }]),
     );
-    const leaving = runRemote(readyGateScript(expected, 5, "alice"));
     expect(leaving.status).toBe(0);
     expect(parseSwarmNodes(leaving.stdout).map((n) => n.name)).toEqual([
       "alice-manager-0",
@@ -306,17 +300,37 @@ describe("swarm-ready.sh", () => {
     ]);
     expect(leaving.stderr).toMatch(/leaving the swarm after this update .*: alice-worker-1/);
 
-    put(
-      "nodes",
-      "alice-manager-0\tReady\tActive\tLeader\nalice-worker-0\tReady\tActive\t\nmallory-0\tReady\tActive\t\n",
+    // A name of this cluster is no pass: only the known nodes of the last deployment leave.
+    const unknown = runRemote(readyGateScript(expected, 1));
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/alice-worker-1 is in the swarm at 10.42.0.12 but not expected/);
+  });
+
+  it("fails a node under an expected name at an unknown address", () => {
+    rows(manager0, "alice-worker-0|ready|active||10.42.0.66|");
+    const result = runRemote(readyGateScript(expected, 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /alice-worker-0 is at 10.42.0.66, but this cluster's alice-worker-0 is at 10.42.0.11/,
     );
-    const stranger = runRemote(readyGateScript(expected, 1, "alice"));
-    expect(stranger.status).toBe(1);
-    expect(stranger.stderr).toMatch(/mallory-0 is in the swarm but not expected/);
+  });
+
+  it("fails two Ready nodes with one name, and two Ready nodes at one address", () => {
+    rows(manager0, worker0, worker0);
+    const twice = runRemote(readyGateScript(expected, 1));
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/alice-worker-0 is in the swarm twice as Ready/);
+
+    rows(manager0, worker0, "alice-worker-1|ready|active||10.42.0.11|");
+    const shared = runRemote(
+      readyGateScript(expected, 1, [{ name: "alice-worker-1", address: "10.42.0.11" }]),
+    );
+    expect(shared.status).toBe(1);
+    expect(shared.stderr).toMatch(/alice-worker-1 and alice-worker-0 are both Ready at 10.42.0.11/);
   });
 
   it("waits for managers to be Reachable", () => {
-    put("nodes", "alice-manager-0\tReady\tActive\tUnreachable\nalice-worker-0\tReady\tActive\t\n");
+    rows("alice-manager-0|ready|active|unreachable|10.42.0.10|10.42.0.10:2377", worker0);
     const result = runRemote(readyGateScript(expected, 1));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/alice-manager-0 is a manager but Unreachable/);

@@ -195,8 +195,11 @@ describe.each([
     expect(bootstrap.inputs.logging).toBe("stderr");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
-    // Removed nodes are deleted after the gate: it must know whose leaving nodes to let be.
-    expect(String(gate.inputs.create)).toContain(`--owner ${owner} ${owner}-manager-0:manager`);
+    // Every node at its port's address; on a first deployment no node is leaving.
+    expect(String(gate.inputs.create)).toMatch(
+      new RegExp(`^bash -s -- \\d+ ${owner}-manager-0:manager:10\\.42\\.0\\.\\d+ `),
+    );
+    for (const name of all) expect(String(gate.inputs.create)).toMatch(`${name}:`);
     for (const name of all.slice(1)) {
       expect(gate.dependsOn).toContain(`${name}-membership`);
       expect(run.byName(`${name}-membership`).dependsOn).toEqual(
@@ -263,6 +266,28 @@ describe.each([
     );
     expect(rendered).not.toContain(MOCK_TOKENS.worker);
     expect(rendered).not.toContain(MOCK_TOKENS.manager);
+  });
+});
+
+describe("a scale-down", () => {
+  it("lets the ready gate know the removed nodes of the previous deployment, at their addresses", async () => {
+    const previous = {
+      nodes: [
+        { name: "hana-manager-0", role: "manager", privateIp: "10.42.0.10" },
+        { name: "hana-worker-0", role: "worker", privateIp: "10.42.0.11" },
+        { name: "hana-worker-1", role: "worker", privateIp: "10.42.0.12" },
+      ],
+    };
+    const run = await runProgram(
+      { allowedCidrs: JSON.stringify(ALLOWED), workers: "1" },
+      "hana",
+      swarmStdout(names("hana", 1, 1)),
+      previous,
+    );
+    if (run.error !== undefined) throw run.error;
+    const gate = String(run.byName("hana-ready-check").inputs.create);
+    expect(gate).toContain("--leaving hana-worker-1:10.42.0.12 ");
+    expect(gate).not.toContain("--leaving hana-worker-0");
   });
 });
 

@@ -49,6 +49,8 @@ export async function runProgram(
   config: Record<string, string>,
   stack: string,
   commandStdout: CommandStdout,
+  /** The stack outputs of the previous deployment (a self StackReference reads them). */
+  previousOutputs: Record<string, unknown> = {},
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   let programExports: Record<string, unknown> = {};
@@ -76,6 +78,9 @@ export async function runProgram(
               break;
             case "openstack:networking/network:Network":
               computed.mtu = MOCK_NETWORK_MTU;
+              break;
+            case "pulumi:pulumi:StackReference":
+              computed.outputs = previousOutputs;
               break;
             case "openstack:compute/instance:Instance":
               // Like the provider: the metadata echoed back, the provider knows of no secret.
@@ -117,6 +122,8 @@ export async function runProgram(
       "swarmlab",
       stack,
       false,
+      // The organization of a local backend; the self StackReference names the stack with it.
+      "organization",
     );
     // The mock API hides dependencies and options; read them off the requests on their way in.
     type RegisterRequest = {
