@@ -100,6 +100,10 @@ main() {
     die "systemctl enable --now docker failed; see 'journalctl -u docker' (a bad daemon.json or an unmounted $DATA_ROOT are the usual causes)"
   wait_until "${DOCKER_START_DEADLINE_SECONDS:-180}" "dockerd to answer 'docker info'" docker_answers ||
     die "dockerd did not answer; see 'journalctl -u docker'"
+  # docker.service runs it on every start (drop-in written by cloud-init); once more here in case
+  # the package started dockerd before systemd had read the drop-in.
+  "$(dirname "${SWARMLAB_LIB:-/usr/local/lib/swarmlab/lib.sh}")/container-firewall.sh" ||
+    die "the container firewall (templates/container-firewall.sh) could not be applied"
   add_user_to_docker_group
   verify_storage
 }

@@ -542,6 +542,42 @@ describe("swarm-up.sh", () => {
   }, 30_000);
 });
 
+describe("container-firewall.sh", () => {
+  const rules = () => fs.readFileSync(path.join(fake, "iptables"), "utf8").trim().split("\n");
+  const CHAIN = "SWARMLAB-CONTAINERS";
+
+  it("rejects container traffic to the metadata service and the swarm ports, idempotently", () => {
+    put("chains", "FORWARD\nINPUT\nDOCKER-USER\n");
+    put("iptables", "FORWARD -j DOCKER-USER\nDOCKER-USER -j RETURN\n");
+    for (let i = 0; i < 2; i++) {
+      const result = runNodeScript("container-firewall.sh", {});
+      expect(result.stderr).toMatch(/containers are kept from 169.254.169.254/);
+      expect(result.status).toBe(0);
+    }
+    const of = (chain: string) => rules().filter((rule) => rule.startsWith(`${chain} `));
+    expect(of("INPUT").sort()).toEqual(
+      ["br-+", "docker_gwbridge", "docker0"].map((i) => `INPUT -i ${i} -j ${CHAIN}`).sort(),
+    );
+    expect(of("FORWARD")).toEqual(["FORWARD -j DOCKER-USER"]);
+    // First in DOCKER-USER, before any rule of the user's that could accept the traffic.
+    expect(of("DOCKER-USER")).toEqual([`DOCKER-USER -j ${CHAIN}`, "DOCKER-USER -j RETURN"]);
+    expect(of(CHAIN)).toEqual([
+      `${CHAIN} -d 169.254.169.254 -j REJECT`,
+      `${CHAIN} -p tcp -m multiport --dports 2377,7946 -j REJECT --reject-with tcp-reset`,
+      `${CHAIN} -p udp -m multiport --dports 7946,4789 -j REJECT`,
+    ]);
+  });
+
+  it("hooks itself into FORWARD when dockerd made no DOCKER-USER chain (iptables: false)", () => {
+    put("chains", "FORWARD\nINPUT\n");
+    const result = runNodeScript("container-firewall.sh", {});
+    expect(result.status).toBe(0);
+    expect(rules()).toEqual(
+      expect.arrayContaining(["FORWARD -j DOCKER-USER", `DOCKER-USER -j ${CHAIN}`]),
+    );
+  });
+});
+
 describe("storage-prepare.sh", () => {
   it("has nothing to do for overlay2 on the root disk", () => {
     const result = runNodeScript("storage-prepare.sh", {
