@@ -48,7 +48,7 @@ export interface LabConfig {
   readonly daemonConfig: Readonly<Record<string, unknown>>;
   /** Swarm default address pool, chosen to overlap neither cidr nor allowedCidrs. */
   readonly swarmAddressPool: string;
-  /** Rotate both join tokens once every node has joined. Default false. */
+  /** Rotate both join tokens once every node has joined. Default true; false opts out. */
   readonly rotateJoinTokens: boolean;
   /** Swarm autolock: Raft keys encrypted at rest; the unlock key is a secret output. Default false. */
   readonly autolock: boolean;

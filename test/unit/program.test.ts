@@ -361,9 +361,15 @@ describe("optional hardening", () => {
     expect(await valueOf(key)).toBe(unlockKey);
   });
 
-  it("does neither by default", async () => {
+  it("rotates the tokens by default, without autolock", async () => {
     const run = await deploy({}, "gina", 1, 1);
-    expect(run.resources.some((r) => /rotate-tokens|autolock/.test(r.name))).toBe(false);
+    expect(run.byName("gina-rotate-tokens").dependsOn).toContain("gina-ready-check");
+    expect(run.resources.some((r) => /autolock/.test(r.name))).toBe(false);
     expect(run.exports.swarmUnlockKey).toBeUndefined();
+  });
+
+  it("keeps the tokens with rotateJoinTokens: false", async () => {
+    const run = await deploy({ rotateJoinTokens: "false" }, "iris", 1, 1);
+    expect(run.resources.some((r) => /rotate-tokens/.test(r.name))).toBe(false);
   });
 });

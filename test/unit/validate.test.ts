@@ -32,7 +32,7 @@ describe("parseLabConfig defaults", () => {
       dockerSource: "docker-ce",
       daemonConfig: {},
       swarmAddressPool: "10.200.0.0/16",
-      rotateJoinTokens: false,
+      rotateJoinTokens: true,
       autolock: false,
       bootTimeoutSeconds: 900,
     });
@@ -74,7 +74,7 @@ describe("parseLabConfig defaults", () => {
         dockerSource: "distro",
         mtu: "1450",
         daemonConfig: '{"log-driver":"journald"}',
-        rotateJoinTokens: "true",
+        rotateJoinTokens: "false",
       },
       STACK,
     );
@@ -90,7 +90,7 @@ describe("parseLabConfig defaults", () => {
       dockerVolumeSize: 20,
       mtu: 1450,
       daemonConfig: { "log-driver": "journald" },
-      rotateJoinTokens: true,
+      rotateJoinTokens: false,
     });
   });
 
