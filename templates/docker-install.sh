@@ -18,6 +18,8 @@ load_node_env
 
 DATA_ROOT=${DOCKER_DATA_ROOT:-/var/lib/docker}
 KEYRING=/etc/apt/keyrings/docker.asc
+# Docker's apt signing key, as published on https://docs.docker.com/engine/install/.
+DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88
 SOURCES_FILE=/etc/apt/sources.list.d/docker.list
 
 add_docker_ce_repository() {
@@ -32,10 +34,12 @@ add_docker_ce_repository() {
   esac
   [ -n "$codename" ] || die "/etc/os-release has no VERSION_CODENAME; cannot pick Docker's apt suite"
   arch=$(dpkg --print-architecture)
-  apt_install ca-certificates curl
+  apt_install ca-certificates curl gnupg
   install -d -m 0755 /etc/apt/keyrings
   retry 5 10 curl -fsSL --max-time 60 -o "$KEYRING.tmp" "https://download.docker.com/linux/$distro_id/gpg" ||
     die "could not download Docker's apt key from download.docker.com"
+  verify_key_fingerprint "$KEYRING.tmp" "$DOCKER_KEY_FINGERPRINT" ||
+    die "the apt key from download.docker.com is not Docker's (expected the one key $DOCKER_KEY_FINGERPRINT); not trusting it"
   chmod 0644 "$KEYRING.tmp"
   mv "$KEYRING.tmp" "$KEYRING"
   # Overwritten on every run, never appended: a re-run must not duplicate the source.

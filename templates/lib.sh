@@ -161,6 +161,19 @@ apt_install() {
   done
 }
 
+# verify_key_fingerprint FILE FINGERPRINT: succeeds when FILE holds exactly one OpenPGP public key
+# and its primary key has FINGERPRINT (40 hex digits, no spaces). An apt key fetched over HTTPS
+# is only as good as that server; its published fingerprint is the check that does not depend on it.
+verify_key_fingerprint() {
+  local file=$1 want=$2 home listing primaries
+  home=$(mktemp -d)
+  listing=$(GNUPGHOME=$home gpg --batch --show-keys --with-colons "$file" 2>/dev/null) || true
+  rm -rf "$home"
+  # In --with-colons output the fpr record right after a pub record is the primary key's.
+  primaries=$(awk -F: '$1 == "pub" { primary = 1; next } $1 == "fpr" && primary { print $10; primary = 0 }' <<<"$listing")
+  [ "$primaries" = "$want" ]
+}
+
 # redact_tokens: copy stdin to stdout with swarm join tokens masked; for error output of docker
 # commands that were given a token, which must never reach a log.
 redact_tokens() {

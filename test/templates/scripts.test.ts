@@ -152,6 +152,44 @@ describe("lib.sh", () => {
   });
 });
 
+describe("verify_key_fingerprint", () => {
+  /** A fresh signing key, armoured, in FILE; returns its fingerprint. */
+  function makeKey(file: string, name: string): string {
+    const home = fs.mkdtempSync(path.join(fake, "gnupg-"));
+    const gpg = (...args: string[]) =>
+      run("gpg", ["--homedir", home, "--batch", "--passphrase", "", ...args]);
+    expect(gpg("--quick-gen-key", name, "ed25519", "sign", "never").status).toBe(0);
+    fs.writeFileSync(file, gpg("--armor", "--export", name).stdout);
+    const listing = gpg("--with-colons", "--fingerprint", name).stdout;
+    return /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1] ?? "";
+  }
+
+  it("accepts only the one key with the expected fingerprint", () => {
+    const key = path.join(fake, "key.asc");
+    const other = path.join(fake, "other.asc");
+    const fingerprint = makeKey(key, "docker-test");
+    const otherFingerprint = makeKey(other, "mallory");
+    fs.writeFileSync(
+      path.join(fake, "both.asc"),
+      fs.readFileSync(key, "utf8") + fs.readFileSync(other, "utf8"),
+    );
+    const check = (file: string, fpr: string) =>
+      bash(`verify_key_fingerprint ${file} ${fpr} && echo ok || echo refused`).stdout.trim();
+    expect(check(key, fingerprint)).toBe("ok");
+    expect(check(key, otherFingerprint)).toBe("refused");
+    expect(check(path.join(fake, "both.asc"), fingerprint)).toBe("refused");
+    expect(check(path.join(fake, "missing.asc"), fingerprint)).toBe("refused");
+  });
+
+  it("is what docker-install.sh checks Docker's published key with", () => {
+    const script = fs.readFileSync(path.join(TEMPLATES_DIR, "docker-install.sh"), "utf8");
+    expect(script).toContain("DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88");
+    expect(script).toMatch(
+      /verify_key_fingerprint "\$KEYRING.tmp" "\$DOCKER_KEY_FINGERPRINT" \|\|/,
+    );
+  });
+});
+
 describe("apt_install", () => {
   const aptCalls = () =>
     calls()
