@@ -29,12 +29,14 @@ async function fromContainer(
   image: string,
   url: string,
 ): Promise<{ ok: boolean; output: string }> {
+  // Not -q: busybox wget then says nothing on failure, and "refused" is what the check looks for.
   const result = await execInNode(
     node,
-    `docker run --rm --network bridge ${image} wget -q -T 5 -O- ${url} 2>&1`,
+    `docker run --rm --network bridge ${image} wget -T 5 -O- ${url}`,
     { timeoutMs: 60_000 },
   );
-  return { ok: result.exitCode === 0, output: result.stdout.trim() };
+  const output = result.exitCode === 0 ? result.stdout.trim() : `${result.stdout}${result.stderr}`;
+  return { ok: result.exitCode === 0, output: output.trim() };
 }
 
 async function dockerAnswers(node: string, state: string, timeoutMs: number): Promise<void> {
