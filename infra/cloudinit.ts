@@ -19,6 +19,12 @@ export const USER_DATA_MAX_BYTES = Math.floor(65535 / 4) * 3;
 export const NODE_SCRIPT_DIR = "/usr/local/lib/swarmlab";
 export const NODE_ENV_PATH = "/etc/swarmlab/node.env";
 export const DAEMON_JSON_PATH = "/etc/docker/daemon.json";
+/** docker.service drop-in that re-applies the container firewall whenever dockerd starts. */
+export const FIREWALL_DROPIN_PATH =
+  "/etc/systemd/system/docker.service.d/swarmlab-container-firewall.conf";
+
+/** Node scripts that no runcmd step runs: docker.service runs the firewall (and each step too). */
+export const NODE_HELPERS = ["container-firewall.sh"] as const;
 
 /** The node scripts, in the order runcmd runs them (lib.sh is only sourced). */
 export const NODE_STEPS = ["storage-prepare.sh", "docker-install.sh", "swarm-up.sh"] as const;
@@ -106,6 +112,14 @@ function writeFiles(settings: NodeSettings): WriteFile[] {
   return [
     script("lib.sh"),
     ...NODE_STEPS.map(script),
+    ...NODE_HELPERS.map(script),
+    // In place before the package's postinst first starts dockerd, like daemon.json.
+    {
+      path: FIREWALL_DROPIN_PATH,
+      permissions: "0644",
+      owner: "root:root",
+      content: templateFile("docker-container-firewall.conf"),
+    },
     {
       path: NODE_ENV_PATH,
       permissions: "0644",

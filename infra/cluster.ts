@@ -15,6 +15,7 @@ import { nodeSettings } from "./node-settings";
 import { sshReachable } from "./preflight";
 import { LabNode } from "./nodes";
 import { LabKeys } from "./pki";
+import { previousNodes } from "./previous-deployment";
 import { overlayMtu } from "./settings";
 import {
   managerConnection,
@@ -165,12 +166,18 @@ export class SwarmCluster extends pulumi.ComponentResource {
     });
 
     const all = [manager0, ...others];
+    const names = new Set(all.map((n) => n.nodeName));
+    const leaving = previousNodes(`${name}-previous-deployment`, child).apply((previous) =>
+      previous
+        .filter((node) => !names.has(node.name))
+        .map((node) => ({ name: node.name, address: node.privateIp })),
+    );
     this.readyGate = new SwarmReadyGate(
       `${name}-ready`,
       {
         connection,
-        owner,
-        expected: all.map((n) => ({ name: n.nodeName, role: n.role })),
+        expected: all.map((n) => ({ name: n.nodeName, role: n.role, address: n.privateIp })),
+        leaving,
         instanceIds: all.map((n) => n.instanceId),
         timeoutSeconds: config.bootTimeoutSeconds,
         waitFor: [...all.flatMap((n) => n.ready), ...memberships],

@@ -54,7 +54,7 @@ export interface LabConfig {
    * it is in the user-data, and a firewall key must not replace the servers).
    */
   readonly swarmAddressPool: string;
-  /** Rotate both join tokens once every node has joined. Default false. */
+  /** Rotate both join tokens once every node has joined. Default true; false opts out. */
   readonly rotateJoinTokens: boolean;
   /** Swarm autolock: Raft keys encrypted at rest; the unlock key is a secret output. Default false. */
   readonly autolock: boolean;

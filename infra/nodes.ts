@@ -8,6 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "./metadata";
 import { NodeIdentity, ownerTags } from "./naming";
 
+/** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
+export const SERVER_SECRET_OUTPUTS = ["metadata", "allMetadata"] as const;
+
 export interface JoinInfo {
   /** `<manager-0 private address>:2377` */
   addr: string;
@@ -110,8 +113,15 @@ export class LabNode extends pulumi.ComponentResource {
         metadata,
         tags,
       },
-      // The port can serve one server at a time, so a replacement must delete the old one first.
-      { parent: this, deleteBeforeReplace: true, replaceWith: args.replaceWith },
+      {
+        parent: this,
+        // The port can serve one server at a time, so a replacement must delete the old one first.
+        deleteBeforeReplace: true,
+        replaceWith: args.replaceWith,
+        // The provider echoes the metadata, join token included, in these outputs; the engine
+        // would store them in plain text (`pulumi stack export`) unless told they are secret.
+        additionalSecretOutputs: [...SERVER_SECRET_OUTPUTS],
+      },
     );
     this.server = instance;
     this.instanceId = instance.id;

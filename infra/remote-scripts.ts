@@ -37,6 +37,7 @@ export interface SwarmNodeStatus {
 
 const SAFE_ARGUMENT = /^[A-Za-z0-9_.:/=@%+-]+$/;
 const NODE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const ADDRESS = /^[0-9A-Fa-f.:]+$/;
 
 /** Quotes one argument for a POSIX shell; plain words stay as they are, for readable commands. */
 export function shellQuote(argument: string): string {
@@ -70,24 +71,45 @@ export function bootstrapScript(timeoutSeconds: number): RemoteScript {
   return remoteScript("swarm-bootstrap.sh", [checkTimeout(timeoutSeconds)]);
 }
 
+/** A node the ready gate expects, at the private address its port fixes. */
+export interface ExpectedNode {
+  name: string;
+  role: SwarmRole;
+  address: string;
+}
+
+/** A node of the previous deployment that this update removes, at its known address. */
+export interface LeavingNode {
+  name: string;
+  address: string;
+}
+
+function checkAddress(address: string): string {
+  if (!ADDRESS.test(address)) {
+    throw new Error(`node address ${JSON.stringify(address)} is not an IP address`);
+  }
+  return address;
+}
+
 /**
- * Waits until the swarm holds exactly `expected`, Ready, with their roles; prints them as JSON.
- * With `owner`, nodes of that cluster that are not expected are taken as leaving (a scale-down
- * removes them right after the gate) instead of failing it.
+ * Waits until the swarm holds exactly `expected`, Ready, with their roles and at their addresses;
+ * prints them as JSON. `leaving` nodes (removed by this update, drained and removed right after
+ * the gate) are let be when they are at their known address; any other node fails the gate.
  */
 export function readyGateScript(
-  expected: { name: string; role: SwarmRole }[],
+  expected: ExpectedNode[],
   timeoutSeconds: number,
-  owner?: string,
+  leaving: LeavingNode[] = [],
 ): RemoteScript {
   if (expected.length === 0) throw new Error("the ready gate needs at least one expected node");
   for (const node of expected) checkNode(node.name, node.role);
-  if (owner !== undefined && !NODE_NAME.test(owner)) {
-    throw new Error(`owner ${JSON.stringify(owner)} must match ${NODE_NAME}`);
-  }
-  const specs = expected.map((node) => `${node.name}:${node.role}`);
-  const ownerArgs = owner === undefined ? [] : ["--owner", owner];
-  return remoteScript("swarm-ready.sh", [checkTimeout(timeoutSeconds), ...ownerArgs, ...specs]);
+  for (const node of leaving) checkNode(node.name, "worker");
+  const leavingArgs = leaving.flatMap((node) => [
+    "--leaving",
+    `${node.name}:${checkAddress(node.address)}`,
+  ]);
+  const specs = expected.map((node) => `${node.name}:${node.role}:${checkAddress(node.address)}`);
+  return remoteScript("swarm-ready.sh", [checkTimeout(timeoutSeconds), ...leavingArgs, ...specs]);
 }
 
 /** Demotes, drains and removes node `name` from the swarm before its VM is deleted. */

@@ -14,6 +14,8 @@ import type { JoinInfo } from "./nodes";
 import {
   autolockOffScript,
   autolockScript,
+  ExpectedNode,
+  LeavingNode,
   bootstrapScript,
   parseJoinTokens,
   parseSwarmNodes,
@@ -122,12 +124,14 @@ export class SwarmMembership extends command.remote.Command {
 
 export interface SwarmReadyGateArgs {
   connection: command.types.input.remote.ConnectionArgs;
+  /** Every node of this deployment, at the private address its port fixes. */
+  expected: { name: string; role: SwarmRole; address: pulumi.Input<string> }[];
   /**
-   * The cluster's owner. Pulumi deletes removed nodes only after the gate has run, so on a
-   * scale-down the gate must let this cluster's leaving nodes be; strangers still fail it.
+   * Nodes of the previous deployment that this update removes. Pulumi deletes them (drain, node
+   * rm) only after the gate has run, so the gate lets them be at their known addresses; any other
+   * node fails it.
    */
-  owner: string;
-  expected: { name: string; role: SwarmRole }[];
+  leaving: pulumi.Input<LeavingNode[]>;
   /** Server ids: the gate runs again whenever any server is replaced. */
   instanceIds: pulumi.Input<string>[];
   timeoutSeconds: number;
@@ -141,11 +145,22 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
 
   constructor(name: string, args: SwarmReadyGateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:swarm:SwarmReadyGate", name, {}, opts);
+    const script = pulumi
+      .all([pulumi.all(args.expected.map((node) => node.address)), args.leaving])
+      .apply(([addresses, leaving]) => {
+        const expected: ExpectedNode[] = args.expected.map((node, i) => ({
+          name: node.name,
+          role: node.role,
+          address: addresses[i],
+        }));
+        return readyGateScript(expected, args.timeoutSeconds, leaving);
+      });
     const gate = new command.remote.Command(
       `${name}-check`,
       {
         connection: args.connection,
-        ...scriptArgs(readyGateScript(args.expected, args.timeoutSeconds, args.owner)),
+        create: script.apply((s) => s.command),
+        stdin: script.apply((s) => s.stdin),
         triggers: args.instanceIds,
       },
       { parent: this, dependsOn: args.waitFor },

@@ -80,9 +80,14 @@ function readInteger(
   return value;
 }
 
-function readBoolean(raw: RawConfig, key: ConfigKey, problems: Problems): boolean {
+function readBoolean(
+  raw: RawConfig,
+  key: ConfigKey,
+  problems: Problems,
+  fallback = false,
+): boolean {
   const text = raw[key];
-  if (text === undefined || text.trim() === "") return false;
+  if (text === undefined || text.trim() === "") return fallback;
   if (text === "true" || text === "false") return text === "true";
   problems.add(key, `is ${shown(text)}: it must be true or false`);
   return false;
@@ -374,7 +379,8 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
       max: 3600,
       fix: "set a deadline from 60 to 3600 seconds",
     }) ?? DEFAULTS.bootTimeoutSeconds;
-  const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems);
+  // On by default: the tokens in instance metadata stop working once the swarm has formed.
+  const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems, true);
   const autolock = readBoolean(raw, "autolock", problems);
   const confirmManagerRemoval = raw.confirmManagerRemoval;
   if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {

@@ -18,6 +18,8 @@ load_node_env
 
 DATA_ROOT=${DOCKER_DATA_ROOT:-/var/lib/docker}
 KEYRING=/etc/apt/keyrings/docker.asc
+# Docker's apt signing key, as published on https://docs.docker.com/engine/install/.
+DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88
 SOURCES_FILE=/etc/apt/sources.list.d/docker.list
 
 add_docker_ce_repository() {
@@ -32,10 +34,12 @@ add_docker_ce_repository() {
   esac
   [ -n "$codename" ] || die "/etc/os-release has no VERSION_CODENAME; cannot pick Docker's apt suite"
   arch=$(dpkg --print-architecture)
-  apt_install ca-certificates curl
+  apt_install ca-certificates curl gnupg
   install -d -m 0755 /etc/apt/keyrings
   retry 5 10 curl -fsSL --max-time 60 -o "$KEYRING.tmp" "https://download.docker.com/linux/$distro_id/gpg" ||
     die "could not download Docker's apt key from download.docker.com"
+  verify_key_fingerprint "$KEYRING.tmp" "$DOCKER_KEY_FINGERPRINT" ||
+    die "the apt key from download.docker.com is not Docker's (expected the one key $DOCKER_KEY_FINGERPRINT); not trusting it"
   chmod 0644 "$KEYRING.tmp"
   mv "$KEYRING.tmp" "$KEYRING"
   # Overwritten on every run, never appended: a re-run must not duplicate the source.
@@ -128,6 +132,10 @@ main() {
     die "systemctl enable --now docker failed; see 'journalctl -u docker' (a bad daemon.json or an unmounted $DATA_ROOT are the usual causes)"
   wait_until "${DOCKER_START_DEADLINE_SECONDS:-180}" "dockerd to answer 'docker info'" docker_answers ||
     die "dockerd did not answer; see 'journalctl -u docker'"
+  # docker.service runs it on every start (drop-in written by cloud-init); once more here in case
+  # the package started dockerd before systemd had read the drop-in.
+  "$(dirname "${SWARMLAB_LIB:-/usr/local/lib/swarmlab/lib.sh}")/container-firewall.sh" ||
+    die "the container firewall (templates/container-firewall.sh) could not be applied"
   add_user_to_docker_group
   verify_storage
 }

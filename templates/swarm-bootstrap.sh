@@ -47,7 +47,7 @@ wait_for_cloud_init() {
 }
 
 swarm_active() {
-  [ "$(as_root docker info --format '{{.Swarm.LocalNodeState}}:{{.Swarm.ControlAvailable}}' 2>/dev/null)" = "active:true" ]
+  [ "$(docker_probe info --format '{{.Swarm.LocalNodeState}}:{{.Swarm.ControlAvailable}}' 2>/dev/null)" = "active:true" ]
 }
 
 main() {
@@ -61,9 +61,9 @@ main() {
   ((remaining > 0)) || remaining=1
   wait_until "$remaining" "the swarm to be active on this manager" swarm_active ||
     die "the swarm is not active on this node; see /var/log/cloud-init-output.log (swarm-up)"
-  worker=$(as_root docker swarm join-token -q worker)
-  manager=$(as_root docker swarm join-token -q manager)
-  join_addr=$(as_root docker node inspect self --format '{{.ManagerStatus.Addr}}')
+  worker=$(docker_probe swarm join-token -q worker)
+  manager=$(docker_probe swarm join-token -q manager)
+  join_addr=$(docker_probe node inspect self --format '{{.ManagerStatus.Addr}}')
   [[ "$worker" =~ $TOKEN_PATTERN ]] || die "the worker join token has an unexpected format"
   [[ "$manager" =~ $TOKEN_PATTERN ]] || die "the manager join token has an unexpected format"
   [[ "$join_addr" =~ $ADDR_PATTERN ]] || die "the manager address '$join_addr' has an unexpected format"

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Run over SSH on manager-0 as `bash -s -- TIMEOUT_SECONDS [--owner OWNER] NAME:ROLE [NAME:ROLE...]`
+# Run over SSH on manager-0 as
+#   bash -s -- TIMEOUT_SECONDS [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS [NAME:ROLE:ADDRESS...]
 # (lib.sh is prepended to stdin by infra/remote-scripts.ts). Polls until the swarm holds exactly
 # the expected nodes, each Ready, Active or not, with the expected role (managers Leader or
-# Reachable). Then it prints the `docker node ls` table on stderr and a JSON array on stdout:
+# Reachable) AND at its expected private address. Then it prints the `docker node ls` table on
+# stderr and a JSON array on stdout:
 #   [{"name":"...","role":"manager","state":"Ready","availability":"Active","managerStatus":"Leader"}]
-# On the deadline it exits 1 naming every missing, not-ready, wrong-role or unexpected node.
+# On the deadline it exits 1 naming every missing, not-ready, wrong-role, misplaced or unexpected
+# node.
 #
-# With --owner, a node of the same cluster that is not expected (OWNER-worker-N past the new
-# count) is leaving: on a scale-down Pulumi runs this gate before it deletes the removed nodes'
-# memberships, which drain and remove them. Such nodes are reported, not counted as problems; any
-# other unexpected node (one that joined with a leaked token) still fails the gate.
+# Names prove nothing (a node that joined with a leaked token picks its own hostname), addresses
+# do: this cluster's private addresses are fixed by its ports and the security group admits only
+# them to 2377. So a node under an expected name at another address, two Ready nodes with one name
+# or one address, and any unexpected node fail the gate.
+#
+# --leaving names a node of the previous deployment that this update removes: Pulumi runs the gate
+# before it deletes the removed nodes' memberships (which drain and remove them), so such a node,
+# at its known address, is reported, not counted as a problem.
 #
 # A Down entry that shares its hostname with a Ready node is a replaced VM's stale record; it
 # does not block readiness (swarm-remove-node.sh removes such records).
@@ -22,49 +29,75 @@ if ! declare -F log >/dev/null; then
 fi
 SWARMLAB_STEP=swarm-ready
 
-declare -A EXPECTED_ROLE=()
+declare -A EXPECTED_ROLE=() EXPECTED_ADDRESS=() LEAVING_ADDRESS=()
 PROBLEMS=()
 NODE_ROWS=()
 LEAVING=()
-OWNER=""
+ADDRESS_PATTERN='^[0-9A-Fa-f.:]+$'
 
-# True for a node name of this cluster (OWNER-manager-N or OWNER-worker-N).
-of_this_cluster() {
-  [ -n "$OWNER" ] && [[ $1 =~ ^${OWNER}-(manager|worker)-[0-9]+$ ]]
-}
-
-# Rows of "hostname<TAB>status<TAB>availability<TAB>manager status"; workers have an empty
-# manager status, which is how the role is told apart.
+# Rows of "hostname|state|availability|manager status|address|raft address", states in `docker
+# node inspect`'s lower case; workers have an empty manager status, which is how the role is told
+# apart. `docker node ls` cannot print addresses, hence inspect. ("|", not a tab: read would
+# merge the tabs around an empty field.)
 list_nodes() {
-  as_root docker node ls --format '{{.Hostname}}{{"\t"}}{{.Status}}{{"\t"}}{{.Availability}}{{"\t"}}{{.ManagerStatus}}'
+  local ids
+  ids=$(docker_probe node ls -q) || return 1
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086 # one argument per node id
+  docker_probe node inspect --format '{{.Description.Hostname}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{if .ManagerStatus.Leader}}leader{{else}}{{.ManagerStatus.Reachability}}{{end}}{{end}}|{{.Status.Addr}}|{{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}' $ids
 }
 
 role_of() {
   if [ -n "$1" ]; then echo manager; else echo worker; fi
 }
 
-# Fills PROBLEMS and NODE_ROWS from one `docker node ls`; succeeds when there is no problem.
+# The address a node is at: the one the managers see; a manager may report 0.0.0.0 there, then
+# its Raft address (without the port) is the one.
+node_address() {
+  local address=$1 raft_address=$2
+  if [ -z "$address" ] || [ "$address" = 0.0.0.0 ]; then address=${raft_address%:*}; fi
+  printf '%s' "$address"
+}
+
+# Fills PROBLEMS and NODE_ROWS from one listing; succeeds when there is no problem.
 check_nodes() {
-  local rows name status availability manager_status role want
-  local -A ready=() seen=()
+  local rows name state status availability manager_status address raft_address role want
+  local -A ready=() seen=() ready_at=()
   PROBLEMS=()
   NODE_ROWS=()
   LEAVING=()
   if ! rows=$(list_nodes 2>&1); then
-    PROBLEMS+=("docker node ls failed: $rows")
+    PROBLEMS+=("listing the swarm's nodes failed: $rows")
     return 1
   fi
-  while IFS=$'\t' read -r name status availability manager_status; do
+  while IFS='|' read -r name state availability manager_status address raft_address; do
     [ -n "$name" ] || continue
+    status=${state^}
+    availability=${availability^}
+    manager_status=${manager_status^}
+    address=$(node_address "$address" "$raft_address")
     role=$(role_of "$manager_status")
     seen[$name]=1
     want=${EXPECTED_ROLE[$name]:-}
-    if [ -z "$want" ] && of_this_cluster "$name"; then
-      LEAVING+=("$name")
-    elif [ -z "$want" ]; then
-      PROBLEMS+=("$name is in the swarm but not expected (status $status, role $role)")
+    if [ "$status" = Ready ]; then
+      if [ -n "${ready_at[$address]:-}" ]; then
+        PROBLEMS+=("$name and ${ready_at[$address]} are both Ready at $address: one address, two nodes (one joined with a leaked token?)")
+      fi
+      ready_at[$address]=$name
+    fi
+    if [ -z "$want" ]; then
+      if [ "${LEAVING_ADDRESS[$name]:-}" = "$address" ]; then
+        LEAVING+=("$name")
+      else
+        PROBLEMS+=("$name is in the swarm at $address but not expected (status $status, role $role)")
+      fi
     elif [ "$status" != Ready ]; then
       continue
+    elif [ -n "${ready[$name]:-}" ]; then
+      PROBLEMS+=("$name is in the swarm twice as Ready (one of them joined with a leaked token?)")
+    elif [ "$address" != "${EXPECTED_ADDRESS[$name]}" ]; then
+      PROBLEMS+=("$name is at $address, but this cluster's $name is at ${EXPECTED_ADDRESS[$name]}: a node that borrowed its name?")
+      ready[$name]=1
     elif [ "$role" != "$want" ]; then
       PROBLEMS+=("$name is a $role, expected a $want")
       ready[$name]=1
@@ -106,30 +139,44 @@ print_nodes_json() {
   printf ']\n'
 }
 
+# NAME:ADDRESS or NAME:ROLE:ADDRESS; addresses may be IPv6 (colons), so split from the left.
+parse_name() {
+  [[ "${1%%:*}" =~ ^[A-Za-z0-9.-]+$ ]] || die "bad node name in '$1'"
+  printf '%s' "${1%%:*}"
+}
+
+parse_address() {
+  [[ "$1" =~ $ADDRESS_PATTERN ]] || die "bad address '$1' in '$2'"
+  printf '%s' "$1"
+}
+
 main() {
   exec </dev/null
-  local timeout_seconds=${1:-} spec name role problem
-  [[ "$timeout_seconds" =~ ^[0-9]+$ ]] || die "usage: swarm-ready.sh TIMEOUT_SECONDS [--owner OWNER] NAME:ROLE..."
+  local timeout_seconds=${1:-} spec name role rest problem
+  local usage="usage: swarm-ready.sh TIMEOUT_SECONDS [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS..."
+  [[ "$timeout_seconds" =~ ^[0-9]+$ ]] || die "$usage"
   shift
-  if [ "${1:-}" = --owner ]; then
-    OWNER=${2:-}
-    [[ "$OWNER" =~ ^[a-z][a-z0-9-]*$ ]] || die "bad owner '$OWNER'"
+  while [ "${1:-}" = --leaving ]; do
+    spec=${2:-}
+    name=$(parse_name "$spec")
+    LEAVING_ADDRESS[$name]=$(parse_address "${spec#*:}" "$spec")
     shift 2
-  fi
-  (($# > 0)) || die "usage: swarm-ready.sh TIMEOUT_SECONDS NAME:ROLE... (no node given)"
+  done
+  (($# > 0)) || die "$usage (no node given)"
   for spec in "$@"; do
-    name=${spec%%:*}
-    role=${spec#*:}
-    [[ "$name" =~ ^[A-Za-z0-9.-]+$ ]] || die "bad node name in '$spec'"
+    name=$(parse_name "$spec")
+    rest=${spec#*:}
+    role=${rest%%:*}
     [ "$role" = manager ] || [ "$role" = worker ] || die "bad role in '$spec' (manager or worker)"
     EXPECTED_ROLE[$name]=$role
+    EXPECTED_ADDRESS[$name]=$(parse_address "${rest#*:}" "$spec")
   done
-  if ! wait_until "$timeout_seconds" "${#EXPECTED_ROLE[@]} swarm nodes to be Ready with their roles" check_nodes; then
+  if ! wait_until "$timeout_seconds" "${#EXPECTED_ROLE[@]} swarm nodes to be Ready with their roles and addresses" check_nodes; then
     for problem in "${PROBLEMS[@]}"; do log "not ready: $problem"; done
-    as_root docker node ls >&2 || true
+    docker_probe node ls >&2 || true
     die "the swarm did not reach the expected ${#EXPECTED_ROLE[@]} nodes within ${timeout_seconds}s"
   fi
-  as_root docker node ls >&2
+  docker_probe node ls >&2
   if ((${#LEAVING[@]} > 0)); then
     log "leaving the swarm after this update (drained and removed before their servers go): ${LEAVING[*]}"
   fi

@@ -28,6 +28,12 @@ import {
 } from "./harness/swarm-queries";
 import { createService, prepareServiceImage, waitForRunningReplicas } from "./harness/test-service";
 import { scanNodeForToken } from "./harness/token-leaks";
+import {
+  checkContainerFirewall,
+  gateWithUnknownAddress,
+  rejoinUnderPs,
+  removeWhileLocked,
+} from "./harness/security-checks";
 import { waitFor } from "./harness/wait";
 import { overlayMtu } from "../../infra/settings";
 
@@ -279,6 +285,67 @@ describe.each(PROVEN_RELEASES)(
       },
       8 * MINUTE,
     );
+
+    describe("hardening", () => {
+      test(
+        "containers reach neither metadata nor 2377; the gate checks addresses; no token in ps; a locked manager removes nothing",
+        async () => {
+          const worker = cluster.member("worker", 0);
+          const remaining = cluster.nodes.filter((node) => node !== cluster.member("worker", 1));
+          const image = await prepareServiceImage(
+            remaining.map((node) => cluster.server(node).container),
+          );
+
+          const borrowed = await gateWithUnknownAddress(
+            cluster,
+            remaining,
+            worker,
+            lab.address(250),
+          );
+          expect(borrowed.exitCode).toBe(1);
+          expect(borrowed.stderr).toContain(
+            `${worker.name} is at ${cluster.addressOf(worker)}, but this cluster's ${worker.name} is at ${lab.address(250)}`,
+          );
+
+          const firewall = await lab.timings.phase(
+            "hardening: container firewall + docker restart",
+            () => checkContainerFirewall(cluster, worker, image.tag),
+          );
+          expect(firewall.hostToMetadata).toBe(cluster.manager0.name);
+          expect(firewall.containerToManager).toEqual({ ok: true, output: cluster.manager0.name });
+          expect(firewall.metadata).toEqual({
+            ok: false,
+            output: expect.stringMatching(/refused/),
+          });
+          expect(firewall.swarmPort).toEqual({
+            ok: false,
+            output: expect.stringMatching(/refused/),
+          });
+          expect(firewall.withoutRules).toEqual({ ok: true, output: cluster.manager0.name });
+          expect(firewall.afterRestart.ok).toBe(false);
+
+          const rejoin = await lab.timings.phase("hardening: rejoin under ps", () =>
+            rejoinUnderPs(cluster, worker),
+          );
+          expect(rejoin.exitCode).toBe(0);
+          // Positive control: the sampler saw the join request in flight.
+          expect(rejoin.commandLines.some((line) => line.includes("/swarm/join"))).toBe(true);
+          expect(rejoin.commandLines.filter((line) => line.includes("SWMTKN-"))).toEqual([]);
+
+          const locked = await lab.timings.phase("hardening: remove-node on a locked manager", () =>
+            removeWhileLocked(cluster, worker),
+          );
+          expect(locked.exitCode).toBe(1);
+          expect(locked.stderr).toMatch(/the swarm is locked on this manager/);
+          expect(locked.stillListed).toBe(true);
+
+          // The swarm still works: every remaining node Ready with its role at its address.
+          const gate = await cluster.readyGate(remaining);
+          expect(gate.map((n) => n.name).sort()).toEqual(remaining.map((n) => n.name).sort());
+        },
+        15 * MINUTE,
+      );
+    });
 
     testTeardownLeavesNothing(() => lab);
   },

@@ -53,6 +53,7 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     FAKE_WORKER_TOKEN: WORKER_TOKEN,
     FAKE_MANAGER_TOKEN: MANAGER_TOKEN,
     SWARMLAB_POLL_SECONDS: "0.1",
+    SWARMLAB_APT_FIRST_DELAY_SECONDS: "0",
     ...extra,
   };
 }
@@ -62,8 +63,8 @@ function runRemote(script: RemoteScript) {
   return run("sh", ["-c", script.command], { input: script.stdin, env: env() });
 }
 
-function bash(snippet: string) {
-  return run("bash", ["-c", `set -euo pipefail; . ${LIB}; ${snippet}`], { env: env() });
+function bash(snippet: string, extra: Record<string, string> = {}) {
+  return run("bash", ["-c", `set -euo pipefail; . ${LIB}; ${snippet}`], { env: env(extra) });
 }
 
 function runNodeScript(name: string, nodeEnv: Record<string, string>) {
@@ -109,6 +110,28 @@ describe("lib.sh", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it("retry logs the command it runs, not its wrappers, and backs off", () => {
+    const result = bash(`retry 3 1 as_root timeout 5 sh -c 'exit 3' || echo "status=$?"`);
+    expect(result.stdout).toBe("status=3\n");
+    expect(result.stderr).toMatch(/attempt 1\/3 of 'sh -c exit 3' failed .*retrying in 1s/);
+    expect(result.stderr).toMatch(/attempt 2\/3 of 'sh -c exit 3' failed .*retrying in 2s/);
+    expect(result.stderr).not.toMatch(/as_root|timeout/);
+  });
+
+  it("backs off exponentially up to a cap", () => {
+    const result = bash(`echo "$(next_delay 5) $(next_delay 40) $(next_delay 60)"`);
+    expect(result.stdout).toBe("10 60 60\n");
+  });
+
+  it("meta fails, with the reason, when cloud-init cannot be queried", () => {
+    put("meta/swarm_role", "worker");
+    put("query_fails", "");
+    const result = bash(`role=$(meta swarm_role) || echo "status=$?"`);
+    expect(result.stdout).toBe("status=2\n");
+    expect(result.stderr).toMatch(/Missing instance-data file/);
+    expect(result.stderr).toMatch(/cannot read the instance metadata/);
+  });
+
   it("meta reads instance metadata and is empty (not an error) when the key is absent", () => {
     put("meta/swarm_role", "worker");
     const result = bash(`echo "role=$(meta swarm_role) token=$(meta swarm_token)"`);
@@ -127,6 +150,89 @@ describe("lib.sh", () => {
   it("redact_tokens masks join tokens", () => {
     const result = bash(`echo "invalid join token ${WORKER_TOKEN}" | redact_tokens`);
     expect(result.stdout).toBe("invalid join token SWMTKN-<redacted>\n");
+  });
+});
+
+describe("verify_key_fingerprint", () => {
+  /** A fresh signing key, armoured, in FILE; returns its fingerprint. */
+  function makeKey(file: string, name: string): string {
+    const home = fs.mkdtempSync(path.join(fake, "gnupg-"));
+    const gpg = (...args: string[]) =>
+      run("gpg", ["--homedir", home, "--batch", "--passphrase", "", ...args]);
+    expect(gpg("--quick-gen-key", name, "ed25519", "sign", "never").status).toBe(0);
+    fs.writeFileSync(file, gpg("--armor", "--export", name).stdout);
+    const listing = gpg("--with-colons", "--fingerprint", name).stdout;
+    return /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1] ?? "";
+  }
+
+  it("accepts only the one key with the expected fingerprint", () => {
+    const key = path.join(fake, "key.asc");
+    const other = path.join(fake, "other.asc");
+    const fingerprint = makeKey(key, "docker-test");
+    const otherFingerprint = makeKey(other, "mallory");
+    fs.writeFileSync(
+      path.join(fake, "both.asc"),
+      fs.readFileSync(key, "utf8") + fs.readFileSync(other, "utf8"),
+    );
+    const check = (file: string, fpr: string) =>
+      bash(`verify_key_fingerprint ${file} ${fpr} && echo ok || echo refused`).stdout.trim();
+    expect(check(key, fingerprint)).toBe("ok");
+    expect(check(key, otherFingerprint)).toBe("refused");
+    expect(check(path.join(fake, "both.asc"), fingerprint)).toBe("refused");
+    expect(check(path.join(fake, "missing.asc"), fingerprint)).toBe("refused");
+  });
+
+  it("is what docker-install.sh checks Docker's published key with", () => {
+    const script = fs.readFileSync(path.join(TEMPLATES_DIR, "docker-install.sh"), "utf8");
+    expect(script).toContain("DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88");
+    expect(script).toMatch(
+      /verify_key_fingerprint "\$KEYRING.tmp" "\$DOCKER_KEY_FINGERPRINT" \|\|/,
+    );
+  });
+});
+
+describe("apt_install", () => {
+  const aptCalls = () =>
+    calls()
+      .split("\n")
+      .filter((line) => line.startsWith("apt-get"))
+      .map((line) => (line.includes(" update") ? "update" : "install"));
+
+  it("retries update and install together until both succeed", () => {
+    put("apt_update_failures", "2"); // apt-daily holds the lists lock at first boot
+    put("apt_install_failures", "1"); // e.g. "Unable to locate package" after a partial update
+    const result = bash("apt_install docker.io");
+    expect(result.status).toBe(0);
+    expect(aptCalls()).toEqual(["update", "update", "update", "install", "update", "install"]);
+    expect(result.stderr).toMatch(/attempt 3 of apt-get update \+ install docker.io failed/);
+  });
+
+  it("fails the update on any failing source and waits for the apt locks", () => {
+    const result = bash("apt_install docker.io");
+    expect(result.status).toBe(0);
+    const [update, install] = calls().trim().split("\n");
+    expect(update).toMatch(/^apt-get .*-o DPkg::Lock::Timeout=\d+ update --error-on=any$/);
+    expect(install).toMatch(
+      /-o DPkg::Lock::Timeout=\d+ install --no-install-recommends docker.io$/,
+    );
+  });
+
+  it("gives up at its deadline, saying what failed", () => {
+    put("apt_update_failures", "-1");
+    const result = bash("apt_install docker.io", {
+      SWARMLAB_APT_DEADLINE_SECONDS: "2",
+      SWARMLAB_APT_FIRST_DELAY_SECONDS: "1",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /apt-get update \+ install docker.io still failed after \d attempts in 2s/,
+    );
+  });
+
+  it("waits at least 300 s by default", () => {
+    expect(
+      Number(/SWARMLAB_APT_DEADLINE_SECONDS:=(\d+)/.exec(fs.readFileSync(LIB, "utf8"))?.[1]),
+    ).toBeGreaterThanOrEqual(300);
   });
 });
 
@@ -153,6 +259,19 @@ describe("swarm-bootstrap.sh", () => {
     expect(result.stderr).toMatch(/cloud-init failed \(cloud-init status exit 1\)/);
   });
 
+  it("fails at its deadline when dockerd hangs, each probe cut by its timeout", () => {
+    put("hang", "");
+    const script = bootstrapScript(2);
+    const started = Date.now();
+    const result = run("sh", ["-c", script.command], {
+      input: script.stdin,
+      env: env({ SWARMLAB_PROBE_TIMEOUT_SECONDS: "1" }),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the swarm is not active on this node/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it("fails at the deadline when the swarm never becomes active", () => {
     const result = runRemote(bootstrapScript(1));
     expect(result.status).toBe(1);
@@ -162,19 +281,20 @@ describe("swarm-bootstrap.sh", () => {
 
 describe("swarm-ready.sh", () => {
   const expected = [
-    { name: "alice-manager-0", role: "manager" as const },
-    { name: "alice-worker-0", role: "worker" as const },
+    { name: "alice-manager-0", role: "manager" as const, address: "10.42.0.10" },
+    { name: "alice-worker-0", role: "worker" as const, address: "10.42.0.11" },
   ];
+  // `docker node inspect` rows: hostname, state, availability, manager status, address, raft
+  // address (a manager may report 0.0.0.0 as its address).
+  const manager0 = "alice-manager-0|ready|active|leader|0.0.0.0|10.42.0.10:2377";
+  const worker0 = "alice-worker-0|ready|active||10.42.0.11|";
 
-  it("prints the nodes as JSON once all are Ready with their roles", () => {
-    put(
-      "nodes",
-      [
-        "alice-manager-0\tReady\tActive\tLeader",
-        "alice-worker-0\tDown\tActive\t", // a replaced VM's stale record
-        "alice-worker-0\tReady\tActive\t",
-      ].join("\n") + "\n",
-    );
+  function rows(...lines: string[]): void {
+    put("node_rows", lines.join("\n") + "\n");
+  }
+
+  it("prints the nodes as JSON once all are Ready with their roles at their addresses", () => {
+    rows(manager0, "alice-worker-0|down|active||10.42.0.11|", worker0); // a stale record
     const result = runRemote(readyGateScript(expected, 5));
     expect(result.status).toBe(0);
     expect(parseSwarmNodes(result.stdout)).toEqual([
@@ -197,28 +317,21 @@ describe("swarm-ready.sh", () => {
   });
 
   it("names missing, wrong-role and unexpected nodes at the deadline", () => {
-    put(
-      "nodes",
-      ["alice-manager-0\tReady\tActive\t", "bob-worker-0\tReady\tActive\t"].join("\n") + "\n",
-    );
+    rows("alice-manager-0|ready|active||10.42.0.10|", "bob-worker-0|ready|active||10.42.0.99|");
     const result = runRemote(readyGateScript(expected, 1));
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/alice-worker-0 is missing from the swarm/);
     expect(result.stderr).toMatch(/alice-manager-0 is a worker, expected a manager/);
-    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm but not expected/);
+    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm at 10.42.0.99 but not expected/);
   });
 
-  it("with --owner, lets this cluster's leaving nodes be and still fails on strangers", () => {
-    put(
-      "nodes",
-      [
-        "alice-manager-0\tReady\tActive\tLeader",
-        "alice-worker-0\tReady\tActive\t",
-        "alice-worker-1\tReady\tActive\t", // removed from the program; drained after the gate
-      ].join("\n") + "\n",
+  it("lets the previous deployment's leaving nodes be at their known addresses, nothing else", () => {
+    const worker1 = "alice-worker-1|ready|active||10.42.0.12|"; // drained after the gate
+    rows(manager0, worker0, worker1);
+    const leaving = runRemote(
+      readyGateScript(expected, 5, [{ name: "alice-worker-1", address: "10.42.0.12" }]),
     );
-    const leaving = runRemote(readyGateScript(expected, 5, "alice"));
     expect(leaving.status).toBe(0);
     expect(parseSwarmNodes(leaving.stdout).map((n) => n.name)).toEqual([
       "alice-manager-0",
@@ -226,17 +339,37 @@ describe("swarm-ready.sh", () => {
     ]);
     expect(leaving.stderr).toMatch(/leaving the swarm after this update .*: alice-worker-1/);
 
-    put(
-      "nodes",
-      "alice-manager-0\tReady\tActive\tLeader\nalice-worker-0\tReady\tActive\t\nmallory-0\tReady\tActive\t\n",
+    // A name of this cluster is no pass: only the known nodes of the last deployment leave.
+    const unknown = runRemote(readyGateScript(expected, 1));
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/alice-worker-1 is in the swarm at 10.42.0.12 but not expected/);
+  });
+
+  it("fails a node under an expected name at an unknown address", () => {
+    rows(manager0, "alice-worker-0|ready|active||10.42.0.66|");
+    const result = runRemote(readyGateScript(expected, 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /alice-worker-0 is at 10.42.0.66, but this cluster's alice-worker-0 is at 10.42.0.11/,
     );
-    const stranger = runRemote(readyGateScript(expected, 1, "alice"));
-    expect(stranger.status).toBe(1);
-    expect(stranger.stderr).toMatch(/mallory-0 is in the swarm but not expected/);
+  });
+
+  it("fails two Ready nodes with one name, and two Ready nodes at one address", () => {
+    rows(manager0, worker0, worker0);
+    const twice = runRemote(readyGateScript(expected, 1));
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/alice-worker-0 is in the swarm twice as Ready/);
+
+    rows(manager0, worker0, "alice-worker-1|ready|active||10.42.0.11|");
+    const shared = runRemote(
+      readyGateScript(expected, 1, [{ name: "alice-worker-1", address: "10.42.0.11" }]),
+    );
+    expect(shared.status).toBe(1);
+    expect(shared.stderr).toMatch(/alice-worker-1 and alice-worker-0 are both Ready at 10.42.0.11/);
   });
 
   it("waits for managers to be Reachable", () => {
-    put("nodes", "alice-manager-0\tReady\tActive\tUnreachable\nalice-worker-0\tReady\tActive\t\n");
+    rows("alice-manager-0|ready|active|unreachable|10.42.0.10|10.42.0.10:2377", worker0);
     const result = runRemote(readyGateScript(expected, 1));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/alice-manager-0 is a manager but Unreachable/);
@@ -244,10 +377,54 @@ describe("swarm-ready.sh", () => {
 });
 
 describe("swarm-remove-node.sh", () => {
-  it("succeeds when there is no swarm here", () => {
+  it("succeeds when this node is in no swarm (inactive)", () => {
     const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/no active swarm manager on this node/);
+    expect(result.stderr).toMatch(/this node is in no swarm \(inactive\)/);
+  });
+
+  it.each([
+    ["locked", "true", /the swarm is locked on this manager .*docker swarm unlock.*swarmUnlockKey/],
+    ["error", "false", /the swarm on this manager is 'error'/],
+    ["pending", "false", /the swarm on this manager is 'pending'/],
+    ["active", "false", /this node is a swarm worker, not a manager/],
+  ])(
+    "fails, removing nothing, when the swarm here is %s (control %s)",
+    (state, control, message) => {
+      put("state", `${state}\n`);
+      put("control", control);
+      put("nodes", "id1 alice-worker-1\n");
+      const result = runRemote(removeNodeScript("alice-worker-1", "worker", 5));
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(/alice-worker-1 was not removed/);
+      expect(calls()).not.toMatch(/node (demote|update|rm)/);
+    },
+  );
+
+  it("fails when dockerd does not answer in time", () => {
+    put("hang", "");
+    const started = Date.now();
+    const result = run("sh", ["-c", removeNodeScript("alice-worker-1", "worker", 5).command], {
+      input: removeNodeScript("alice-worker-1", "worker", 5).stdin,
+      env: env({ SWARMLAB_PROBE_TIMEOUT_SECONDS: "1" }),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/the swarm on this manager is 'unknown'/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("fails, without removing it, when a demoted manager stays in the Raft", () => {
+    put("state", "active\n");
+    put("nodes", "id0 alice-manager-0\nid2 alice-manager-2\n");
+    put("raft_id2", "yes");
+    put("raft_sticky", "");
+    const result = runRemote(removeNodeScript("alice-manager-2", "manager", 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /alice-manager-2 \(id2\) is still a Raft member 1s after its demotion, so it was not removed.*docker node demote alice-manager-2/,
+    );
+    expect(calls()).not.toContain("node rm");
   });
 
   it("succeeds when the node is already gone", () => {
@@ -299,7 +476,15 @@ describe("swarm-autolock-off.sh", () => {
 describe("swarm-up.sh", () => {
   const nodeEnv = { OWNER: "alice", OVERLAY_MTU: "1400", SWARM_ADDRESS_POOL: "10.20.0.0/16" };
 
-  it("initialises the swarm on manager-0 without leaking the join command, fixes the ingress MTU and labels the node", () => {
+  function joiner(): void {
+    put("meta/swarm_init", "false");
+    put("meta/swarm_role", "worker");
+    put("meta/swarm_advertise_addr", "10.42.0.17");
+    put("meta/swarm_join_addr", "10.42.0.5:2377");
+    put("meta/swarm_token", WORKER_TOKEN);
+  }
+
+  it("initialises the swarm on manager-0, listening on its private address, without leaking the join command; fixes the ingress MTU and labels the node", () => {
     put("meta/swarm_init", "true");
     put("meta/swarm_advertise_addr", "10.42.0.5");
     put("ingress", "");
@@ -308,7 +493,7 @@ describe("swarm-up.sh", () => {
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
     const log = calls();
     expect(log).toContain(
-      "docker swarm init --advertise-addr 10.42.0.5 --default-addr-pool 10.20.0.0/16\n",
+      "docker swarm init --advertise-addr 10.42.0.5 --listen-addr 10.42.0.5:2377 --default-addr-pool 10.20.0.0/16\n",
     );
     expect(log).toContain("docker network rm ingress\n");
     expect(log).toContain(
@@ -317,17 +502,22 @@ describe("swarm-up.sh", () => {
     expect(log).toContain("docker node update --label-add swarmlab.owner=alice nodeself\n");
   });
 
-  it("joins with the token from metadata", () => {
-    put("meta/swarm_init", "false");
-    put("meta/swarm_advertise_addr", "10.42.0.17");
-    put("meta/swarm_join_addr", "10.42.0.5:2377");
-    put("meta/swarm_token", WORKER_TOKEN);
+  it("joins through the Engine API with the token in the request body, on no command line", () => {
+    joiner();
     put("join_ok", "");
     const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(0);
-    expect(calls()).toContain(
-      `docker swarm join --advertise-addr 10.42.0.17 --token ${WORKER_TOKEN} 10.42.0.5:2377\n`,
+    expect(JSON.parse(fs.readFileSync(path.join(fake, "join_body"), "utf8"))).toEqual({
+      ListenAddr: "10.42.0.17:2377",
+      AdvertiseAddr: "10.42.0.17",
+      RemoteAddrs: ["10.42.0.5:2377"],
+      JoinToken: WORKER_TOKEN,
+    });
+    // `calls` holds the command line of every docker and curl process the script started.
+    expect(calls()).toMatch(
+      /^curl .*--unix-socket \/var\/run\/docker.sock .*--data-binary @- .*http:\/\/localhost\/swarm\/join$/m,
     );
+    expect(calls()).not.toContain(WORKER_TOKEN);
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
   });
 
@@ -336,27 +526,103 @@ describe("swarm-up.sh", () => {
     put("meta/swarm_init", "false");
     const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(0);
-    expect(calls()).not.toContain("swarm join");
+    expect(calls()).not.toContain("swarm/join");
   });
 
   it("retries a failing join until its deadline and never logs the token", () => {
-    put("meta/swarm_init", "false");
-    put("meta/swarm_advertise_addr", "10.42.0.17");
-    put("meta/swarm_join_addr", "10.42.0.5:2377");
-    put("meta/swarm_token", WORKER_TOKEN);
+    joiner();
     const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).not.toContain(WORKER_TOKEN);
-    expect(result.stderr).toMatch(/invalid join token SWMTKN-<redacted>/);
+    expect(result.stderr).toMatch(/failed \(HTTP 400\): .*invalid join token SWMTKN-<redacted>/);
     expect(result.stderr).toMatch(/could not join the swarm at 10.42.0.5:2377 within 1s/);
   }, 30_000);
 
-  it("fails at the deadline when join metadata never appears", () => {
+  it("fails at once when the join metadata is absent (instance data does not change after boot)", () => {
     put("meta/swarm_init", "false");
     put("meta/swarm_advertise_addr", "10.42.0.17");
-    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, SWARM_JOIN_DEADLINE_SECONDS: "1" });
+    const started = Date.now();
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/metadata swarm_join_addr\/swarm_token never appeared/);
+    expect(result.stderr).toMatch(/metadata swarm_join_addr\/swarm_token is absent/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("fails at once, with the reason, when cloud-init cannot be queried (no manager-0 turns joiner)", () => {
+    put("meta/swarm_init", "true");
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    put("query_fails", "");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/cannot read the instance metadata/);
+    expect(calls()).not.toMatch(/swarm (init|join)/);
+  });
+
+  it("fails when the metadata says neither init nor join", () => {
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/metadata swarm_init is '', expected true or false/);
+  });
+
+  it("removes the previous server's swarm state from a reused volume once joined", () => {
+    joiner();
+    put("join_ok", "");
+    const dataRoot = path.join(fake, "docker");
+    fs.mkdirSync(path.join(dataRoot, "swarm.previous-server", "certificates"), { recursive: true });
+    const result = runNodeScript("swarm-up.sh", { ...nodeEnv, DOCKER_DATA_ROOT: dataRoot });
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(path.join(dataRoot, "swarm.previous-server"))).toBe(false);
+    expect(result.stderr).toMatch(/removed .*swarm.previous-server/);
+  });
+
+  it("keeps the previous server's swarm state while the join fails", () => {
+    joiner();
+    const dataRoot = path.join(fake, "docker");
+    fs.mkdirSync(path.join(dataRoot, "swarm.previous-server"), { recursive: true });
+    const result = runNodeScript("swarm-up.sh", {
+      ...nodeEnv,
+      DOCKER_DATA_ROOT: dataRoot,
+      SWARM_JOIN_DEADLINE_SECONDS: "1",
+    });
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(path.join(dataRoot, "swarm.previous-server"))).toBe(true);
+  }, 30_000);
+});
+
+describe("container-firewall.sh", () => {
+  const rules = () => fs.readFileSync(path.join(fake, "iptables"), "utf8").trim().split("\n");
+  const CHAIN = "SWARMLAB-CONTAINERS";
+
+  it("rejects container traffic to the metadata service and the swarm ports, idempotently", () => {
+    put("chains", "FORWARD\nINPUT\nDOCKER-USER\n");
+    put("iptables", "FORWARD -j DOCKER-USER\nDOCKER-USER -j RETURN\n");
+    for (let i = 0; i < 2; i++) {
+      const result = runNodeScript("container-firewall.sh", {});
+      expect(result.stderr).toMatch(/containers are kept from 169.254.169.254/);
+      expect(result.status).toBe(0);
+    }
+    const of = (chain: string) => rules().filter((rule) => rule.startsWith(`${chain} `));
+    expect(of("INPUT").sort()).toEqual(
+      ["br-+", "docker_gwbridge", "docker0"].map((i) => `INPUT -i ${i} -j ${CHAIN}`).sort(),
+    );
+    expect(of("FORWARD")).toEqual(["FORWARD -j DOCKER-USER"]);
+    // First in DOCKER-USER, before any rule of the user's that could accept the traffic.
+    expect(of("DOCKER-USER")).toEqual([`DOCKER-USER -j ${CHAIN}`, "DOCKER-USER -j RETURN"]);
+    expect(of(CHAIN)).toEqual([
+      `${CHAIN} -d 169.254.169.254 -j REJECT`,
+      `${CHAIN} -p tcp -m multiport --dports 2377,7946 -j REJECT --reject-with tcp-reset`,
+      `${CHAIN} -p udp -m multiport --dports 7946,4789 -j REJECT`,
+    ]);
+  });
+
+  it("hooks itself into FORWARD when dockerd made no DOCKER-USER chain (iptables: false)", () => {
+    put("chains", "FORWARD\nINPUT\n");
+    const result = runNodeScript("container-firewall.sh", {});
+    expect(result.status).toBe(0);
+    expect(rules()).toEqual(
+      expect.arrayContaining(["FORWARD -j DOCKER-USER", `DOCKER-USER -j ${CHAIN}`]),
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import YAML from "yaml";
 import {
   DAEMON_JSON_PATH,
+  FIREWALL_DROPIN_PATH,
   dockerDataRoot,
   NODE_ENV_PATH,
   NODE_SCRIPT_DIR,
@@ -40,10 +41,22 @@ describe("renderUserData", () => {
       `${NODE_SCRIPT_DIR}/storage-prepare.sh`,
       `${NODE_SCRIPT_DIR}/docker-install.sh`,
       `${NODE_SCRIPT_DIR}/swarm-up.sh`,
+      `${NODE_SCRIPT_DIR}/container-firewall.sh`,
+      FIREWALL_DROPIN_PATH,
       NODE_ENV_PATH,
       DAEMON_JSON_PATH,
     ]);
-    for (const name of ["lib.sh", "storage-prepare.sh", "docker-install.sh", "swarm-up.sh"]) {
+    // docker.service re-applies the container firewall on every start, from where it is written.
+    expect(file(userData, FIREWALL_DROPIN_PATH).content).toMatch(
+      new RegExp(`^ExecStartPost=${NODE_SCRIPT_DIR}/container-firewall.sh$`, "m"),
+    );
+    for (const name of [
+      "lib.sh",
+      "storage-prepare.sh",
+      "docker-install.sh",
+      "swarm-up.sh",
+      "container-firewall.sh",
+    ]) {
       const script = file(userData, `${NODE_SCRIPT_DIR}/${name}`);
       expect(script.content).toBe(templateFile(name));
       expect(script.permissions).toBe("0755");

@@ -8,7 +8,9 @@ import {
   CommandStdout,
   MOCK_NETWORK_MTU,
   MOCK_TOKENS,
+  plaintextPaths,
   ProgramRun,
+  recordedState,
   runProgram,
   secretValue,
   valueOf,
@@ -169,6 +171,27 @@ describe.each([
     }
   });
 
+  it("tells the engine the servers' metadata outputs are secret", () => {
+    // Under mocks the engine applies no additionalSecretOutputs, so check the option itself.
+    for (const server of run.ofType(INSTANCE)) {
+      expect(server.additionalSecretOutputs).toEqual(
+        expect.arrayContaining(["metadata", "allMetadata"]),
+      );
+    }
+  });
+
+  it("keeps every join token in the state inside a secret (`pulumi stack export`)", () => {
+    const states = run.resources.map((r) => ({ name: r.name, state: recordedState(r) }));
+    // A token, not the word: the scripts' redaction pattern names SWMTKN- too.
+    const token = /SWMTKN-1-[A-Za-z0-9]{20,}-[A-Za-z0-9]{20,}/;
+    const leaks = states.flatMap(({ name, state }) =>
+      plaintextPaths(state, token).map((where) => `${name} ${where}`),
+    );
+    expect(leaks).toEqual([]);
+    // Positive control: the tokens are in the state (metadata, bootstrap stdout), as secrets.
+    expect(JSON.stringify(states)).toContain(MOCK_TOKENS.worker);
+  });
+
   it("orders manager-0 -> bootstrap -> other nodes -> ready gate", () => {
     const bootstrap = run.byName(`${owner}-bootstrap-tokens`);
     expect(bootstrap.dependsOn).toEqual(
@@ -185,8 +208,11 @@ describe.each([
     expect(bootstrap.inputs.logging).toBe("stderr");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
-    // Removed nodes are deleted after the gate: it must know whose leaving nodes to let be.
-    expect(String(gate.inputs.create)).toContain(`--owner ${owner} ${owner}-manager-0:manager`);
+    // Every node at its port's address; on a first deployment no node is leaving.
+    expect(String(gate.inputs.create)).toMatch(
+      new RegExp(`^bash -s -- \\d+ ${owner}-manager-0:manager:10\\.42\\.0\\.\\d+ `),
+    );
+    for (const name of all) expect(String(gate.inputs.create)).toMatch(`${name}:`);
     for (const name of all.slice(1)) {
       expect(gate.dependsOn).toContain(`${name}-membership`);
       expect(run.byName(`${name}-membership`).dependsOn).toEqual(
@@ -257,6 +283,28 @@ describe.each([
     );
     expect(rendered).not.toContain(MOCK_TOKENS.worker);
     expect(rendered).not.toContain(MOCK_TOKENS.manager);
+  });
+});
+
+describe("a scale-down", () => {
+  it("lets the ready gate know the removed nodes of the previous deployment, at their addresses", async () => {
+    const previous = {
+      nodes: [
+        { name: "hana-manager-0", role: "manager", privateIp: "10.42.0.10" },
+        { name: "hana-worker-0", role: "worker", privateIp: "10.42.0.11" },
+        { name: "hana-worker-1", role: "worker", privateIp: "10.42.0.12" },
+      ],
+    };
+    const run = await runProgram(
+      { allowedCidrs: JSON.stringify(ALLOWED), workers: "1" },
+      "hana",
+      swarmStdout(names("hana", 1, 1)),
+      previous,
+    );
+    if (run.error !== undefined) throw run.error;
+    const gate = String(run.byName("hana-ready-check").inputs.create);
+    expect(gate).toContain("--leaving hana-worker-1:10.42.0.12 ");
+    expect(gate).not.toContain("--leaving hana-worker-0");
   });
 });
 
@@ -353,14 +401,19 @@ describe("optional hardening", () => {
     expect(await valueOf(key)).toBe(unlockKey);
   });
 
-  it("by default rotates nothing and declares autolock off, so true -> false unlocks", async () => {
+  it("by default rotates the tokens and declares autolock off, so true -> false unlocks", async () => {
     const run = await deploy({}, "gina", 1, 1);
-    expect(run.resources.some((r) => /rotate-tokens/.test(r.name))).toBe(false);
+    expect(run.byName("gina-rotate-tokens").dependsOn).toContain("gina-ready-check");
     // The same command as with autolock on: its changed script re-runs it and turns autolock off.
     const autolock = run.byName("gina-autolock");
     expect(autolock.dependsOn).toContain("gina-ready-check");
     expect(autolock.inputs.stdin).toBe(autolockOffScript().stdin);
     expect(String(autolock.inputs.stdin)).toContain("docker swarm update --autolock=false");
     expect(run.exports.swarmUnlockKey).toBeUndefined();
+  });
+
+  it("keeps the tokens with rotateJoinTokens: false", async () => {
+    const run = await deploy({ rotateJoinTokens: "false" }, "iris", 1, 1);
+    expect(run.resources.some((r) => /rotate-tokens/.test(r.name))).toBe(false);
   });
 });

@@ -22,22 +22,25 @@ describe("remote script builders", () => {
     expect(script.stdin.endsWith(templateFile("swarm-bootstrap.sh"))).toBe(true);
   });
 
-  it("pass the expected nodes as NAME:ROLE", () => {
+  it("pass the expected nodes as NAME:ROLE:ADDRESS and leaving ones as --leaving NAME:ADDRESS", () => {
     const script = readyGateScript(
       [
-        { name: "alice-manager-0", role: "manager" },
-        { name: "alice-worker-0", role: "worker" },
+        { name: "alice-manager-0", role: "manager", address: "10.42.0.10" },
+        { name: "alice-worker-0", role: "worker", address: "10.42.0.11" },
       ],
       300,
     );
-    expect(script.command).toBe("bash -s -- 300 alice-manager-0:manager alice-worker-0:worker");
+    expect(script.command).toBe(
+      "bash -s -- 300 alice-manager-0:manager:10.42.0.10 alice-worker-0:worker:10.42.0.11",
+    );
     expect(script.stdin).toContain(templateFile("swarm-ready.sh"));
+    const manager0 = { name: "alice-manager-0", role: "manager" as const, address: "10.42.0.10" };
     expect(
-      readyGateScript([{ name: "alice-manager-0", role: "manager" }], 60, "alice").command,
-    ).toBe("bash -s -- 60 --owner alice alice-manager-0:manager");
-    expect(() =>
-      readyGateScript([{ name: "alice-manager-0", role: "manager" }], 60, "Al ice"),
-    ).toThrow(/owner/);
+      readyGateScript([manager0], 60, [{ name: "alice-worker-1", address: "10.42.0.12" }]).command,
+    ).toBe("bash -s -- 60 --leaving alice-worker-1:10.42.0.12 alice-manager-0:manager:10.42.0.10");
+    expect(() => readyGateScript([{ ...manager0, address: "10.0.0.1; reboot" }], 60)).toThrow(
+      /not an IP address/,
+    );
   });
 
   it("build the node removal and token rotation", () => {

@@ -34,7 +34,7 @@ describe("parseLabConfig defaults", () => {
       dockerSource: "docker-ce",
       daemonConfig: {},
       swarmAddressPool: "10.200.0.0/16",
-      rotateJoinTokens: false,
+      rotateJoinTokens: true,
       autolock: false,
       bootTimeoutSeconds: 900,
     });
@@ -75,7 +75,7 @@ describe("parseLabConfig defaults", () => {
         dockerSource: "distro",
         mtu: "1450",
         daemonConfig: '{"log-driver":"journald"}',
-        rotateJoinTokens: "true",
+        rotateJoinTokens: "false",
       },
       STACK,
     );
@@ -91,7 +91,7 @@ describe("parseLabConfig defaults", () => {
       dockerVolumeSize: 20,
       mtu: 1450,
       daemonConfig: { "log-driver": "journald" },
-      rotateJoinTokens: true,
+      rotateJoinTokens: false,
     });
   });
 

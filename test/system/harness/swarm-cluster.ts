@@ -94,7 +94,7 @@ export class SwarmCluster {
       owner: this.spec.settings.owner,
       role: node.role,
       init: isManager0,
-      advertiseAddr: this.lab.address(this.hostNumber(node)),
+      advertiseAddr: this.addressOf(node),
       ...(join ? { join } : {}),
     });
     const disk: NodeDisk = this.spec.diskOf
@@ -151,15 +151,23 @@ export class SwarmCluster {
     return Promise.all(nodes.map((node) => this.bootNode(node, this.joinFor(node))));
   }
 
+  /** The node's private address, fixed like its port's on OpenStack. */
+  addressOf(node: NodeIdentity): string {
+    return this.lab.address(this.hostNumber(node));
+  }
+
   /**
    * The project's ready gate as the Pulumi program runs it: exactly `expected` Ready with their
-   * roles within the deadline, with the owner so this cluster's leaving nodes are let be.
+   * roles at their addresses within the deadline; the cluster's other nodes are the previous
+   * deployment's, leaving (a scale-down removes them after the gate).
    */
   async readyGate(expected: NodeIdentity[] = this.nodes): Promise<SwarmNodeStatus[]> {
     const script = readyGateScript(
-      expected.map((node) => ({ name: node.name, role: node.role })),
+      expected.map((node) => ({ name: node.name, role: node.role, address: this.addressOf(node) })),
       SCRIPT_TIMEOUT_SECONDS,
-      this.spec.settings.owner,
+      this.nodes
+        .filter((node) => !expected.includes(node))
+        .map((node) => ({ name: node.name, address: this.addressOf(node) })),
     );
     const result = await this.runOnManager0(script);
     if (result.exitCode !== 0) {

@@ -18,6 +18,10 @@ export interface RecordedResource {
   dependsOn: string[];
   /** Names of the resources whose replacement replaces this one (the `replaceWith` option). */
   replaceWith: string[];
+  /** The `additionalSecretOutputs` option: outputs the engine must store as secrets. */
+  additionalSecretOutputs: string[];
+  /** The outputs the mock provider returned, in plain text as a real provider returns them. */
+  outputs: Record<string, unknown>;
 }
 
 export interface ProgramRun {
@@ -57,6 +61,8 @@ export async function runProgram(
   stackKeys: RawConfig,
   stack: string,
   commandStdout: CommandStdout,
+  /** The stack outputs of the previous deployment (a self StackReference reads them). */
+  previousOutputs: Record<string, unknown> = {},
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   let programExports: Record<string, unknown> = {};
@@ -71,6 +77,7 @@ export async function runProgram(
     pulumiModule = pulumi;
     const dependencies = new Map<string, string[]>();
     const replaceWith = new Map<string, string[]>();
+    const secretOutputs = new Map<string, string[]>();
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
@@ -85,6 +92,13 @@ export async function runProgram(
             case "openstack:networking/network:Network":
               computed.mtu = MOCK_NETWORK_MTU;
               break;
+            case "pulumi:pulumi:StackReference":
+              computed.outputs = previousOutputs;
+              break;
+            case "openstack:compute/instance:Instance":
+              // Like the provider: the metadata echoed back, the provider knows of no secret.
+              computed.allMetadata = unwrapSecret(args.inputs.metadata);
+              break;
             case "tls:index/privateKey:PrivateKey":
               computed.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n";
               computed.publicKeyOpenssh = "ssh-rsa AAAAmock";
@@ -96,14 +110,17 @@ export async function runProgram(
               break;
             }
           }
+          const outputs = { ...args.inputs, ...computed };
           resources.push({
             type: args.type,
             name: args.name,
             inputs: args.inputs,
             dependsOn: dependencies.get(args.name) ?? [],
             replaceWith: replaceWith.get(args.name) ?? [],
+            additionalSecretOutputs: secretOutputs.get(args.name) ?? [],
+            outputs,
           });
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+          return { id: `${args.name}-id`, state: outputs };
         },
         call(args) {
           if (args.token === "openstack:networking/getNetwork:getNetwork") {
@@ -123,12 +140,15 @@ export async function runProgram(
       "swarmlab",
       stack,
       false,
+      // The organization of a local backend; the self StackReference names the stack with it.
+      "organization",
     );
     // The mock API hides dependencies and options; read them off the requests on their way in.
     type RegisterRequest = {
       getName(): string;
       getDependenciesList(): string[];
       getReplaceWithList(): string[];
+      getAdditionalsecretoutputsList(): string[];
     };
     const monitor = pulumi.runtime.getMonitor() as unknown as {
       registerResource(req: RegisterRequest, cb: unknown): unknown;
@@ -137,6 +157,7 @@ export async function runProgram(
     monitor.registerResource = (req, cb) => {
       dependencies.set(req.getName(), req.getDependenciesList().map(nameFromUrn));
       replaceWith.set(req.getName(), req.getReplaceWithList().map(nameFromUrn));
+      secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
       return register(req, cb);
     };
     pulumi.runtime.setAllConfig(
@@ -204,11 +225,48 @@ const SECRET_SIG = {
   value: "1b47061264138c4ac30d75fd1eb44270",
 };
 
+function isSecretWire(value: unknown): value is { value: unknown } {
+  return (value as Record<string, unknown> | undefined)?.[SECRET_SIG.key] === SECRET_SIG.value;
+}
+
+function unwrapSecret(value: unknown): unknown {
+  return isSecretWire(value) ? value.value : value;
+}
+
+/**
+ * What the engine would store for a resource (`pulumi stack export`): its inputs and its outputs,
+ * an output secret when its input was or when the program listed it in additionalSecretOutputs.
+ * Under mocks the engine applies neither, so this applies them as the engine does.
+ */
+export function recordedState(resource: RecordedResource): Record<string, unknown> {
+  const outputs = Object.fromEntries(
+    Object.entries(resource.outputs).map(([key, value]) => [
+      key,
+      resource.additionalSecretOutputs.includes(key) && !isSecretWire(value)
+        ? { [SECRET_SIG.key]: SECRET_SIG.value, value }
+        : value,
+    ]),
+  );
+  return { inputs: resource.inputs, outputs };
+}
+
+/** Paths of every string matching `pattern` in `value`, not counting what is inside a secret. */
+export function plaintextPaths(value: unknown, pattern: RegExp, path = "$"): string[] {
+  if (isSecretWire(value)) return [];
+  if (typeof value === "string") return pattern.test(value) ? [path] : [];
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => plaintextPaths(item, pattern, `${path}[${index}]`));
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([key, item]) =>
+      plaintextPaths(item, pattern, `${path}.${key}`),
+    );
+  }
+  return [];
+}
+
 /** The value inside a secret input; fails if the input was not sent as a secret. */
 export function secretValue(input: unknown): unknown {
-  const wrapped = input as Record<string, unknown> | undefined;
-  if (wrapped?.[SECRET_SIG.key] !== SECRET_SIG.value) {
-    throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
-  }
-  return wrapped.value;
+  if (!isSecretWire(input)) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
+  return input.value;
 }
