@@ -82,13 +82,15 @@ describe("previews captured from the program under mocks", () => {
     expect(report).toMatchSnapshot();
   });
 
-  it("a scale-up: creates a server and its membership, re-runs the token and ready steps", () => {
+  it("a scale-up: creates a server and its membership, re-runs the token, ready and rotation steps", () => {
     const stack = summary("alice", previewDigest("alice", base, scaled));
     expect(stack.serverReplacements).toEqual([]);
-    // Both steps' triggers hold the node count or list: they run again, nothing else changes.
+    // These steps' triggers hold the node count or list: they run again, nothing else changes.
+    // Rotation (on by default) runs again so a later scale-up is handed current tokens.
     expect(stack.changes.filter((c) => c.kind !== "create")).toEqual([
       expect.objectContaining({ kind: "replace", name: "alice-bootstrap-tokens" }),
       expect.objectContaining({ kind: "replace", name: "alice-ready-check" }),
+      expect.objectContaining({ kind: "replace", name: "alice-rotate-tokens" }),
     ]);
     expect(stack.changes).toContainEqual(
       expect.objectContaining({

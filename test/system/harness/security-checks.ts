@@ -23,20 +23,31 @@ const LISTENER_PORT = 8080;
 const STANDIN = "swarmlab-metadata-standin";
 const FIREWALL_CHAIN = "SWARMLAB-CONTAINERS";
 
-/** What a container on `node` gets from `wget URL`: the page, or wget's error. */
+/**
+ * What a container on `node` gets from an HTTP GET of host:port: the page's body, or the client's
+ * error ("Connection refused" when a REJECT rule answers). busybox nc, not wget: the static
+ * busybox's wget dies with SIGSEGV in these containers (exit 139, no output).
+ */
 async function fromContainer(
   node: string,
   image: string,
-  url: string,
+  host: string,
+  port: number,
 ): Promise<{ ok: boolean; output: string }> {
-  // Not -q: busybox wget then says nothing on failure, and "refused" is what the check looks for.
+  const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port}`;
   const result = await execInNode(
     node,
-    `docker run --rm --network bridge ${image} wget -T 5 -O- ${url}`,
+    `docker run --rm --network bridge ${image} sh -c "${request}"`,
     { timeoutMs: 60_000 },
   );
-  const output = result.exitCode === 0 ? result.stdout.trim() : `${result.stdout}${result.stderr}`;
-  return { ok: result.exitCode === 0, output: output.trim() };
+  if (result.exitCode !== 0) {
+    return {
+      ok: false,
+      output: `exit ${result.exitCode}: ${result.stdout}${result.stderr}`.trim(),
+    };
+  }
+  // The body (the stand-in's hostname) is the response's last line.
+  return { ok: true, output: result.stdout.trim().split("\n").pop()?.trim() ?? "" };
 }
 
 async function dockerAnswers(node: string, state: string, timeoutMs: number): Promise<void> {
@@ -81,6 +92,7 @@ export async function checkContainerFirewall(
   );
   await execInNodeOk(container, `ip route replace ${METADATA_ADDRESS}/32 via ${managerAddress}`);
   const metadataUrl = `http://${METADATA_ADDRESS}:${LISTENER_PORT}/`;
+  const metadata = [METADATA_ADDRESS, LISTENER_PORT] as const;
   const { value: hostToMetadata } = await waitFor(
     "the metadata stand-in to answer the worker host",
     async () => {
@@ -90,22 +102,18 @@ export async function checkContainerFirewall(
     { timeoutMs: 30_000 },
   );
   const result: FirewallResult = {
-    metadata: await fromContainer(container, image, metadataUrl),
-    swarmPort: await fromContainer(container, image, `http://${managerAddress}:2377/`),
+    metadata: await fromContainer(container, image, ...metadata),
+    swarmPort: await fromContainer(container, image, managerAddress, 2377),
     hostToMetadata,
-    containerToManager: await fromContainer(
-      container,
-      image,
-      `http://${managerAddress}:${LISTENER_PORT}/`,
-    ),
+    containerToManager: await fromContainer(container, image, managerAddress, LISTENER_PORT),
     withoutRules: { ok: false, output: "" },
     afterRestart: { ok: false, output: "" },
   };
   await execInNodeOk(container, `iptables -w -F ${FIREWALL_CHAIN}`);
-  result.withoutRules = await fromContainer(container, image, metadataUrl);
+  result.withoutRules = await fromContainer(container, image, ...metadata);
   await execInNodeOk(container, "systemctl restart docker", { timeoutMs: 120_000 });
   await dockerAnswers(container, "active", 120_000);
-  result.afterRestart = await fromContainer(container, image, metadataUrl);
+  result.afterRestart = await fromContainer(container, image, ...metadata);
   await execInNodeOk(manager0, `docker rm -f ${STANDIN} >/dev/null`);
   return result;
 }
