@@ -200,14 +200,30 @@ prepare_filesystem() {
   fi
 }
 
+# import_our_pool DEVICE: imports the pool whose label is on DEVICE (or its partitions: zpool
+# partitions a whole disk, so blkid finds nothing on the disk itself) when that pool is ours.
+# Forced (-f): a replacement server has another hostid, and the server it replaces was deleted
+# without exporting the pool, so a plain import refuses it as "last accessed by another system".
+# Forcing is safe only because the label names our pool on this very device, and a Cinder volume
+# is attached to one server at a time. Returns 1 when DEVICE holds no pool of ours.
+import_our_pool() {
+  local dev=$1 part scan=() found
+  for part in $(lsblk -l -n -p -o NAME "$dev" 2>/dev/null || echo "$dev"); do
+    scan+=(-d "$part")
+  done
+  found=$(zpool import "${scan[@]}" 2>/dev/null | awk '$1 == "pool:" { print $2; exit }')
+  [ "$found" = "$ZFS_POOL" ] || return 1
+  zpool import -f "${scan[@]}" "$ZFS_POOL" ||
+    die "$dev holds zfs pool $ZFS_POOL but 'zpool import -f' failed; see 'zpool import -d $dev'"
+}
+
 prepare_zfs() {
   local dev=$1
   modprobe zfs 2>/dev/null || true
   if zpool list -H -o name "$ZFS_POOL" >/dev/null 2>&1; then
     log "zfs pool $ZFS_POOL is already imported"
-  elif zpool import "$ZFS_POOL" 2>/dev/null; then
-    # zpool partitions a whole disk, so a previous run's pool is found by import, not by blkid.
-    log "imported the existing zfs pool $ZFS_POOL"
+  elif import_our_pool "$dev"; then
+    log "imported the existing zfs pool $ZFS_POOL from $dev"
   else
     is_empty_disk "$dev" || die "$dev is not an empty whole disk; refusing to create a zfs pool on it"
     log "creating zfs pool $ZFS_POOL on $dev"
@@ -268,4 +284,5 @@ main() {
   set_aside_swarm_state_of_other_server
 }
 
-main "$@"
+# Sourced by the template tests to call one function; run as a file, it does its job.
+if [ "${BASH_SOURCE[0]:-$0}" = "$0" ]; then main "$@"; fi

@@ -652,6 +652,45 @@ describe("storage-prepare.sh", () => {
   });
 });
 
+describe("storage-prepare.sh import_our_pool (a zfs volume found again, e.g. by a replacement server)", () => {
+  function importOurPool() {
+    const envFile = path.join(fake, "node.env");
+    fs.writeFileSync(envFile, "STORAGE_DRIVER=zfs\nVOLUME_FILESYSTEM=zfs\n");
+    const script = path.join(TEMPLATES_DIR, "storage-prepare.sh");
+    return run("bash", ["-c", `. ${script}; import_our_pool /dev/vdb && echo imported`], {
+      env: env({ SWARMLAB_LIB: LIB, SWARMLAB_NODE_ENV: envFile }),
+    });
+  }
+
+  beforeEach(() => fs.mkdirSync(path.join(fake, "zfs")));
+
+  it("takes over our pool left imported by the server it replaces (another hostid): -f after the label check", () => {
+    put("zfs/label", "swarmlab");
+    put("zfs/other-host", "");
+    const result = importOurPool();
+    expect(result.stdout).toBe("imported\n");
+    expect(fs.readFileSync(path.join(fake, "zfs", "imported"), "utf8")).toBe("swarmlab\n");
+    // The label was read from this device and its partitions only, before anything was forced.
+    expect(calls().split("\n").filter(Boolean)).toEqual([
+      "zpool import -d /dev/vdb -d /dev/vdb1 -d /dev/vdb9",
+      "zpool import -f -d /dev/vdb -d /dev/vdb1 -d /dev/vdb9 swarmlab",
+    ]);
+  });
+
+  it("forces nothing onto a pool that is not ours", () => {
+    put("zfs/label", "tank");
+    const result = importOurPool();
+    expect(result.status).toBe(1);
+    expect(calls()).not.toContain("import -f");
+  });
+
+  it("reports no pool on an empty disk, so the caller may create one", () => {
+    const result = importOurPool();
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+  });
+});
+
 describe("lib.sh apt_offers (does apt have the package to install, e.g. Debian 13's docker-cli)", () => {
   function policy(candidate: string): string {
     return `docker-cli:\n  Installed: (none)\n  Candidate: ${candidate}\n  Version table:\n`;
