@@ -20,7 +20,7 @@ describe("engineConfig", () => {
       allowedCidrs: '["203.0.113.0/24"]',
       dockerVolumeSize: "0",
       dockerVolumeFilesystem: "",
-      rotateJoinTokens: "false",
+      rotateJoinTokens: "true",
       bootTimeoutSeconds: "900",
     });
     expect(raw.daemonConfig).toBeUndefined();
