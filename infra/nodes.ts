@@ -25,7 +25,7 @@ export interface LabNodeArgs {
   image: string;
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
-  /** Subnet to take the fixed address from; omitted on an existing network. */
+  /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
   subnetId?: pulumi.Input<string>;
   securityGroupIds: pulumi.Input<string>[];
   userData: pulumi.Input<string>;
