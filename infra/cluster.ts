@@ -4,19 +4,19 @@
  * memberships -> ready gate. Registry and stacks (later issues) hang off `readyGate`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { renderUserData } from "./cloudinit";
-import type { LabConfig } from "./config";
-import type { ExistingNetwork } from "./existing-network";
-import { LabFirewall } from "./firewall";
-import { ManagerCountGuard } from "./manager-guard";
-import { clusterNodes } from "./naming";
-import { LabNetwork } from "./network";
-import { nodeSettings } from "./node-settings";
-import { sshReachable } from "./preflight";
-import { LabNode } from "./nodes";
-import { LabKeys } from "./pki";
-import { previousNodes } from "./previous-deployment";
-import { overlayMtu } from "./settings";
+import { renderUserData } from "./nodes/cloudinit";
+import type { LabConfig } from "./config/config";
+import type { ExistingNetwork } from "./network/existing-network";
+import { LabFirewall } from "./network/firewall";
+import { ManagerCountGuard } from "./swarm/manager-guard";
+import { clusterNodes } from "./config/naming";
+import { LabNetwork } from "./network/network";
+import { nodeSettings } from "./nodes/node-settings";
+import { sshReachable } from "./swarm/preflight";
+import { LabNode } from "./nodes/nodes";
+import { LabKeys } from "./network/ssh-key";
+import { previousNodes } from "./swarm/previous-deployment";
+import { overlayMtu } from "./config/settings";
 import {
   managerConnection,
   rotateJoinTokens,
@@ -24,8 +24,8 @@ import {
   SwarmMembership,
   SwarmReadyGate,
   swarmAutolock,
-} from "./swarm";
-import type { SwarmNodeStatus } from "./remote-scripts";
+} from "./swarm/swarm";
+import type { SwarmNodeStatus } from "./swarm/remote-scripts";
 
 export interface ClusterNodeInfo {
   name: string;

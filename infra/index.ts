@@ -7,9 +7,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
-import { readLabConfig } from "./config";
-import { withExistingNetwork } from "./existing-network";
-import { sshCommandLine } from "./ssh-command";
+import { readLabConfig } from "./config/config";
+import { withExistingNetwork } from "./network/existing-network";
+import { sshCommandLine } from "./swarm/ssh-command";
 
 export = async () => {
   const validated = readLabConfig();

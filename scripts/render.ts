@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parseLabConfig } from "../infra/validate";
+import { parseLabConfig } from "../infra/config/validate";
 import { engineConfig, EngineConfigError } from "./lib/engine-config";
 import { renderStackFiles } from "./lib/offline-render";
 import { rawConfigFromStackYaml } from "./lib/stack-config";

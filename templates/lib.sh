@@ -3,7 +3,7 @@
 #
 # On a node it lives at /usr/local/lib/swarmlab/lib.sh (written by cloud-init's write_files). The
 # remote scripts (swarm-*.sh run over SSH as `bash -s`) get it prepended to their stdin by
-# infra/remote-scripts.ts, so they work before cloud-init has written anything.
+# infra/swarm/remote-scripts.ts, so they work before cloud-init has written anything.
 #
 # Nothing here enables `set -x`: several callers hold the swarm join token in a variable.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run over SSH on manager-0 as `bash -s` (lib.sh prepended by infra/remote-scripts.ts). Turns swarm
+# Run over SSH on manager-0 as `bash -s` (lib.sh prepended by infra/swarm/remote-scripts.ts). Turns swarm
 # autolock off: the state of `swarmlab:autolock: false`. Run when that state is declared, so a
 # stack that had autolock on really unlocks (the Raft keys are no longer encrypted with an unlock
 # key); on a swarm that never had it, it changes nothing. Prints nothing on stdout.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run over SSH on manager-0 as `bash -s` (lib.sh prepended by infra/remote-scripts.ts). Turns on
+# Run over SSH on manager-0 as `bash -s` (lib.sh prepended by infra/swarm/remote-scripts.ts). Turns on
 # swarm autolock: the managers' Raft keys are then encrypted at rest, and a manager that restarts
 # stays locked until someone runs `docker swarm unlock` with the key. Prints the unlock key, alone
 # on the last line of stdout (the Pulumi program keeps it as a secret output); nothing else.

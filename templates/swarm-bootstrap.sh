@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run over SSH on manager-0 as `bash -s -- [TIMEOUT_SECONDS]` (lib.sh is prepended to stdin by
-# infra/remote-scripts.ts). Waits for cloud-init to finish and the swarm to be active, then prints
+# infra/swarm/remote-scripts.ts). Waits for cloud-init to finish and the swarm to be active, then prints
 # the join tokens as ONE line of JSON on stdout, and nothing else there:
 #   {"worker":"SWMTKN-...","manager":"SWMTKN-...","joinAddr":"10.42.0.5:2377"}
 # Progress and errors go to stderr. The caller must treat stdout as a secret.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run over SSH on manager-0 as
 #   bash -s -- TIMEOUT_SECONDS [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS [NAME:ROLE:ADDRESS...]
-# (lib.sh is prepended to stdin by infra/remote-scripts.ts). Polls until the swarm holds exactly
+# (lib.sh is prepended to stdin by infra/swarm/remote-scripts.ts). Polls until the swarm holds exactly
 # the expected nodes, each Ready, Active or not, with the expected role (managers Leader or
 # Reachable) AND at its expected private address. Then it prints the `docker node ls` table on
 # stderr and a JSON array on stdout:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run over SSH on manager-0 as `bash -s -- TIMEOUT_SECONDS NAME ROLE` (lib.sh is prepended to
-# stdin by infra/remote-scripts.ts) before node NAME's VM is deleted (scale-down): demote it if it
+# stdin by infra/swarm/remote-scripts.ts) before node NAME's VM is deleted (scale-down): demote it if it
 # is a manager, drain it, wait for its tasks to be rescheduled, then remove it from the swarm.
 # Succeeds with a message when the node is already gone, or when this node is in no swarm at all
 # (LocalNodeState inactive: the cluster itself is being torn down). Any other state (locked after

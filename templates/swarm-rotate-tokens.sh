@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run over SSH on a manager as `bash -s` (lib.sh prepended by infra/remote-scripts.ts). Rotates
+# Run over SSH on a manager as `bash -s` (lib.sh prepended by infra/swarm/remote-scripts.ts). Rotates
 # the worker and manager join tokens, so a token that leaked (or sits in old instance metadata)
 # no longer admits nodes. Nodes already in the swarm are not affected. Prints nothing on stdout.
 set -euo pipefail

@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE } from "../../infra/config";
-import { parseLabConfig } from "../../infra/validate";
+import { CONFIG_NAMESPACE } from "../../infra/config/config";
+import { parseLabConfig } from "../../infra/config/validate";
 import { rawConfigFromStackYaml } from "../lib/stack-config";
 import type { Student } from "./roster";
 import { renderStackFile } from "./stack-file";

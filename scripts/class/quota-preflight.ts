@@ -4,8 +4,8 @@
  * already (a change of their size is not checked here; Pulumi then fails that one student).
  */
 import * as fs from "node:fs";
-import type { LabConfig } from "../../infra/config";
-import { parseLabConfig } from "../../infra/validate";
+import type { LabConfig } from "../../infra/config/config";
+import { parseLabConfig } from "../../infra/config/validate";
 import { rawConfigFromStackYaml } from "../lib/stack-config";
 import { stackFilePath } from "./init";
 import { addNeeds, clusterNeeds, noNeeds, refusalText, shortfalls } from "./quota";

@@ -3,8 +3,8 @@
  * program in infra/ creates, and whether a project has room for a class. Pure, so it is tested
  * on fixed limits; the limits themselves come from a QuotaSource (quota-source.ts).
  */
-import type { LabConfig } from "../../infra/config";
-import { accessRuleSpecs, clusterRuleSpecs } from "../../infra/firewall-rules";
+import type { LabConfig } from "../../infra/config/config";
+import { accessRuleSpecs, clusterRuleSpecs } from "../../infra/network/firewall-rules";
 
 export const QUOTA_RESOURCES = [
   "instances",
@@ -53,7 +53,7 @@ export type ProjectQuota = Partial<Record<QuotaResource, Usage>>;
 
 /** Neutron gives every new security group two egress rules (IPv4, IPv6); they count too. */
 const DEFAULT_RULES_PER_GROUP = 2;
-/** infra/firewall.ts: `<owner>-swarmlab-cluster` and `<owner>-swarmlab-access`. */
+/** infra/network/firewall.ts: `<owner>-swarmlab-cluster` and `<owner>-swarmlab-access`. */
 const GROUPS_PER_CLUSTER = 2;
 
 export function noNeeds(): Needs {
@@ -61,7 +61,7 @@ export function noNeeds(): Needs {
 }
 
 /**
- * What one cluster needs (infra/network.ts, firewall.ts, nodes.ts): a server, a port and
+ * What one cluster needs (infra/network/network.ts, firewall.ts, nodes.ts): a server, a port and
  * optionally a volume per node, a floating IP per manager, two security groups with their
  * rules, and unless `network` names an existing one: network, subnet, router, and two more
  * ports (the router interface and the subnet's DHCP port).

@@ -5,8 +5,8 @@
  * parseLabConfig, through the very stack file `class init` would write for them.
  */
 import { parse } from "yaml";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config";
-import { OWNER_PATTERN, parseLabConfig } from "../../infra/validate";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/config";
+import { OWNER_PATTERN, parseLabConfig } from "../../infra/config/validate";
 import { rawConfigFromStackYaml } from "../lib/stack-config";
 import { isCalendarDate } from "./expiry";
 import { renderStackFile } from "./stack-file";

@@ -16,8 +16,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE } from "../../infra/config";
-import type { RawConfig } from "../../infra/validate";
+import { CONFIG_NAMESPACE } from "../../infra/config/config";
+import type { RawConfig } from "../../infra/config/validate";
 
 export const PROJECT_FILE = path.join(__dirname, "..", "..", "Pulumi.yaml");
 

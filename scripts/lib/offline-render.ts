@@ -3,12 +3,12 @@
  * daemon.json and the instance metadata (with placeholders for what only exists at deploy time).
  * Uses the program's own renderers, so the files are the bytes `pulumi up` would send.
  */
-import { renderUserData } from "../../infra/cloudinit";
-import { renderDaemonJson } from "../../infra/daemon";
-import type { LabConfig } from "../../infra/config";
-import { nodeMetadata } from "../../infra/metadata";
-import { clusterNodes } from "../../infra/naming";
-import { nodeSettings } from "../../infra/node-settings";
+import { renderUserData } from "../../infra/nodes/cloudinit";
+import { renderDaemonJson } from "../../infra/config/daemon";
+import type { LabConfig } from "../../infra/config/config";
+import { nodeMetadata } from "../../infra/config/metadata";
+import { clusterNodes } from "../../infra/config/naming";
+import { nodeSettings } from "../../infra/nodes/node-settings";
 
 /** OpenStack's VXLAN default; the real value is the tenant network's, read at deploy. */
 export const ASSUMED_NETWORK_MTU = 1450;

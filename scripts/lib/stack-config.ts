@@ -3,8 +3,8 @@
  * `pulumi.Config.get` would return (structured values as JSON), ready for parseLabConfig.
  */
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE } from "../../infra/config";
-import type { RawConfig } from "../../infra/validate";
+import { CONFIG_NAMESPACE } from "../../infra/config/config";
+import type { RawConfig } from "../../infra/config/validate";
 
 export function rawConfigFromStackYaml(text: string, source: string): RawConfig {
   const document: unknown = parse(text);

@@ -82,7 +82,7 @@ const SERVER_REASONS: Record<string, string> = {
   name: "name",
 };
 
-/** The swarm steps swarmlab creates, by the end of their Pulumi name (infra/swarm.ts). */
+/** The swarm steps swarmlab creates, by the end of their Pulumi name (infra/swarm/swarm.ts). */
 const SWARM_ROLES: readonly [suffix: string, role: string][] = [
   ["-bootstrap-tokens", "reads the join tokens on manager-0"],
   ["-membership", "node membership: on delete it drains and removes the node from the swarm"],

@@ -23,7 +23,7 @@ import { SwarmCluster } from "./harness/swarm-cluster";
 import { daemonFacts } from "./harness/swarm-queries";
 import { prepareServiceImage } from "./harness/test-service";
 import { rebootServer, rerunCloudInit } from "./harness/reboot";
-import type { RawConfig } from "../../infra/validate";
+import type { RawConfig } from "../../infra/config/validate";
 
 const MINUTE = 60_000;
 

@@ -16,7 +16,7 @@ import { Lab } from "./harness/lab";
 import { DEBIAN_13 } from "./harness/releases";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { testStackSettings } from "./harness/test-stack";
-import { nodeDeadlines } from "../../infra/cloudinit";
+import { nodeDeadlines } from "../../infra/nodes/cloudinit";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;

@@ -35,7 +35,7 @@ import {
   removeWhileLocked,
 } from "./harness/security-checks";
 import { waitFor } from "./harness/wait";
-import { overlayMtu } from "../../infra/settings";
+import { overlayMtu } from "../../infra/config/settings";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderUserData } from "../../infra/cloudinit";
-import { templateFile } from "../../infra/templates";
+import { renderUserData } from "../../infra/nodes/cloudinit";
+import { templateFile } from "../../infra/nodes/templates";
 import { SETTINGS_MATRIX } from "../unit/node-settings.fixture";
 import { ensureImage, nodeImage } from "../system/harness/cached-image";
 import { DEBIAN_13 } from "../system/harness/releases";

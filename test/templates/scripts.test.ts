@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NODE_SCRIPT_DIR } from "../../infra/cloudinit";
+import { NODE_SCRIPT_DIR } from "../../infra/nodes/cloudinit";
 import {
   autolockOffScript,
   bootstrapScript,
@@ -16,8 +16,8 @@ import {
   RemoteScript,
   removeNodeScript,
   rotateTokensScript,
-} from "../../infra/remote-scripts";
-import { TEMPLATES_DIR } from "../../infra/templates";
+} from "../../infra/swarm/remote-scripts";
+import { TEMPLATES_DIR } from "../../infra/nodes/templates";
 import { run } from "./tools";
 
 const WORKER_TOKEN =

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { TEMPLATES_DIR, templateFile } from "../../infra/templates";
+import { TEMPLATES_DIR, templateFile } from "../../infra/nodes/templates";
 import { requireTool, run } from "./tools";
 
 const scripts = fs

@@ -6,7 +6,7 @@ import {
   parseIpv4Cidr,
   SWARM_POOL_CANDIDATES,
   usableHostCount,
-} from "../../infra/cidr";
+} from "../../infra/config/cidr";
 
 const octet = fc.integer({ min: 0, max: 255 });
 const address = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));

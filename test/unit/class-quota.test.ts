@@ -1,4 +1,4 @@
-import { parseLabConfig } from "../../infra/validate";
+import { parseLabConfig } from "../../infra/config/validate";
 import { checkClassQuota, NewCluster } from "../../scripts/class/quota-preflight";
 import { clusterNeeds, ProjectQuota, refusalText, shortfalls } from "../../scripts/class/quota";
 import type { QuotaSource } from "../../scripts/class/quota-source";

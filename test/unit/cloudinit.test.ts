@@ -8,10 +8,10 @@ import {
   nodeEnv,
   renderUserData,
   USER_DATA_MAX_BYTES,
-} from "../../infra/cloudinit";
-import { renderDaemonJson } from "../../infra/daemon";
-import { MetaKey, nodeMetadata } from "../../infra/metadata";
-import { templateFile } from "../../infra/templates";
+} from "../../infra/nodes/cloudinit";
+import { renderDaemonJson } from "../../infra/config/daemon";
+import { MetaKey, nodeMetadata } from "../../infra/config/metadata";
+import { templateFile } from "../../infra/nodes/templates";
 import { nodeSettings, SETTINGS_MATRIX } from "./node-settings.fixture";
 
 interface WriteFile {

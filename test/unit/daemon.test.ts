@@ -4,7 +4,7 @@ import {
   OWNED_DAEMON_KEYS,
   refusedDaemonKeyReason,
   renderDaemonJson,
-} from "../../infra/daemon";
+} from "../../infra/config/daemon";
 import { nodeSettings, STORAGE_PLANS } from "./node-settings.fixture";
 
 describe("renderDaemonJson", () => {

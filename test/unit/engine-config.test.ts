@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseLabConfig } from "../../infra/validate";
+import { parseLabConfig } from "../../infra/config/validate";
 import { engineConfig, PROJECT_FILE } from "../../scripts/lib/engine-config";
 import { rawConfigFromStackYaml } from "../../scripts/lib/stack-config";
 import { testStackKeys, TEST_STACKS } from "../system/harness/test-stack";

@@ -1,4 +1,8 @@
-import { accessRuleSpecs, clusterRuleSpecs, SWARM_PORT_RULES } from "../../infra/firewall-rules";
+import {
+  accessRuleSpecs,
+  clusterRuleSpecs,
+  SWARM_PORT_RULES,
+} from "../../infra/network/firewall-rules";
 
 describe("firewall rule specs", () => {
   it("opens every swarm port only to cluster members", () => {

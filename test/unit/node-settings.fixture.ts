@@ -1,5 +1,5 @@
 /** NodeSettings fixtures shared by the renderer tests: the full matrix the tool supports. */
-import { DockerSource, NodeSettings, StoragePlan } from "../../infra/settings";
+import { DockerSource, NodeSettings, StoragePlan } from "../../infra/config/settings";
 
 export const STORAGE_PLANS: StoragePlan[] = [
   { driver: "overlay2" },

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseLabConfig } from "../../infra/validate";
+import { parseLabConfig } from "../../infra/config/validate";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import { renderStackFiles } from "../../scripts/lib/offline-render";
 import { rawConfigFromStackYaml } from "../../scripts/lib/stack-config";

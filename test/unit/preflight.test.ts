@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import * as net from "node:net";
-import { REACH_SSH_SOURCE } from "../../infra/preflight";
+import { REACH_SSH_SOURCE } from "../../infra/swarm/preflight";
 
 function reach(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,8 +1,8 @@
-import { renderUserData } from "../../infra/cloudinit";
-import { parseLabConfig } from "../../infra/validate";
-import { nodeSettings } from "../../infra/node-settings";
-import { MetaKey } from "../../infra/metadata";
-import { autolockOffScript } from "../../infra/remote-scripts";
+import { renderUserData } from "../../infra/nodes/cloudinit";
+import { parseLabConfig } from "../../infra/config/validate";
+import { nodeSettings } from "../../infra/nodes/node-settings";
+import { MetaKey } from "../../infra/config/metadata";
+import { autolockOffScript } from "../../infra/swarm/remote-scripts";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,

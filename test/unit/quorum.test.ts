@@ -1,5 +1,5 @@
-import { managerGuardProvider } from "../../infra/manager-guard";
-import { managerChangeProblem, toleratedFailures } from "../../infra/quorum";
+import { managerGuardProvider } from "../../infra/swarm/manager-guard";
+import { managerChangeProblem, toleratedFailures } from "../../infra/swarm/quorum";
 
 describe("manager count changes", () => {
   it.each([

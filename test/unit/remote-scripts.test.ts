@@ -6,8 +6,8 @@ import {
   removeNodeScript,
   rotateTokensScript,
   shellQuote,
-} from "../../infra/remote-scripts";
-import { templateFile } from "../../infra/templates";
+} from "../../infra/swarm/remote-scripts";
+import { templateFile } from "../../infra/nodes/templates";
 
 const WORKER =
   "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { sshCommandLine } from "../../infra/ssh-command";
+import { sshCommandLine } from "../../infra/swarm/ssh-command";
 
 describe("sshCommandLine", () => {
   it("reads the key of the named stack into a file only its owner can read", () => {

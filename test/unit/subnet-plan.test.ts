@@ -1,5 +1,5 @@
-import { parseLabConfig } from "../../infra/validate";
-import { existingNetworkConfig } from "../../infra/subnet-plan";
+import { parseLabConfig } from "../../infra/config/validate";
+import { existingNetworkConfig } from "../../infra/config/subnet-plan";
 
 function existingNetworkLab(workers: string) {
   const parsed = parseLabConfig(

@@ -1,4 +1,4 @@
-import { autolockScript, parseUnlockKey } from "../../infra/remote-scripts";
+import { autolockScript, parseUnlockKey } from "../../infra/swarm/remote-scripts";
 
 describe("autolock", () => {
   it("runs the autolock template after lib.sh, as bash -s", () => {

@@ -1,6 +1,6 @@
-import { dockerDataRoot } from "../../infra/cloudinit";
-import { nodeSettings } from "../../infra/node-settings";
-import { parseLabConfig, RawConfig } from "../../infra/validate";
+import { dockerDataRoot } from "../../infra/nodes/cloudinit";
+import { nodeSettings } from "../../infra/nodes/node-settings";
+import { parseLabConfig, RawConfig } from "../../infra/config/validate";
 
 const STACK = "alice";
 const minimal: RawConfig = { allowedCidrs: '["203.0.113.0/24"]' };

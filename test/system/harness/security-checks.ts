@@ -11,8 +11,8 @@ import {
   parseUnlockKey,
   readyGateScript,
   removeNodeScript,
-} from "../../../infra/remote-scripts";
-import type { NodeIdentity } from "../../../infra/naming";
+} from "../../../infra/swarm/remote-scripts";
+import type { NodeIdentity } from "../../../infra/config/naming";
 import { execInNode, execInNodeOk } from "./docker";
 import { SwarmCluster } from "./swarm-cluster";
 import { waitFor } from "./wait";

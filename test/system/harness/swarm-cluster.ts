@@ -1,14 +1,14 @@
 /**
- * The swarm lifecycle in the Pulumi program's order (infra/cluster.ts, infra/swarm.ts), driven with
+ * The swarm lifecycle in the Pulumi program's order (infra/cluster.ts, infra/swarm/swarm.ts), driven with
  * the project's own builders — user-data, instance metadata, node names and the remote scripts —
  * so the test runs exactly the strings the program sends:
  *   manager-0 boots with swarm_init=true -> bootstrap script over SSH -> join tokens ->
  *   the other nodes boot in parallel with swarm_join_addr + swarm_token in their metadata ->
  *   ready gate.
  */
-import { renderUserData } from "../../../infra/cloudinit";
-import { nodeMetadata } from "../../../infra/metadata";
-import { clusterNodes, NodeIdentity } from "../../../infra/naming";
+import { renderUserData } from "../../../infra/nodes/cloudinit";
+import { nodeMetadata } from "../../../infra/config/metadata";
+import { clusterNodes, NodeIdentity } from "../../../infra/config/naming";
 import {
   bootstrapScript,
   JoinTokens,
@@ -18,8 +18,8 @@ import {
   RemoteScript,
   removeNodeScript,
   SwarmNodeStatus,
-} from "../../../infra/remote-scripts";
-import type { NodeSettings } from "../../../infra/settings";
+} from "../../../infra/swarm/remote-scripts";
+import type { NodeSettings } from "../../../infra/config/settings";
 import { Lab } from "./lab";
 import { deleteServer, NodeDisk, Server, startServer } from "./nova";
 import { CommandResult } from "./process";

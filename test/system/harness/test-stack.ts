@@ -4,9 +4,9 @@
  * -> parseLabConfig -> nodeSettings, with the lab network's MTU as the tenant network's.
  * So the system test boots nodes from a stack config, not from hand-written settings.
  */
-import { nodeSettings } from "../../../infra/node-settings";
-import type { NodeSettings } from "../../../infra/settings";
-import { parseLabConfig, RawConfig } from "../../../infra/validate";
+import { nodeSettings } from "../../../infra/nodes/node-settings";
+import type { NodeSettings } from "../../../infra/config/settings";
+import { parseLabConfig, RawConfig } from "../../../infra/config/validate";
 import { engineConfig } from "../../../scripts/lib/engine-config";
 
 /**

@@ -7,7 +7,7 @@
  * on any other, so a new data-source lookup cannot slip in untested.
  */
 import type * as pulumiType from "@pulumi/pulumi";
-import type { RawConfig } from "../../../infra/validate";
+import type { RawConfig } from "../../../infra/config/validate";
 import { engineConfig } from "../../../scripts/lib/engine-config";
 
 export interface RecordedResource {

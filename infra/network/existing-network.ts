@@ -5,8 +5,8 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, LabConfig, toInputPropertiesError } from "./config";
-import { existingNetworkConfig } from "./subnet-plan";
+import { CONFIG_NAMESPACE, LabConfig, toInputPropertiesError } from "../config/config";
+import { existingNetworkConfig } from "../config/subnet-plan";
 
 /** What OpenStack says about the existing network; LabNetwork plugs the nodes into it. */
 export interface ExistingNetwork {

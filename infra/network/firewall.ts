@@ -6,7 +6,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { accessRuleSpecs, clusterRuleSpecs, RuleSpec } from "./firewall-rules";
-import { ownerTags } from "./naming";
+import { ownerTags } from "../config/naming";
 
 export interface LabFirewallArgs {
   owner: string;

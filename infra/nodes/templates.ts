@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export const TEMPLATES_DIR = path.join(__dirname, "..", "templates");
+export const TEMPLATES_DIR = path.join(__dirname, "..", "..", "templates");
 
 const cache = new Map<string, string>();
 

@@ -6,8 +6,8 @@
  * stdin: it needs nothing on the node beyond bash, sudo and docker, even before cloud-init has
  * written the helpers to /usr/local/lib/swarmlab.
  */
-import { SwarmRole } from "./metadata";
-import { templateFile } from "./templates";
+import { SwarmRole } from "../config/metadata";
+import { templateFile } from "../nodes/templates";
 
 /** Run as: SSH exec `command`, write `stdin`, close stdin. */
 export interface RemoteScript {

@@ -4,9 +4,9 @@
  * are read there by the scripts, so no metadata value is ever part of user-data.
  */
 import YAML from "yaml";
-import { renderDaemonJson } from "./daemon";
-import { dataRootProblem, DEFAULT_DATA_ROOT } from "./data-root";
-import { NodeSettings, overlayMtu } from "./settings";
+import { renderDaemonJson } from "../config/daemon";
+import { dataRootProblem, DEFAULT_DATA_ROOT } from "../config/data-root";
+import { NodeSettings, overlayMtu } from "../config/settings";
 import { templateFile } from "./templates";
 
 /**

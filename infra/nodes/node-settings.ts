@@ -1,8 +1,8 @@
 /**
  * LabConfig -> NodeSettings: the one place that decides what the nodes get from the config.
  */
-import type { LabConfig } from "./config";
-import type { NodeSettings, StoragePlan } from "./settings";
+import type { LabConfig } from "../config/config";
+import type { NodeSettings, StoragePlan } from "../config/settings";
 
 export function storagePlan(config: LabConfig): StoragePlan {
   switch (config.storageDriver) {

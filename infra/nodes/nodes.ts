@@ -5,8 +5,8 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeMetadata } from "./metadata";
-import { NodeIdentity, ownerTags } from "./naming";
+import { nodeMetadata } from "../config/metadata";
+import { NodeIdentity, ownerTags } from "../config/naming";
 
 /** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
 export const SERVER_SECRET_OUTPUTS = ["metadata", "allMetadata"] as const;

@@ -8,9 +8,9 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { SwarmRole } from "./metadata";
-import type { NodeIdentity } from "./naming";
-import type { JoinInfo } from "./nodes";
+import type { SwarmRole } from "../config/metadata";
+import type { NodeIdentity } from "../config/naming";
+import type { JoinInfo } from "../nodes/nodes";
 import {
   autolockOffScript,
   autolockScript,

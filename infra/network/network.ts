@@ -9,7 +9,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExistingNetwork } from "./existing-network";
-import { ownerTags } from "./naming";
+import { ownerTags } from "../config/naming";
 
 export interface LabNetworkArgs {
   owner: string;
