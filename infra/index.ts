@@ -29,6 +29,8 @@ export = async () => {
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
     swarmUnlockKey: cluster.unlockKey,
+    /** Hash of user-data and image: the next update tells a rebuild from a heal by it. */
+    rebuildKey: cluster.rebuildKey,
     sshCommand: cluster.managerPublicIp.apply((ip) =>
       sshCommandLine({ stack: pulumi.getStack(), sshUser: config.sshUser, host: ip }),
     ),

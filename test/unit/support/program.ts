@@ -35,6 +35,8 @@ export interface ProgramRun {
 }
 
 export const MOCK_NETWORK_MTU = 1450;
+/** The type of every dynamic resource under mocks: ManagerStep (infra/swarm/manager-step.ts). */
+export const MANAGER_STEP = "pulumi-nodejs:dynamic:Resource";
 /** The IPv4 subnet of an existing network, by network name; any other has MOCK_DEFAULT_SUBNET. */
 export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
   "campus-net": "10.200.0.0/16",
@@ -107,6 +109,17 @@ export async function runProgram(
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
               computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
               computed.stderr = "";
+              break;
+            }
+            case MANAGER_STEP: {
+              // A ManagerStep (dynamic provider): the first manager answers, or none is given.
+              const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
+              const managers = (args.inputs.managers ?? []) as string[];
+              const answeredBy = managers[0] ?? "";
+              computed.stdout = suffix && answeredBy ? commandStdout[suffix](args.inputs) : "";
+              computed.stderr = "";
+              computed.answeredBy = answeredBy;
+              computed.skipped = answeredBy === "";
               break;
             }
           }
