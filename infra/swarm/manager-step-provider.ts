@@ -92,7 +92,7 @@ function connectTo(
   return new Promise((resolve, reject) => {
     const client = new Client();
     const timer = setTimeout(() => {
-      client.end();
+      client.destroy();
       reject(new Error(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs + 1000);
     client
@@ -102,7 +102,7 @@ function connectTo(
       })
       .on("error", (error: Error) => {
         clearTimeout(timer);
-        client.end();
+        client.destroy();
         reject(error);
       })
       .connect({

@@ -9,6 +9,7 @@ import {
   MANAGER_STEP,
   MOCK_NETWORK_MTU,
   MOCK_TOKENS,
+  NO_ANSWER,
   plaintextPaths,
   ProgramRun,
   recordedState,
@@ -315,6 +316,112 @@ describe("a scale-down", () => {
     const gate = (run.byName("hana-ready-check").inputs.create as { command: string }).command;
     expect(gate).toContain("--leaving hana-worker-1:10.42.0.12 ");
     expect(gate).not.toContain("--leaving hana-worker-0");
+  });
+});
+
+describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)", () => {
+  const previous = {
+    nodes: names("kai", 3, 3).map((name, i) => ({
+      name,
+      role: name.includes("-manager-") ? "manager" : "worker",
+      privateIp: `10.42.0.${10 + i}`,
+      ...(name.includes("-manager-") ? { publicIp: `198.51.100.${20 + i}` } : {}),
+    })),
+  };
+  const survivorsSaid = JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.11:2377" });
+
+  async function heal(survivors: () => string) {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const run = await runProgram(
+        { allowedCidrs: JSON.stringify(ALLOWED), managers: "3", workers: "3" },
+        "kai",
+        { ...swarmStdout(names("kai", 3, 3)), "-survivors": survivors },
+        previous,
+      );
+      if (run.error !== undefined) throw run.error;
+      const warnings = warn.mock.calls.map((call) => String(call[0]));
+      return { run, warnings };
+    } finally {
+      warn.mockRestore();
+    }
+  }
+
+  it("asks the previous managers in a fixed order, manager-0 first, before any server", async () => {
+    const { run } = await heal(() => survivorsSaid);
+    const survivors = run.byName("kai-survivors");
+    expect(survivors.type).toBe(MANAGER_STEP);
+    expect(survivors.inputs.managers).toEqual(["198.51.100.20", "198.51.100.21", "198.51.100.22"]);
+    expect(survivors.dependsOn.filter((d) => d.endsWith("-server"))).toEqual([]);
+    expect(survivors.inputs.whenUnreachable).toBe("skip");
+    expect(survivors.additionalSecretOutputs).toContain("stdout");
+    // The bootstrap, then the gate, try manager-0 first, then the others, in order.
+    expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual([
+      "203.0.113.10",
+      "198.51.100.21",
+      "198.51.100.22",
+    ]);
+    expect(run.byName("kai-ready-check").inputs.managers).toEqual([
+      "203.0.113.10",
+      "203.0.113.11",
+      "203.0.113.12",
+    ]);
+    // A node is never removed through itself.
+    expect(run.byName("kai-manager-1-membership").inputs.managers).toEqual([
+      "203.0.113.10",
+      "203.0.113.12",
+    ]);
+  });
+
+  it("gives a new manager-0 the survivors' manager token and address, so it joins them", async () => {
+    const { run, warnings } = await heal(() => survivorsSaid);
+    expect(secretValue(run.byName("kai-manager-0-server").inputs.metadata)).toMatchObject({
+      [MetaKey.init]: "false",
+      [MetaKey.role]: "manager",
+      [MetaKey.joinAddr]: "10.42.0.11:2377",
+      [MetaKey.token]: MOCK_TOKENS.manager,
+    });
+    // Losing manager-0 replaces only manager-0: no other server is tied to it.
+    for (const name of names("kai", 3, 3)) {
+      expect(run.byName(`${name}-server`).replaceWith).toEqual([]);
+    }
+    expect(warnings.filter((w) => /NEW swarm/.test(w))).toEqual([]);
+  });
+
+  it("starts a new swarm only when no manager answers, and says so", async () => {
+    const { run, warnings } = await heal(() => NO_ANSWER);
+    const meta = secretValue(run.byName("kai-manager-0-server").inputs.metadata) as Record<
+      string,
+      string
+    >;
+    expect(meta[MetaKey.init]).toBe("true");
+    expect(meta[MetaKey.token]).toBeUndefined();
+    // Only manager-0 can answer for a swarm it initialises.
+    expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual(["203.0.113.10"]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warning: \[runtime\] kai: no manager of the swarm answered over SSH \(tried 198\.51\.100\.20, 198\.51\.100\.21, 198\.51\.100\.22\): if manager-0 is created in this update it starts a NEW swarm/,
+      ),
+    ]);
+  });
+
+  it("says a rebuild (new user-data or image) starts a new swarm, and asks no survivor", async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const run = await runProgram(
+      { allowedCidrs: JSON.stringify(ALLOWED), managers: "3", workers: "3" },
+      "kai",
+      { ...swarmStdout(names("kai", 3, 3)), "-survivors": () => survivorsSaid },
+      { ...previous, rebuildKey: "an older user-data" },
+    );
+    const warnings = warn.mock.calls.map((call) => String(call[0]));
+    warn.mockRestore();
+    if (run.error !== undefined) throw run.error;
+    expect(run.byName("kai-survivors").inputs.managers).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /kai: user-data or image changed, so every server is rebuilt and manager-0 starts a NEW swarm/,
+      ),
+    ]);
   });
 });
 

@@ -48,6 +48,9 @@ export const MOCK_TOKENS = {
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
 };
 
+/** What a mocked ManagerStep's stdout function returns to play "no manager answered". */
+export const NO_ANSWER = "<no manager answered>";
+
 /** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
 export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
 
@@ -115,8 +118,10 @@ export async function runProgram(
               // A ManagerStep (dynamic provider): the first manager answers, or none is given.
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
               const managers = (args.inputs.managers ?? []) as string[];
-              const answeredBy = managers[0] ?? "";
-              computed.stdout = suffix && answeredBy ? commandStdout[suffix](args.inputs) : "";
+              const printed =
+                suffix && managers.length > 0 ? commandStdout[suffix](args.inputs) : "";
+              const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
+              computed.stdout = answeredBy ? printed : "";
               computed.stderr = "";
               computed.answeredBy = answeredBy;
               computed.skipped = answeredBy === "";
