@@ -59,6 +59,35 @@ export interface ManagerStepArgs {
   whenUnreachable?: "fail" | "skip";
 }
 
+/**
+ * The provider's inputs for `args`, defaults applied: what the program registers, and what the
+ * system test hands the provider's functions (with plain values) to run them for real.
+ */
+export function managerStepInputs(
+  name: string,
+  args: ManagerStepArgs,
+): Record<keyof ManagerStepInputs, unknown> {
+  const reach = args.reachTimeoutSeconds ?? REACH_TIMEOUT_SECONDS;
+  return {
+    description: `${args.description} (${name})`,
+    managers: args.managers,
+    port: 22,
+    user: args.user,
+    privateKey: args.privateKey,
+    create: args.create,
+    update: args.update,
+    delete: args.delete,
+    read: args.read,
+    secretStdout: args.secretStdout ?? false,
+    triggers: args.triggers ?? [],
+    reachTimeoutSeconds: reach,
+    deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds ?? DELETE_REACH_TIMEOUT_SECONDS,
+    connectTimeoutSeconds: CONNECT_TIMEOUT_SECONDS,
+    scriptTimeoutSeconds: args.scriptTimeoutSeconds ?? reach + 300,
+    whenUnreachable: args.whenUnreachable ?? "fail",
+  };
+}
+
 export class ManagerStep extends pulumi.dynamic.Resource {
   /** The script's stdout (secret with `secretStdout`). */
   declare public readonly stdout: pulumi.Output<string>;
@@ -69,32 +98,14 @@ export class ManagerStep extends pulumi.dynamic.Resource {
   declare public readonly skipped: pulumi.Output<boolean>;
 
   constructor(name: string, args: ManagerStepArgs, opts?: pulumi.CustomResourceOptions) {
-    const reach = args.reachTimeoutSeconds ?? REACH_TIMEOUT_SECONDS;
     const inputs: pulumi.Inputs = {
-      description: `${args.description} (${name})`,
-      managers: args.managers,
-      port: 22,
-      user: args.user,
+      ...managerStepInputs(name, args),
       privateKey: pulumi.secret(args.privateKey),
-      create: args.create,
-      update: args.update,
-      delete: args.delete,
-      read: args.read,
-      secretStdout: args.secretStdout ?? false,
-      triggers: args.triggers ?? [],
-      reachTimeoutSeconds: reach,
-      deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds ?? DELETE_REACH_TIMEOUT_SECONDS,
-      connectTimeoutSeconds: CONNECT_TIMEOUT_SECONDS,
-      scriptTimeoutSeconds: args.scriptTimeoutSeconds ?? reach + 300,
-      whenUnreachable: args.whenUnreachable ?? "fail",
       stdout: undefined,
       stderr: undefined,
       answeredBy: undefined,
       skipped: undefined,
-    } satisfies Record<
-      keyof ManagerStepInputs | "stdout" | "stderr" | "answeredBy" | "skipped",
-      unknown
-    >;
+    };
     const secrets = ["privateKey", ...(args.secretStdout ? ["stdout"] : [])];
     // delete returns what it did (for the system test); Pulumi ignores the value.
     super(managerStepProvider as unknown as pulumi.dynamic.ResourceProvider, name, inputs, {

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SwarmRole } from "../config/metadata";
 import type { NodeIdentity } from "../config/naming";
 import type { JoinInfo } from "../nodes/nodes";
-import { ManagerStep } from "./manager-step";
+import { ManagerStep, ManagerStepArgs } from "./manager-step";
 import {
   autolockOffScript,
   autolockScript,
@@ -23,6 +23,7 @@ import {
   parseSwarmNodes,
   parseUnlockKey,
   readyGateScript,
+  RemoteScript,
   removeNodeScript,
   rotateTokensScript,
   SwarmNodeStatus,
@@ -64,6 +65,24 @@ export interface SwarmBootstrapArgs {
   waitFor: pulumi.Resource[];
 }
 
+/** The bootstrap step: the join tokens from the first manager with an active swarm. */
+export function bootstrapStep(
+  access: ManagerAccess,
+  bootTimeoutSeconds: number,
+  rereadOn: pulumi.Input<unknown>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "swarm bootstrap: join tokens",
+    ...access,
+    create: bootstrapScript(bootTimeoutSeconds),
+    read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    // stdout carries the join tokens: secret in the state, never quoted.
+    secretStdout: true,
+    triggers: rereadOn,
+    reachTimeoutSeconds: bootTimeoutSeconds,
+  };
+}
+
 /** Waits until a manager has finished cloud-init with an active swarm; yields the join tokens. */
 export class SwarmBootstrap extends pulumi.ComponentResource {
   public readonly workerJoin: pulumi.Output<JoinInfo>;
@@ -73,16 +92,7 @@ export class SwarmBootstrap extends pulumi.ComponentResource {
     super("swarmlab:swarm:SwarmBootstrap", name, {}, opts);
     const bootstrap = new ManagerStep(
       `${name}-tokens`,
-      {
-        description: "swarm bootstrap: join tokens",
-        ...args.access,
-        create: bootstrapScript(args.bootTimeoutSeconds),
-        read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
-        // stdout carries the join tokens: secret in the state, never quoted.
-        secretStdout: true,
-        triggers: args.rereadOn,
-        reachTimeoutSeconds: args.bootTimeoutSeconds,
-      },
+      bootstrapStep(args.access, args.bootTimeoutSeconds, args.rereadOn),
       // Children do not inherit a component's dependsOn: the step itself must wait.
       { parent: this, dependsOn: args.waitFor },
     );
@@ -100,6 +110,26 @@ export class SwarmBootstrap extends pulumi.ComponentResource {
  * instead of starting a new swarm. Refresh asks again. Undefined when no manager answered:
  * then manager-0 starts a new swarm, and the program says so.
  */
+/** The survivors step: join facts from the first manager that answers; skipped if none. */
+export function survivorsStep(access: ManagerAccess): ManagerStepArgs {
+  return {
+    description: "join facts from surviving managers",
+    ...access,
+    create: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    secretStdout: true,
+    reachTimeoutSeconds: 30,
+    whenUnreachable: "skip",
+  };
+}
+
+/** How a new manager-0 joins the survivors: their manager token and the answering address. */
+export function survivorsJoinInfo(stdout: string, answeredBy: string): JoinInfo | undefined {
+  if (!answeredBy) return undefined;
+  const tokens = parseJoinTokens(stdout);
+  return { addr: tokens.joinAddr, token: tokens.manager };
+}
+
 export interface SurvivorsJoin {
   /** The manager token and the answering manager's address (secret); undefined: none answered. */
   join: pulumi.Output<JoinInfo | undefined>;
@@ -112,24 +142,10 @@ export function survivorsJoin(
   access: ManagerAccess,
   opts: pulumi.CustomResourceOptions,
 ): SurvivorsJoin {
-  const step = new ManagerStep(
-    name,
-    {
-      description: "join facts from surviving managers",
-      ...access,
-      create: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
-      read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
-      secretStdout: true,
-      reachTimeoutSeconds: 30,
-      whenUnreachable: "skip",
-    },
-    opts,
-  );
-  const join = pulumi.all([step.stdout, step.answeredBy]).apply(([stdout, answeredBy]) => {
-    if (!answeredBy) return undefined;
-    const tokens = parseJoinTokens(stdout);
-    return { addr: tokens.joinAddr, token: tokens.manager };
-  });
+  const step = new ManagerStep(name, survivorsStep(access), opts);
+  const join = pulumi
+    .all([step.stdout, step.answeredBy])
+    .apply(([stdout, answeredBy]) => survivorsJoinInfo(stdout, answeredBy));
   return { join: pulumi.secret(join), answered: step.answeredBy.apply((by) => by !== "") };
 }
 
@@ -155,18 +171,18 @@ export function swarmMembership(
   args: SwarmMembershipArgs,
   opts: pulumi.CustomResourceOptions,
 ): ManagerStep {
-  return new ManagerStep(
-    name,
-    {
-      description: `swarm membership of ${args.node.name}`,
-      ...args.access,
-      delete: removeNodeScript(args.node.name, args.node.role, args.timeoutSeconds),
-      triggers: [args.instanceId],
-      deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds,
-      scriptTimeoutSeconds: 2 * args.timeoutSeconds + 120,
-    },
-    opts,
-  );
+  return new ManagerStep(name, membershipStep(args), opts);
+}
+
+export function membershipStep(args: SwarmMembershipArgs): ManagerStepArgs {
+  return {
+    description: `swarm membership of ${args.node.name}`,
+    ...args.access,
+    delete: removeNodeScript(args.node.name, args.node.role, args.timeoutSeconds),
+    triggers: [args.instanceId],
+    deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds,
+    scriptTimeoutSeconds: 2 * args.timeoutSeconds + 120,
+  };
 }
 
 export interface SwarmReadyGateArgs {
@@ -188,6 +204,22 @@ export interface SwarmReadyGateArgs {
   waitFor: pulumi.Resource[];
 }
 
+/** The ready gate step over `script` (readyGateScript). */
+export function readyGateStep(
+  access: ManagerAccess,
+  script: pulumi.Input<RemoteScript>,
+  timeoutSeconds: number,
+  instanceIds: pulumi.Input<string>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "ready gate",
+    ...access,
+    create: script,
+    triggers: instanceIds,
+    reachTimeoutSeconds: timeoutSeconds,
+  };
+}
+
 /** Fails the update, naming the missing nodes, unless every expected node is Ready in time. */
 export class SwarmReadyGate extends pulumi.ComponentResource {
   public readonly nodes: pulumi.Output<SwarmNodeStatus[]>;
@@ -206,13 +238,7 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
       });
     const gate = new ManagerStep(
       `${name}-check`,
-      {
-        description: "ready gate",
-        ...args.access,
-        create: script,
-        triggers: args.instanceIds,
-        reachTimeoutSeconds: args.timeoutSeconds,
-      },
+      readyGateStep(args.access, script, args.timeoutSeconds, args.instanceIds),
       { parent: this, dependsOn: args.waitFor },
     );
     this.nodes = gate.stdout.apply(parseSwarmNodes);
@@ -227,17 +253,20 @@ export function rotateJoinTokens(
   rotateOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
 ): ManagerStep {
-  return new ManagerStep(
-    name,
-    {
-      description: "join token rotation",
-      ...access,
-      create: rotateTokensScript(),
-      secretStdout: true,
-      triggers: rotateOn,
-    },
-    opts,
-  );
+  return new ManagerStep(name, rotationStep(access, rotateOn), opts);
+}
+
+export function rotationStep(
+  access: ManagerAccess,
+  rotateOn: pulumi.Input<unknown>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "join token rotation",
+    ...access,
+    create: rotateTokensScript(),
+    secretStdout: true,
+    triggers: rotateOn,
+  };
 }
 
 /**
