@@ -158,6 +158,9 @@ async function runOnFirstManager(
 ): Promise<StepRun> {
   const deadline = Date.now() + reachSeconds * 1000;
   let failures: string[] = [];
+  if (inputs.managers.length === 0) {
+    return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures };
+  }
   for (let pass = 0; pass === 0 || Date.now() < deadline; pass++) {
     failures = [];
     for (const host of inputs.managers) {

@@ -118,6 +118,8 @@ export function survivorsStep(access: ManagerAccess): ManagerStepArgs {
     create: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
     read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
     secretStdout: true,
+    // Other addresses (first deployment -> existing swarm, after a rebuild): ask again.
+    triggers: [access.managers],
     reachTimeoutSeconds: 30,
     whenUnreachable: "skip",
   };

@@ -111,6 +111,15 @@ describe("ManagerStep's provider over SSH", () => {
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
+  it("skips at once when it has no manager to ask (first deployment)", async () => {
+    const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const started = Date.now();
+    const result = await managerStepProvider.create(inputs([], { whenUnreachable: "skip" }));
+    expect(result.outs).toMatchObject({ skipped: true, answeredBy: "", stdout: "" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    warn.mockRestore();
+  });
+
   it("skips a delete within its bound when no manager answers, with a warning naming it", async () => {
     const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
     const started = Date.now();

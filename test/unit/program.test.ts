@@ -354,6 +354,8 @@ describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)",
     expect(survivors.inputs.managers).toEqual(["198.51.100.20", "198.51.100.21", "198.51.100.22"]);
     expect(survivors.dependsOn.filter((d) => d.endsWith("-server"))).toEqual([]);
     expect(survivors.inputs.whenUnreachable).toBe("skip");
+    // Asked again whenever the addresses change (first deployment -> existing swarm).
+    expect(survivors.inputs.triggers).toEqual([survivors.inputs.managers]);
     expect(survivors.additionalSecretOutputs).toContain("stdout");
     // The bootstrap, then the gate, try manager-0 first, then the others, in order.
     expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual([
