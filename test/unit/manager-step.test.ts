@@ -11,6 +11,7 @@ import {
   ManagerStepOutputs,
   managerStepProvider,
 } from "../../infra/swarm/manager-step-provider";
+import { deleteReachSeconds, TEARDOWN_BUDGET_SECONDS } from "../../infra/swarm/swarm";
 import { MANAGER_STEP, MOCK_TOKENS, runProgram } from "./support/program";
 
 const PORT = 22_000 + (process.pid % 20_000);
@@ -197,6 +198,22 @@ describe("ManagerStep's provider over SSH", () => {
     });
     expect(rerun.outs).toMatchObject({ stdout: `${ANSWERING[1]} ran create with v2\n` });
   });
+});
+
+describe("the teardown budget", () => {
+  it.each([1, 3, 5, 7])(
+    "%i managers: the serial manager deletes stay within 60 s with every manager gone",
+    (managers) => {
+      const perStep = deleteReachSeconds(managers);
+      expect(perStep).toBeGreaterThanOrEqual(5);
+      expect(perStep).toBeLessThanOrEqual(20);
+      // Manager memberships are deleted one after another; workers' run beside them. The last
+      // connection attempt may run up to ~2 s past a step's deadline.
+      const serial = Math.max(1, managers - 1);
+      expect(serial * perStep).toBeLessThanOrEqual(TEARDOWN_BUDGET_SECONDS);
+      expect(serial * (perStep + 2)).toBeLessThanOrEqual(60);
+    },
+  );
 });
 
 describe("ManagerStep as the program registers it", () => {
