@@ -70,7 +70,7 @@ export interface StepRun {
   stderr: string;
   exitCode: number;
   answeredBy: string;
-  /** Why each address failed, in the order tried (last pass). */
+  /** Why each address failed the last time it was tried, in the managers' order. */
   failures: string[];
 }
 
@@ -157,26 +157,26 @@ async function runOnFirstManager(
   reachSeconds: number,
 ): Promise<StepRun> {
   const deadline = Date.now() + reachSeconds * 1000;
-  let failures: string[] = [];
+  const lastFailure = new Map<string, string>();
+  const failures = () => inputs.managers.flatMap((h) => lastFailure.get(h) ?? []);
   if (inputs.managers.length === 0) {
-    return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures };
+    return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures: [] };
   }
   for (let pass = 0; pass === 0 || Date.now() < deadline; pass++) {
-    failures = [];
     for (const host of inputs.managers) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 && (pass > 0 || failures.length > 0)) break;
+      if (remaining <= 0 && lastFailure.size > 0) break;
       const timeoutMs = Math.max(1000, Math.min(inputs.connectTimeoutSeconds * 1000, remaining));
       let client: import("ssh2").Client;
       try {
         client = await connectTo(inputs, host, timeoutMs);
       } catch (error) {
-        failures.push(`${host}: ${(error as Error).message}`);
+        lastFailure.set(host, `${host}: ${(error as Error).message}`);
         continue;
       }
       try {
         const result = await execOn(client, script, inputs.scriptTimeoutSeconds * 1000);
-        return { ran: true, ...result, answeredBy: host, failures };
+        return { ran: true, ...result, answeredBy: host, failures: failures() };
       } catch (error) {
         throw new Error(`${inputs.description}: on manager ${host}: ${(error as Error).message}`, {
           cause: error,
@@ -188,7 +188,7 @@ async function runOnFirstManager(
     const pause = Math.min(2000, deadline - Date.now());
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
-  return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures };
+  return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures: failures() };
 }
 
 /** The last lines of stderr, for an error message (stdout may hold secrets). */
