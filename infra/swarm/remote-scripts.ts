@@ -1,5 +1,5 @@
 /**
- * Scripts run over SSH on manager-0, by the Pulumi program (remote.Command) and by the system test
+ * Scripts run over SSH on a manager, by the Pulumi program (ManagerStep) and by the system test
  * (ssh2) alike: both take the command and stdin from these builders, so there is one copy.
  *
  * Each script is templates/lib.sh followed by templates/swarm-*.sh, fed to `bash -s -- ARGS` on
