@@ -37,6 +37,7 @@ describe("parseLabConfig defaults", () => {
       rotateJoinTokens: true,
       autolock: false,
       bootTimeoutSeconds: 900,
+      registryImage: "registry:2",
     });
     expect(result.warnings).toEqual([]);
     expect(Object.isFrozen(result.config)).toBe(true);
