@@ -1,7 +1,9 @@
 /**
  * SwarmCluster: one student's whole cluster, in the order of DESIGN.md's flow:
  * keys -> network -> firewall -> manager-0 -> bootstrap (tokens) -> other nodes (parallel) ->
- * memberships -> ready gate. Registry and stacks (later issues) hang off `readyGate`.
+ * memberships -> ready gate -> Docker API over TLS (managers) -> registry. Stacks (a later
+ * issue) hang off `registryReady`. The lab CA comes first: every node's metadata carries its
+ * certificate, so each node trusts the registry from its first boot.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { renderUserData } from "./nodes/cloudinit";
@@ -29,6 +31,28 @@ import {
   swarmAutolock,
 } from "./swarm/swarm";
 import type { SwarmNodeStatus } from "./swarm/remote-scripts";
+import { LabCa } from "./ca/ca";
+import { dockerApiTls } from "./ca/docker-api-step";
+import { DOCKER_API_PORT, RegistryHost } from "./config/registry-address";
+import { LabRegistry } from "./registry/registry";
+
+/** The registry's wait: long enough for a first pull of its image on a slow mirror. */
+const REGISTRY_TIMEOUT_SECONDS = 600;
+
+/** What the student's laptop needs: registry address and login, the CA, the API's client key. */
+export interface LabAccess {
+  /** `<manager-0 floating IP>:5000` */
+  registry: pulumi.Output<string>;
+  /** `<manager-0 private address>:5000`: the name to give images that stacks run. */
+  registryInternal: pulumi.Output<string>;
+  registryUser: string;
+  registryPassword: pulumi.Output<string>;
+  caCertificate: pulumi.Output<string>;
+  clientCertificate: pulumi.Output<string>;
+  clientKey: pulumi.Output<string>;
+  /** `tcp://<manager-0 floating IP>:2376` */
+  dockerHost: pulumi.Output<string>;
+}
 
 export interface ClusterNodeInfo {
   name: string;
@@ -55,6 +79,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly managerAddresses: pulumi.Output<string>[];
   /** Hash of user-data and image: the next deployment tells a rebuild from a heal by it. */
   public readonly rebuildKey: pulumi.Output<string>;
+  /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
+  public readonly registryReady: pulumi.Resource;
+  public readonly access: LabAccess;
 
   /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
   constructor(
@@ -93,6 +120,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
 
+    const ca = new LabCa(`${name}-ca`, owner, child);
+
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
     const previous = previousDeployment(`${name}-previous-deployment`, child);
     const plan = swarmPlan({
@@ -113,6 +142,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       identity: typeof first,
       join?: pulumi.Input<JoinInfo | undefined>,
       replaceWith?: pulumi.Resource[],
+      registryHost?: pulumi.Output<RegistryHost>,
     ) =>
       new LabNode(
         `${name}-${identity.role}-${identity.index}`,
@@ -132,6 +162,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
           routerReady: network.routerReady,
           replaceWith,
+          registryCa: ca.caCertificate,
+          registryHost,
         },
         child,
       );
@@ -139,6 +171,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const manager0 = makeNode(first, survivors.join);
     const managerIp = manager0.publicIp as pulumi.Output<string>;
     warnIfNewSwarm(owner, plan, survivors.answered);
+    // The registry runs on manager-0: its private address and floating IP.
+    const registryHost = pulumi
+      .all([manager0.privateIp, managerIp])
+      .apply(([privateIp, publicIp]): RegistryHost => ({ privateIp, publicIp }));
     const reachable = sshReachable(
       `${name}-ssh-reachable`,
       { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
@@ -173,6 +209,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         identity,
         identity.role === "manager" ? bootstrap.managerJoin : bootstrap.workerJoin,
         config.managers === 1 ? [manager0.server] : [],
+        registryHost,
       ),
     );
     const managerIps = [manager0, ...others]
@@ -239,6 +276,54 @@ export class SwarmCluster extends pulumi.ComponentResource {
       [manager0.instanceId],
       { parent: this, dependsOn: [this.readyGate] },
     );
+
+    // The Docker API over mutual TLS on every manager, over SSH to that very manager (its own
+    // certificate and dockerd); each restarts its dockerd, so the registry waits for manager-0's.
+    const apiSteps = all
+      .filter((node) => node.role === "manager")
+      .map((node) =>
+        dockerApiTls(
+          `${name}-${node.nodeName.slice(owner.length + 1)}-docker-api`,
+          {
+            access: access([node.publicIp as pulumi.Output<string>]),
+            caCertificate: ca.caCertificate,
+            certificate: ca.dockerApi({
+              name: node.nodeName,
+              privateIp: node.privateIp,
+              publicIp: node.publicIp,
+            }),
+            instanceId: node.instanceId,
+            timeoutSeconds: Math.min(300, config.bootTimeoutSeconds),
+          },
+          { parent: this, dependsOn: [this.readyGate] },
+        ),
+      );
+    const registry = new LabRegistry(
+      `${name}-registry`,
+      {
+        access: access(managerIps),
+        image: config.registryImage,
+        node: manager0.nodeName,
+        host: registryHost,
+        caCertificate: ca.caCertificate,
+        certificate: ca.registry(registryHost),
+        timeoutSeconds: REGISTRY_TIMEOUT_SECONDS,
+        waitFor: [this.readyGate, apiSteps[0]],
+      },
+      child,
+    );
+    this.registryReady = registry;
+    const client = ca.client();
+    this.access = {
+      registry: registry.address,
+      registryInternal: registry.internalAddress,
+      registryUser: registry.user,
+      registryPassword: registry.password,
+      caCertificate: ca.caCertificate,
+      clientCertificate: client.certificate,
+      clientKey: client.privateKey,
+      dockerHost: managerIp.apply((ip) => `tcp://${ip}:${DOCKER_API_PORT}`),
+    };
 
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;

@@ -35,7 +35,7 @@ export interface LabConfig {
   readonly cidr: string;
   /** DNS servers of the created subnet. Default: none (Neutron's DHCP resolver). */
   readonly dnsNameservers: readonly string[];
-  /** Who may reach the nodes: today SSH and ICMP are opened to these ranges. Required. */
+  /** Who may reach the nodes: SSH, ICMP, the registry (5000) and the Docker API (2376). Required. */
   readonly allowedCidrs: readonly string[];
   /** Docker storage driver. Default overlay2. */
   readonly storageDriver: StorageDriver;
@@ -65,6 +65,8 @@ export interface LabConfig {
   readonly bootTimeoutSeconds: number;
   /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
   readonly confirmManagerRemoval?: string;
+  /** Image of the lab registry (distribution 2.x). Default "registry:2". */
+  readonly registryImage: string;
 }
 
 /** Every key of the namespace, in the order Pulumi.yaml declares them. */
@@ -91,6 +93,7 @@ export const CONFIG_KEYS = [
   "autolock",
   "bootTimeoutSeconds",
   "confirmManagerRemoval",
+  "registryImage",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

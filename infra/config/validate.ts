@@ -36,6 +36,7 @@ export const DEFAULTS = {
   dockerVolumeFilesystem: "ext4",
   dockerSource: "docker-ce",
   bootTimeoutSeconds: 900,
+  registryImage: "registry:2",
 } as const;
 
 export const MANAGER_COUNTS = [1, 3, 5, 7] as const;
@@ -46,6 +47,9 @@ export const STORAGE_DRIVERS: readonly StorageDriver[] = ["overlay2", "btrfs", "
 export const DOCKER_SOURCES: readonly DockerSource[] = ["docker-ce", "distro"];
 /** Owner is part of hostnames (`<owner>-worker-49`, at most 63 characters) and resource names. */
 export const OWNER_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
+/** A docker image reference: [registry[:port]/]name[:tag][@digest], lower-case repository. */
+const IMAGE_REFERENCE =
+  /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const LINUX_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Quotes a value the way the user wrote it, for messages. */
@@ -284,7 +288,7 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   if (raw.allowedCidrs === undefined) {
     problems.add(
       "allowedCidrs",
-      "is not set: list who may reach the nodes (today SSH and ICMP), including the machine " +
+      "is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), including the machine " +
         "running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` " +
         "(your campus range)",
     );
@@ -298,8 +302,10 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     }
     if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
       warnings.push(
-        "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH " +
-          "still needs the stack's key); prefer your campus range",
+        "allowedCidrs contains 0.0.0.0/0: SSH, ICMP, the registry and the Docker API are open " +
+          "to the whole internet (they still need the stack's key, password or client " +
+          "certificate; the class policy pack refuses the Docker API open to everyone); prefer " +
+          "your campus range",
       );
     }
   }
@@ -382,6 +388,14 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
   // On by default: the tokens in instance metadata stop working once the swarm has formed.
   const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems, true);
   const autolock = readBoolean(raw, "autolock", problems);
+  const registryImage = readText(raw, "registryImage", DEFAULTS.registryImage, problems);
+  if (!IMAGE_REFERENCE.test(registryImage)) {
+    problems.add(
+      "registryImage",
+      `is ${shown(registryImage)}: it must be a docker image reference such as "registry:2" or "registry.example.org:5000/mirror/registry:2.8"`,
+    );
+  }
+
   const confirmManagerRemoval = raw.confirmManagerRemoval;
   if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {
     problems.add(
@@ -425,6 +439,7 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     autolock,
     bootTimeoutSeconds,
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
+    registryImage,
   };
   return { ok: true, config: Object.freeze(config), warnings };
 }
