@@ -317,3 +317,32 @@ export function secretValue(input: unknown): unknown {
   if (!isSecretWire(input)) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
   return input.value;
 }
+
+/** What the bootstrap and the ready gate print for a cluster of these nodes, all Ready. */
+export function swarmStdout(names: string[]): CommandStdout {
+  return {
+    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
+    "-check": () =>
+      JSON.stringify(
+        names.map((name) => ({
+          name,
+          role: name.includes("-manager-") ? "manager" : "worker",
+          state: "ready",
+          availability: "active",
+          managerStatus: name.endsWith("manager-0")
+            ? "Leader"
+            : name.includes("-manager-")
+              ? "Reachable"
+              : "",
+        })),
+      ),
+  };
+}
+
+/** `<owner>-manager-<i>` and `<owner>-worker-<i>`, as the program names its nodes. */
+export function names(owner: string, managers: number, workers: number): string[] {
+  return [
+    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
+    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
+  ];
+}
