@@ -26,6 +26,7 @@ import {
   swarmAutolock,
 } from "./swarm/swarm";
 import type { SwarmNodeStatus } from "./swarm/remote-scripts";
+import { LabStacks, StackStatus } from "./stacks/stacks";
 
 export interface ClusterNodeInfo {
   name: string;
@@ -45,6 +46,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly unlockKey: pulumi.Output<string> | undefined;
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
+  /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
+  public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
 
   /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
   constructor(
@@ -199,10 +202,26 @@ export class SwarmCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.readyGate] },
     );
 
+    this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
+    // The registry (the lab CA issue) plugs in here; until then only stacks without a build
+    // context can be deployed.
+    const stacks = new LabStacks(
+      `${name}-stacks`,
+      {
+        connection,
+        choices: config.stacks,
+        overlayMtu: this.overlayMtu,
+        managerIp,
+        timeoutSeconds: config.bootTimeoutSeconds,
+        waitFor: [this.readyGate],
+      },
+      child,
+    );
+    this.stacks = stacks.stacks;
+
     this.managerPublicIp = managerIp;
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
-    this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
     this.swarm = this.readyGate.nodes;
     this.nodes = pulumi.all(
       all.map((n) =>
@@ -219,6 +238,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       nodes: this.nodes,
       swarm: this.swarm,
       overlayMtu: this.overlayMtu,
+      stacks: this.stacks,
     });
   }
 }

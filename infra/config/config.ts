@@ -4,6 +4,7 @@
  * the pure `parseLabConfig` in validate.ts so it can be tested without Pulumi.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { StackChecks, StackChoice } from "./stacks-config";
 import { ConfigProblem, parseLabConfig, RawConfig } from "./validate";
 import type { DockerSource, StorageDriver } from "./settings";
 
@@ -65,6 +66,8 @@ export interface LabConfig {
   readonly bootTimeoutSeconds: number;
   /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
   readonly confirmManagerRemoval?: string;
+  /** Application stacks of stacks/ to deploy, with their overrides. Default: hostname. */
+  readonly stacks: readonly StackChoice[];
 }
 
 /** Every key of the namespace, in the order Pulumi.yaml declares them. */
@@ -91,6 +94,8 @@ export const CONFIG_KEYS = [
   "autolock",
   "bootTimeoutSeconds",
   "confirmManagerRemoval",
+  "stacks",
+  "stackOverrides",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -114,11 +119,11 @@ export function toInputPropertiesError(
  * Reads and validates the stack's configuration. Throws one InputPropertiesError listing every
  * problem before any resource is registered; prints warnings (e.g. 0.0.0.0/0) through Pulumi.
  */
-export function readLabConfig(stackName = pulumi.getStack()): LabConfig {
+export function readLabConfig(stackName = pulumi.getStack(), checkStacks?: StackChecks): LabConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const raw: RawConfig = {};
   for (const key of CONFIG_KEYS) raw[key] = config.get(key);
-  const result = parseLabConfig(raw, stackName);
+  const result = parseLabConfig(raw, stackName, checkStacks);
   if (!result.ok) throw toInputPropertiesError(result.problems);
   for (const warning of result.warnings) pulumi.log.warn(`${CONFIG_NAMESPACE}:${warning}`);
   return result.config;

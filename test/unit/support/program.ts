@@ -49,6 +49,14 @@ export const MOCK_TOKENS = {
 /** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
 export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
 
+/**
+ * What an unmocked remote command prints: a stack deploy (templates/swarm-stack.sh) its services'
+ * JSON line, as the script does on success (no service listed); anything else nothing.
+ */
+function defaultStdout(inputs: Record<string, unknown>): string {
+  return /^bash -s -- deploy /.test(String(inputs.create ?? "")) ? "[]\n" : "";
+}
+
 function nameFromUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
@@ -105,7 +113,9 @@ export async function runProgram(
               break;
             case "command:remote:Command": {
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
-              computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
+              computed.stdout = suffix
+                ? commandStdout[suffix](args.inputs)
+                : defaultStdout(args.inputs);
               computed.stderr = "";
               break;
             }

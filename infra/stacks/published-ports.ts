@@ -1,0 +1,36 @@
+/**
+ * The ports a stack publishes once its overrides are applied: for the security group (opened to
+ * allowedCidrs) and for the stack outputs' URLs.
+ */
+import type { ServiceOverride } from "../config/stacks-config";
+import type { StackDefinition } from "./compose";
+
+export interface PublishedPort {
+  service: string;
+  target: number;
+  published: number;
+  /** ingress: every node answers (routing mesh); host: only nodes running one of its tasks. */
+  mode: "ingress" | "host";
+}
+
+export function publishedPorts(
+  stack: StackDefinition,
+  overrides: Readonly<Record<string, ServiceOverride>> = {},
+): PublishedPort[] {
+  return stack.services.flatMap((service) =>
+    service.ports.flatMap((port) => {
+      const override = overrides[service.name]?.ports?.[String(port.target)];
+      const published = override?.published ?? port.published;
+      if (published === undefined) return [];
+      const mode = (override?.mode ?? port.mode) === "host" ? "host" : "ingress";
+      return [{ service: service.name, target: port.target, published, mode }];
+    }),
+  );
+}
+
+/** How a student opens a published port: any node for the routing mesh, the task's node for host mode. */
+export function portUrl(port: PublishedPort, managerIp: string): string {
+  return port.mode === "ingress"
+    ? `http://${managerIp}:${port.published}`
+    : `http://<a node running ${port.service}>:${port.published}`;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the build
+# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh). Builds one stack image
+# on the cluster and pushes it to the cluster's registry; the manager is logged in already
+# (registry-login.sh). Prints the image reference.
+#
+#   stack-image.sh IMAGE DOCKERFILE TIMEOUT_SECONDS
+#
+# The tag is a hash of the context (infra/stacks/image-tag.ts): Pulumi runs this only when the
+# context changed, and an image the registry has already is pushed again as a no-op.
+set -euo pipefail
+
+if ! declare -F log >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR
+  # shellcheck source=lib.sh
+  . /usr/local/lib/swarmlab/lib.sh
+fi
+SWARMLAB_STEP=stack-image
+
+# Writes the context files into DIR.
+unpack_context() {
+  local dir=$1 entry file
+  for entry in "${SWARMLAB_CONTEXT_FILES[@]}"; do
+    file=${entry%%:*}
+    case "/$file/" in */../* | *//*) die "refusing context path '$file'" ;; esac
+    mkdir -p "$dir/$(dirname "$file")"
+    base64 -d <<<"${entry#*:}" >"$dir/$file"
+  done
+}
+
+main() {
+  exec </dev/null
+  local image=${1:-} dockerfile=${2:-} timeout_seconds=${3:-} context
+  if [ -z "$image" ] || [ -z "$dockerfile" ] || ! [[ "$timeout_seconds" =~ ^[0-9]+$ ]]; then
+    die "usage: stack-image.sh IMAGE DOCKERFILE TIMEOUT_SECONDS"
+  fi
+  ((${#SWARMLAB_CONTEXT_FILES[@]} > 0)) || die "no build context given (SWARMLAB_CONTEXT_FILES is empty)"
+  context=$(mktemp -d /tmp/swarmlab-context.XXXXXX)
+  # shellcheck disable=SC2064 # expand now: the path is fixed
+  trap "rm -rf '$context'" EXIT
+  unpack_context "$context"
+  log "building $image"
+  as_root timeout "$timeout_seconds" docker build --quiet --file "$context/$dockerfile" --tag "$image" "$context" >&2 ||
+    die "building $image failed or took over ${timeout_seconds}s (docker build's output is above)"
+  log "pushing $image"
+  retry 3 5 as_root timeout "$timeout_seconds" docker push "$image" >&2 ||
+    die "pushing $image failed: is the registry answering, and is this manager logged in (docker login)?"
+  printf '%s\n' "$image"
+}
+
+main "$@"
