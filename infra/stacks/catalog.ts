@@ -24,8 +24,8 @@ export function availableStacks(dir = stacksDir()): string[] {
 }
 
 /** Path of a stack's compose file relative to the project, for messages: "stacks/counter/compose.yaml". */
-export function composeFileLabel(name: string): string {
-  return `${path.basename(stacksDir())}/${name}/${COMPOSE_FILE}`;
+export function composeFileLabel(name: string, dir = stacksDir()): string {
+  return `${path.basename(dir)}/${name}/${COMPOSE_FILE}`;
 }
 
 export function readComposeFile(name: string, dir = stacksDir()): string {

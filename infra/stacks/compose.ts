@@ -161,7 +161,7 @@ const PLACEHOLDERS: Record<string, string> = {
  * Dockerfile exists, built images go to the registry, only swarmlab's variables are used).
  */
 export function loadStack(name: string, dir = stacksDir()): LoadResult {
-  const file = composeFileLabel(name);
+  const file = composeFileLabel(name, dir);
   const fail = (problems: string[]): LoadResult => ({ ok: false, file, problems });
   let text: string;
   try {
