@@ -1,7 +1,9 @@
 /**
  * SwarmCluster: one student's whole cluster, in the order of DESIGN.md's flow:
  * keys -> network -> firewall -> manager-0 -> bootstrap (tokens) -> other nodes (parallel) ->
- * memberships -> ready gate. Registry and stacks (later issues) hang off `readyGate`.
+ * memberships -> ready gate -> Docker API over TLS (managers) -> registry. Stacks (a later
+ * issue) hang off `registryReady`. The lab CA comes first: every node's metadata carries its
+ * certificate, so each node trusts the registry from its first boot.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { renderUserData } from "./nodes/cloudinit";
@@ -26,6 +28,28 @@ import {
   swarmAutolock,
 } from "./swarm/swarm";
 import type { SwarmNodeStatus } from "./swarm/remote-scripts";
+import { LabCa } from "./ca/ca";
+import { dockerApiTls } from "./ca/docker-api-step";
+import { DOCKER_API_PORT, RegistryHost } from "./config/registry-address";
+import { LabRegistry } from "./registry/registry";
+
+/** The registry's wait: long enough for a first pull of its image on a slow mirror. */
+const REGISTRY_TIMEOUT_SECONDS = 600;
+
+/** What the student's laptop needs: registry address and login, the CA, the API's client key. */
+export interface LabAccess {
+  /** `<manager-0 floating IP>:5000` */
+  registry: pulumi.Output<string>;
+  /** `<manager-0 private address>:5000`: the name to give images that stacks run. */
+  registryInternal: pulumi.Output<string>;
+  registryUser: string;
+  registryPassword: pulumi.Output<string>;
+  caCertificate: pulumi.Output<string>;
+  clientCertificate: pulumi.Output<string>;
+  clientKey: pulumi.Output<string>;
+  /** `tcp://<manager-0 floating IP>:2376` */
+  dockerHost: pulumi.Output<string>;
+}
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
 export interface ClusterNodeInfo {
@@ -46,6 +70,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly unlockKey: pulumi.Output<string> | undefined;
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
+  /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
+  public readonly registryReady: pulumi.Resource;
+  public readonly access: LabAccess;
   /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
   public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
 
@@ -86,11 +113,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
 
+    const ca = new LabCa(`${name}-ca`, owner, child);
+
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
     const makeNode = (
       identity: typeof first,
       join?: SwarmBootstrap["workerJoin"],
       replaceWith?: pulumi.Resource[],
+      registryHost?: pulumi.Output<RegistryHost>,
     ) =>
       new LabNode(
         `${name}-${identity.role}-${identity.index}`,
@@ -110,12 +140,18 @@ export class SwarmCluster extends pulumi.ComponentResource {
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
           routerReady: network.routerReady,
           replaceWith,
+          registryCa: ca.caCertificate,
+          registryHost,
         },
         child,
       );
 
     const manager0 = makeNode(first);
     const managerIp = manager0.publicIp as pulumi.Output<string>;
+    // The registry runs on manager-0: its private address and floating IP.
+    const registryHost = pulumi
+      .all([manager0.privateIp, managerIp])
+      .apply(([privateIp, publicIp]): RegistryHost => ({ privateIp, publicIp }));
     const connection = managerConnection({
       host: managerIp,
       user: config.sshUser,
@@ -149,6 +185,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         identity,
         identity.role === "manager" ? bootstrap.managerJoin : bootstrap.workerJoin,
         [manager0.server],
+        registryHost,
       ),
     );
 
@@ -202,14 +239,76 @@ export class SwarmCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.readyGate] },
     );
 
+    // The Docker API over mutual TLS on every manager, over SSH to that manager; each restarts its
+    // dockerd, so the registry waits for manager-0's.
+    const apiSteps = all
+      .filter((node) => node.role === "manager")
+      .map((node) =>
+        dockerApiTls(
+          `${name}-${node.nodeName.slice(owner.length + 1)}-docker-api`,
+          {
+            connection:
+              node === manager0
+                ? connection
+                : managerConnection({
+                    host: node.publicIp as pulumi.Output<string>,
+                    user: config.sshUser,
+                    privateKey: keys.sshPrivateKey,
+                    bootTimeoutSeconds: config.bootTimeoutSeconds,
+                  }),
+            caCertificate: ca.caCertificate,
+            certificate: ca.dockerApi({
+              name: node.nodeName,
+              privateIp: node.privateIp,
+              publicIp: node.publicIp,
+            }),
+            instanceId: node.instanceId,
+            timeoutSeconds: Math.min(300, config.bootTimeoutSeconds),
+          },
+          { parent: this, dependsOn: [this.readyGate] },
+        ),
+      );
+    const registry = new LabRegistry(
+      `${name}-registry`,
+      {
+        connection,
+        image: config.registryImage,
+        node: manager0.nodeName,
+        host: registryHost,
+        caCertificate: ca.caCertificate,
+        certificate: ca.registry(registryHost),
+        timeoutSeconds: REGISTRY_TIMEOUT_SECONDS,
+        waitFor: [this.readyGate, apiSteps[0]],
+      },
+      child,
+    );
+    this.registryReady = registry;
+    const client = ca.client();
+    this.access = {
+      registry: registry.address,
+      registryInternal: registry.internalAddress,
+      registryUser: registry.user,
+      registryPassword: registry.password,
+      caCertificate: ca.caCertificate,
+      clientCertificate: client.certificate,
+      clientKey: client.privateKey,
+      dockerHost: managerIp.apply((ip) => `tcp://${ip}:${DOCKER_API_PORT}`),
+    };
     this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
-    // The registry (the lab CA issue) plugs in here; until then only stacks without a build
-    // context can be deployed.
+    // Images are named, pushed and pulled at the registry's private address: the nodes reach it
+    // there, and the floating IP is for the student's laptop.
     const stacks = new LabStacks(
       `${name}-stacks`,
       {
         connection,
         choices: config.stacks,
+        registry: {
+          address: registry.internalAddress,
+          user: registry.user,
+          password: registry.password,
+          caCertificate: ca.caCertificate,
+          ready: [registry],
+        },
         overlayMtu: this.overlayMtu,
         managerIp,
         timeoutSeconds: config.bootTimeoutSeconds,

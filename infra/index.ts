@@ -32,6 +32,18 @@ export = async () => {
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
     swarmUnlockKey: cluster.unlockKey,
+    /** The lab registry from a laptop (`<manager-0 floating IP>:5000`), its user and password. */
+    registry: cluster.access.registry,
+    /** The registry as the nodes reach it: use it in the image names of your stacks. */
+    registryInternal: cluster.access.registryInternal,
+    registryUser: cluster.access.registryUser,
+    registryPassword: cluster.access.registryPassword,
+    /** The lab CA: trusted by every node for the registry; your docker client trusts it too. */
+    caCertificate: cluster.access.caCertificate,
+    /** Mutual TLS to the Docker API of the managers (`npm run docker-context`). */
+    dockerHost: cluster.access.dockerHost,
+    clientCertificate: cluster.access.clientCertificate,
+    clientKey: cluster.access.clientKey,
     sshCommand: cluster.managerPublicIp.apply((ip) =>
       sshCommandLine({ stack: pulumi.getStack(), sshUser: config.sshUser, host: ip }),
     ),

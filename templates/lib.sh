@@ -196,3 +196,13 @@ load_node_env() {
   # shellcheck source=/dev/null
   . "$env_file"
 }
+
+# write_payload_file NAME PATH MODE: writes the file the program sent on this script's stdin as
+# SWARMLAB_FILE_<NAME> (base64; see remoteScriptWithFiles in infra/swarm/remote-scripts.ts) to
+# PATH with MODE, created under umask 077 so a key is never readable by others, not even briefly.
+write_payload_file() {
+  local variable="SWARMLAB_FILE_$1"
+  [ -n "${!variable:-}" ] || die "the program sent no file '$1' on this script's stdin"
+  (umask 077 && printf '%s' "${!variable}" | base64 -d >"$2") || die "could not write $2"
+  chmod "$3" "$2"
+}

@@ -66,6 +66,8 @@ export interface LabConfig {
   readonly bootTimeoutSeconds: number;
   /** Accepts one manager removal that could lose quorum, e.g. "3->1". Default: none. */
   readonly confirmManagerRemoval?: string;
+  /** Image of the lab registry (distribution 2.x). Default "registry:2". */
+  readonly registryImage: string;
   /** Application stacks of stacks/ to deploy, with their overrides. Default: hostname. */
   readonly stacks: readonly StackChoice[];
 }
@@ -94,6 +96,7 @@ export const CONFIG_KEYS = [
   "autolock",
   "bootTimeoutSeconds",
   "confirmManagerRemoval",
+  "registryImage",
   "stacks",
   "stackOverrides",
 ] as const;

@@ -23,6 +23,13 @@ export const MetaKey = {
   dockerVolume: "docker_volume",
   /** The stack owner (student): names, tags, and the swarm node label. */
   owner: "owner",
+  /** Space-separated `<host>:5000` addresses of the registry: the node trusts the CA for each. */
+  registryEndpoints: "registry_endpoints",
+  /**
+   * Prefix of the lab CA certificate's chunks (`registry_ca_0`, `registry_ca_1`, ...): the
+   * base64 body of the PEM, cut to nova's 255 characters a value. Public, never a private key.
+   */
+  registryCaChunk: "registry_ca_",
 } as const;
 
 export type SwarmRole = "manager" | "worker";
@@ -40,6 +47,50 @@ export interface NodeMetadataArgs {
   join?: { addr: string; token: string };
   /** Cinder volume id of the node's Docker volume, when it has one. */
   dockerVolumeId?: string;
+  /** The lab CA (public certificate) and the registry's endpoints, trusted at boot. */
+  registryTrust?: RegistryTrust;
+}
+
+export interface RegistryTrust {
+  /** PEM of the lab CA certificate. */
+  caCertificate: string;
+  /** `<host>:<port>` addresses of the registry. */
+  endpoints: string[];
+}
+
+const PEM_CERTIFICATE =
+  /^-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\r?\n?$/;
+/** More chunks than a CA certificate of a few KB needs; nova allows 128 items in all. */
+const MAX_CA_CHUNKS = 16;
+
+/**
+ * The CA certificate as metadata values: its base64 body without armour or line breaks, in
+ * chunks of at most 255 characters. The node rebuilds the PEM (templates/registry-trust.sh).
+ */
+export function caCertificateChunks(pem: string): string[] {
+  const match = PEM_CERTIFICATE.exec(pem.trim() + "\n");
+  if (!match) throw new Error("the registry CA is not one PEM certificate");
+  const body = match[1].replace(/\s+/g, "");
+  const chunks: string[] = [];
+  for (let i = 0; i < body.length; i += MAX_METADATA_VALUE_LENGTH) {
+    chunks.push(body.slice(i, i + MAX_METADATA_VALUE_LENGTH));
+  }
+  if (chunks.length > MAX_CA_CHUNKS) {
+    throw new Error(
+      `the registry CA needs ${chunks.length} metadata values; at most ${MAX_CA_CHUNKS} are used`,
+    );
+  }
+  return chunks;
+}
+
+function registryTrustMetadata(trust: RegistryTrust): Record<string, string> {
+  const meta: Record<string, string> = {
+    [MetaKey.registryEndpoints]: trust.endpoints.join(" "),
+  };
+  caCertificateChunks(trust.caCertificate).forEach((chunk, index) => {
+    meta[`${MetaKey.registryCaChunk}${index}`] = chunk;
+  });
+  return meta;
 }
 
 /** Builds the metadata map of one node. Pure; the Pulumi program applies it over Outputs. */
@@ -55,6 +106,7 @@ export function nodeMetadata(args: NodeMetadataArgs): Record<string, string> {
     meta[MetaKey.token] = args.join.token;
   }
   if (args.dockerVolumeId) meta[MetaKey.dockerVolume] = args.dockerVolumeId;
+  if (args.registryTrust) Object.assign(meta, registryTrustMetadata(args.registryTrust));
   for (const [key, value] of Object.entries(meta)) {
     if (value.length > MAX_METADATA_VALUE_LENGTH) {
       throw new Error(

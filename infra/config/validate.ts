@@ -37,6 +37,7 @@ export const DEFAULTS = {
   dockerVolumeFilesystem: "ext4",
   dockerSource: "docker-ce",
   bootTimeoutSeconds: 900,
+  registryImage: "registry:2",
 } as const;
 
 export const MANAGER_COUNTS = [1, 3, 5, 7] as const;
@@ -47,6 +48,9 @@ export const STORAGE_DRIVERS: readonly StorageDriver[] = ["overlay2", "btrfs", "
 export const DOCKER_SOURCES: readonly DockerSource[] = ["docker-ce", "distro"];
 /** Owner is part of hostnames (`<owner>-worker-49`, at most 63 characters) and resource names. */
 export const OWNER_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
+/** A docker image reference: [registry[:port]/]name[:tag][@digest], lower-case repository. */
+const IMAGE_REFERENCE =
+  /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const LINUX_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Quotes a value the way the user wrote it, for messages. */
@@ -390,6 +394,14 @@ export function parseLabConfig(
   // On by default: the tokens in instance metadata stop working once the swarm has formed.
   const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems, true);
   const autolock = readBoolean(raw, "autolock", problems);
+  const registryImage = readText(raw, "registryImage", DEFAULTS.registryImage, problems);
+  if (!IMAGE_REFERENCE.test(registryImage)) {
+    problems.add(
+      "registryImage",
+      `is ${shown(registryImage)}: it must be a docker image reference such as "registry:2" or "registry.example.org:5000/mirror/registry:2.8"`,
+    );
+  }
+
   const confirmManagerRemoval = raw.confirmManagerRemoval;
   if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {
     problems.add(
@@ -441,6 +453,7 @@ export function parseLabConfig(
     autolock,
     bootTimeoutSeconds,
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
+    registryImage,
     stacks: Object.freeze(stackChoices.choices),
   };
   return { ok: true, config: Object.freeze(config), warnings };

@@ -42,14 +42,34 @@ export const SWARM_PORT_RULES: readonly PortRule[] = [
   { name: "icmp", protocol: "icmp", description: "ping and path MTU discovery between nodes" },
 ];
 
-/** What the access group opens to `allowedCidrs`. Later issues append the registry and Docker API. */
+/**
+ * The lab's TLS services, open to cluster members (nodes pull from the registry) and to
+ * `allowedCidrs` (the student's laptop), never to anyone else: the registry (5000, TLS +
+ * htpasswd, on manager-0) and the Docker API (2376, mutual TLS, on the managers). Nothing listens
+ * on 2375.
+ */
+export const LAB_SERVICE_PORT_RULES: readonly PortRule[] = [
+  { name: "registry", protocol: "tcp", ports: port(5000), description: "lab registry (TLS)" },
+  {
+    name: "docker-api",
+    protocol: "tcp",
+    ports: port(2376),
+    description: "Docker API of the managers (mutual TLS)",
+  },
+];
+
+/** What the access group opens to `allowedCidrs`. */
 export const ACCESS_PORT_RULES: readonly PortRule[] = [
   { name: "ssh", protocol: "tcp", ports: port(22), description: "SSH for the teacher and student" },
   { name: "icmp", protocol: "icmp", description: "ping from the allowed networks" },
+  ...LAB_SERVICE_PORT_RULES,
 ];
 
 export function clusterRuleSpecs(): RuleSpec[] {
-  return SWARM_PORT_RULES.map((rule) => ({ ...rule, source: { kind: "cluster-members" } }));
+  return [...SWARM_PORT_RULES, ...LAB_SERVICE_PORT_RULES].map((rule) => ({
+    ...rule,
+    source: { kind: "cluster-members" },
+  }));
 }
 
 export function accessRuleSpecs(

@@ -27,7 +27,12 @@ export const FIREWALL_DROPIN_PATH =
 export const NODE_HELPERS = ["container-firewall.sh"] as const;
 
 /** The node scripts, in the order runcmd runs them (lib.sh is only sourced). */
-export const NODE_STEPS = ["storage-prepare.sh", "docker-install.sh", "swarm-up.sh"] as const;
+export const NODE_STEPS = [
+  "storage-prepare.sh",
+  "docker-install.sh",
+  "registry-trust.sh",
+  "swarm-up.sh",
+] as const;
 
 /**
  * Deadlines of the node-side waits, in seconds, derived from `bootTimeoutSeconds` (T, default

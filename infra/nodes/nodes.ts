@@ -6,6 +6,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "../config/metadata";
+import { RegistryHost, registryEndpoints } from "../config/registry-address";
 import { NodeIdentity, ownerTags } from "../config/naming";
 
 /** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
@@ -44,6 +45,10 @@ export interface LabNodeArgs {
    * joins a swarm only when it first boots.
    */
   replaceWith?: pulumi.Resource[];
+  /** The lab CA certificate (public): the node trusts it for the registry at boot. */
+  registryCa?: pulumi.Input<string>;
+  /** Where the registry runs (manager-0's addresses); absent: on this node itself. */
+  registryHost?: pulumi.Input<RegistryHost>;
 }
 
 export class LabNode extends pulumi.ComponentResource {
@@ -88,9 +93,27 @@ export class LabNode extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    // Allocated before the server so that its address can be in the server's own metadata.
+    const floatingIp =
+      args.floatingIpPool === undefined
+        ? undefined
+        : new openstack.networking.FloatingIp(
+            `${name}-fip`,
+            { pool: args.floatingIpPool, description: `${identity.name} (swarmlab)`, tags },
+            { parent: this },
+          );
+    const registryHost =
+      args.registryHost ??
+      pulumi
+        .all([this.privateIp, floatingIp?.address])
+        .apply(([privateIp, publicIp]): RegistryHost => ({
+          privateIp,
+          ...(publicIp ? { publicIp } : {}),
+        }));
+
     const metadata = pulumi
-      .all([this.privateIp, args.join, volume?.id])
-      .apply(([advertiseAddr, join, dockerVolumeId]) =>
+      .all([this.privateIp, args.join, volume?.id, args.registryCa, registryHost])
+      .apply(([advertiseAddr, join, dockerVolumeId, caCertificate, host]) =>
         nodeMetadata({
           owner: args.owner,
           role: identity.role,
@@ -98,6 +121,9 @@ export class LabNode extends pulumi.ComponentResource {
           advertiseAddr,
           ...(join ? { join } : {}),
           ...(dockerVolumeId ? { dockerVolumeId } : {}),
+          ...(caCertificate
+            ? { registryTrust: { caCertificate, endpoints: registryEndpoints(host) } }
+            : {}),
         }),
       );
 
@@ -136,12 +162,7 @@ export class LabNode extends pulumi.ComponentResource {
       this.ready.push(attachment);
     }
 
-    if (args.floatingIpPool !== undefined) {
-      const floatingIp = new openstack.networking.FloatingIp(
-        `${name}-fip`,
-        { pool: args.floatingIpPool, description: `${identity.name} (swarmlab)`, tags },
-        { parent: this },
-      );
+    if (floatingIp !== undefined) {
       const association = new openstack.networking.FloatingIpAssociate(
         `${name}-fip-associate`,
         { floatingIp: floatingIp.address, portId: port.id },

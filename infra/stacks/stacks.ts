@@ -104,21 +104,23 @@ export class LabStacks extends pulumi.ComponentResource {
       );
     }
     const registryAddress = pulumi.output(registry?.address ?? "");
-    const login = registry
-      ? onManager(
-          `${name}-registry-login`,
-          {
-            connection: args.connection,
-            create: pulumi
-              .all([registry.address, registry.user, registry.password])
-              .apply(([address, user, password]) =>
-                registryLoginScript(address, user, password, args.timeoutSeconds),
-              ),
-            secret: true,
-          },
-          { parent: this, dependsOn: [...args.waitFor, ...registry.ready] },
-        )
-      : undefined;
+    // Only stacks that push images need the login (pulls of them reuse it: --with-registry-auth).
+    const login =
+      registry && building.length > 0
+        ? onManager(
+            `${name}-registry-login`,
+            {
+              connection: args.connection,
+              create: pulumi
+                .all([registry.address, registry.user, registry.password])
+                .apply(([address, user, password]) =>
+                  registryLoginScript(address, user, password, args.timeoutSeconds),
+                ),
+              secret: true,
+            },
+            { parent: this, dependsOn: [...args.waitFor, ...registry.ready] },
+          )
+        : undefined;
 
     const statuses = definitions.map(({ choice, stack }) => {
       const tags: Record<string, string> = {};

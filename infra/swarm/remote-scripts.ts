@@ -45,9 +45,32 @@ export function shellQuote(argument: string): string {
   return `'${argument.replace(/'/g, `'\\''`)}'`;
 }
 
-function remoteScript(template: string, args: string[]): RemoteScript {
+/** templates/lib.sh + templates/<template>, run as `bash -s -- ARGS`. */
+export function remoteScript(template: string, args: string[]): RemoteScript {
   const command = ["bash", "-s", "--", ...args].map(shellQuote).join(" ");
   return { command, stdin: `${templateFile("lib.sh")}\n${templateFile(template)}` };
+}
+
+const FILE_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * remoteScript with files for the script (certificates, keys, compose text) on its stdin: each
+ * becomes a variable `SWARMLAB_FILE_<name>` holding the file's base64, set between lib.sh and the
+ * template, so no file content is ever on a command line. Stdin holding a key is a secret input.
+ */
+export function remoteScriptWithFiles(
+  template: string,
+  args: string[],
+  files: Record<string, string>,
+): RemoteScript {
+  const script = remoteScript(template, args);
+  const assignments = Object.entries(files).map(([name, content]) => {
+    if (!FILE_NAME.test(name))
+      throw new Error(`file name ${JSON.stringify(name)} must match ${FILE_NAME}`);
+    return `SWARMLAB_FILE_${name}='${Buffer.from(content, "utf8").toString("base64")}'`;
+  });
+  const [lib, body] = [templateFile("lib.sh"), templateFile(template)];
+  return { command: script.command, stdin: `${lib}\n${assignments.join("\n")}\n${body}` };
 }
 
 function checkTimeout(timeoutSeconds: number): string {

@@ -89,6 +89,8 @@ const SWARM_ROLES: readonly [suffix: string, role: string][] = [
   ["-ready-check", "ready gate: waits until every node is Ready"],
   ["-rotate-tokens", "rotates the join tokens"],
   ["-autolock", "sets swarm autolock on or off, as swarmlab:autolock says"],
+  ["-docker-api", "Docker API over mutual TLS on this manager (restarts its dockerd)"],
+  ["-registry-deploy", "deploys the lab registry on manager-0 and waits until it answers over TLS"],
 ];
 
 /** What CI knows besides the JSON: a preview that fails a policy prints a whole digest on stdout. */

@@ -24,8 +24,8 @@ describe("clusterNeeds", () => {
       volumeGiB: 0,
       floatingIps: 1,
       securityGroups: 2,
-      // 2 x 2 Neutron default egress rules + 5 swarm rules + 2 access rules x 2 CIDRs
-      securityGroupRules: 13,
+      // 2 x 2 Neutron default egress rules + 5 swarm + 2 lab service rules + 4 access rules x 2 CIDRs
+      securityGroupRules: 19,
       networks: 1,
       subnets: 1,
       routers: 1,

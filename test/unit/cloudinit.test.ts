@@ -40,6 +40,7 @@ describe("renderUserData", () => {
       `${NODE_SCRIPT_DIR}/lib.sh`,
       `${NODE_SCRIPT_DIR}/storage-prepare.sh`,
       `${NODE_SCRIPT_DIR}/docker-install.sh`,
+      `${NODE_SCRIPT_DIR}/registry-trust.sh`,
       `${NODE_SCRIPT_DIR}/swarm-up.sh`,
       `${NODE_SCRIPT_DIR}/container-firewall.sh`,
       FIREWALL_DROPIN_PATH,
@@ -54,6 +55,7 @@ describe("renderUserData", () => {
       "lib.sh",
       "storage-prepare.sh",
       "docker-install.sh",
+      "registry-trust.sh",
       "swarm-up.sh",
       "container-firewall.sh",
     ]) {
@@ -69,7 +71,7 @@ describe("renderUserData", () => {
     expect(env).toContain("OVERLAY_MTU=1400\n");
     // Steps chained with && in ONE runcmd entry: a failing step stops the rest.
     expect(config.runcmd).toEqual([
-      `${NODE_SCRIPT_DIR}/storage-prepare.sh && ${NODE_SCRIPT_DIR}/docker-install.sh && ${NODE_SCRIPT_DIR}/swarm-up.sh`,
+      `${NODE_SCRIPT_DIR}/storage-prepare.sh && ${NODE_SCRIPT_DIR}/docker-install.sh && ${NODE_SCRIPT_DIR}/registry-trust.sh && ${NODE_SCRIPT_DIR}/swarm-up.sh`,
     ]);
     expect(config.locale).toBe("false");
   });

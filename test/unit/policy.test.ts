@@ -174,7 +174,13 @@ describe("the pack on the program's own resources", () => {
     // The program warns about 0.0.0.0/0 (validate.ts); that warning is not under test here.
     jest.spyOn(console, "warn").mockImplementation(() => undefined);
     const open = await programResources({ allowedCidrs: JSON.stringify(["0.0.0.0/0"]) });
-    expect(await violations(open)).toEqual([]); // SSH (22) and ICMP are not swarm or Docker ports
+    // SSH (22), ICMP and the registry (5000) are not swarm or Docker ports; the Docker API (2376,
+    // opened to allowedCidrs) is, so 0.0.0.0/0 is refused for it alone.
+    expect(await violations(open)).toEqual([
+      expect.stringMatching(
+        /^swarmlab-no-open-docker-api: security group rule alice-firewall-access-docker-api-0 opens Docker API port 2376 to 0\.0\.0\.0\/0/,
+      ),
+    ]);
   });
 });
 

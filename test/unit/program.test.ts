@@ -1,12 +1,13 @@
 import { renderUserData } from "../../infra/nodes/cloudinit";
 import { parseLabConfig } from "../../infra/config/validate";
 import { nodeSettings } from "../../infra/nodes/node-settings";
-import { MetaKey } from "../../infra/config/metadata";
+import { caCertificateChunks, MetaKey } from "../../infra/config/metadata";
 import { autolockOffScript } from "../../infra/swarm/remote-scripts";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,
   MOCK_NETWORK_MTU,
+  MOCK_CERTIFICATE_PEM,
   MOCK_TOKENS,
   plaintextPaths,
   ProgramRun,
@@ -150,12 +151,23 @@ describe.each([
   });
 
   it("passes role, init flag and tokens through metadata only, as secrets", () => {
+    const registryTrustMeta = {
+      [MetaKey.registryEndpoints]:
+        "10.42.0.10:5000 203.0.113.10:5000 registry.swarmlab.internal:5000",
+      ...Object.fromEntries(
+        caCertificateChunks(MOCK_CERTIFICATE_PEM).map((chunk, i) => [
+          `${MetaKey.registryCaChunk}${i}`,
+          chunk,
+        ]),
+      ),
+    };
     const meta = (name: string) => run.byName(`${name}-server`).inputs.metadata;
     expect(meta(`${owner}-manager-0`)).toEqual({
       [MetaKey.owner]: owner,
       [MetaKey.role]: "manager",
       [MetaKey.init]: "true",
       [MetaKey.advertiseAddr]: "10.42.0.10",
+      ...registryTrustMeta,
     });
     for (const name of all.slice(1)) {
       const role = name.includes("-manager-") ? "manager" : "worker";
@@ -167,6 +179,8 @@ describe.each([
         [MetaKey.advertiseAddr]: expect.stringMatching(/^10\.42\.0\.\d+$/),
         [MetaKey.joinAddr]: "10.42.0.10:2377",
         [MetaKey.token]: role === "manager" ? MOCK_TOKENS.manager : MOCK_TOKENS.worker,
+        // Every node trusts the registry on manager-0, at manager-0's addresses.
+        ...registryTrustMeta,
       });
     }
   });

@@ -10,7 +10,8 @@ import {
   stackScript,
 } from "../../infra/stacks/stack-scripts";
 import { stackProblems } from "../../infra/stacks/validate-stacks";
-import { runProgram } from "./support/program";
+import { CommandStdout, runProgram } from "./support/program";
+import { contextDir, readContextFiles } from "../../infra/stacks/catalog";
 
 const BAD_STACKS = path.join(__dirname, "fixtures", "bad-stacks");
 const ALLOWED = '["203.0.113.0/24"]';
@@ -247,7 +248,64 @@ describe("stack scripts", () => {
   });
 });
 
+const SWARM_STDOUT: CommandStdout = {
+  "-tokens": () =>
+    JSON.stringify({
+      worker: "SWMTKN-1-a-b",
+      manager: "SWMTKN-1-c-d",
+      joinAddr: "10.42.0.10:2377",
+    }),
+  "-check": () =>
+    JSON.stringify(
+      ["alice-manager-0", "alice-worker-0", "alice-worker-1"].map((name) => ({
+        name,
+        role: name.includes("manager") ? "manager" : "worker",
+        state: "Ready",
+        availability: "Active",
+        managerStatus: name.includes("manager") ? "Leader" : "",
+      })),
+    ),
+};
+
 describe("the program's stacks", () => {
+  it("logs in, builds and pushes after the registry, and deploys after the images", async () => {
+    const run = await runProgram(
+      { allowedCidrs: ALLOWED, stacks: '["hostname","counter","proxy"]' },
+      "alice",
+      SWARM_STDOUT,
+    );
+    if (run.error !== undefined) throw run.error;
+    const login = run.byName("alice-stacks-registry-login");
+    expect(login.dependsOn).toEqual(
+      expect.arrayContaining(["alice-ready-check", "alice-registry-deploy"]),
+    );
+    expect(login.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin", "stdout"]));
+    for (const [stack, service] of [
+      ["counter", "web"],
+      ["proxy", "haproxy"],
+    ]) {
+      const image = run.byName(`alice-stacks-${stack}-${service}-image`);
+      expect(image.dependsOn).toContain("alice-stacks-registry-login");
+      const tag = contextTag(
+        readContextFiles(contextDir(stack, service === "web" ? "web" : "haproxy")),
+      );
+      expect(image.inputs.create).toBe(
+        `bash -s -- 10.42.0.10:5000/${stack}-${service}:${tag} Dockerfile 900`,
+      );
+      const deploy = run.byName(`alice-stacks-${stack}`);
+      expect(deploy.dependsOn).toEqual(
+        expect.arrayContaining([
+          `alice-stacks-${stack}-${service}-image`,
+          "alice-stacks-registry-login",
+          "alice-ready-check",
+        ]),
+      );
+      expect(String(deploy.inputs.stdin)).toContain(
+        `image: 10.42.0.10:5000/${stack}-${service}:${tag}`,
+      );
+    }
+  });
+
   it("deploys hostname by default after the ready gate, removing it on delete", async () => {
     const run = await runProgram({ allowedCidrs: ALLOWED }, "alice", {
       "-tokens": () =>

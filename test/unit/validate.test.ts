@@ -37,6 +37,7 @@ describe("parseLabConfig defaults", () => {
       rotateJoinTokens: true,
       autolock: false,
       bootTimeoutSeconds: 900,
+      registryImage: "registry:2",
       stacks: [{ name: "hostname", services: {} }],
     });
     expect(result.warnings).toEqual([]);

@@ -46,6 +46,24 @@ export const MOCK_TOKENS = {
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
 };
 
+/** A real (self-signed, ECDSA) certificate: what the mocked tls provider returns as every cert. */
+export const MOCK_CERTIFICATE_PEM = `-----BEGIN CERTIFICATE-----
+MIIBizCCATGgAwIBAgIUQEOBhVDeXNGHzE0XIw3hGjkGw/IwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQc3dhcm1sYWIgbW9jayBDQTAeFw0yNjExMjMxODIzMjdaFw0z
+NjExMjAxODIzMjdaMBsxGTAXBgNVBAMMEHN3YXJtbGFiIG1vY2sgQ0EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAARc6yaF7WLdFfabAb4g7SyXo22AX5XdjcxDwxXP
+wrfYfijU4+dk+/x1v6/7N9oYpSLCt0IvckwwNFPIG7laAy7wo1MwUTAdBgNVHQ4E
+FgQUy1JEpqLtyu6yQxlI5tMdw3O45QkwHwYDVR0jBBgwFoAUy1JEpqLtyu6yQxlI
+5tMdw3O45QkwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA6REa
+8xm3YnnM95eQq3PlQ0q0O4eGV5LJRrC2xQ/N/QQCIE+JPCiImcMYkJ/192/Gmw7q
+3mw7ehpDLNS3FsP3TmcP
+-----END CERTIFICATE-----
+`;
+export const MOCK_PRIVATE_KEY_PEM =
+  "-----BEGIN PRIVATE KEY-----\nmock\n-----END PRIVATE KEY-----\n";
+export const MOCK_REGISTRY_PASSWORD = "mockRegistryPassword0123456789ab";
+export const MOCK_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
+
 /** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
 export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
 
@@ -110,6 +128,18 @@ export async function runProgram(
             case "tls:index/privateKey:PrivateKey":
               computed.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n";
               computed.publicKeyOpenssh = "ssh-rsa AAAAmock";
+              computed.privateKeyPem = MOCK_PRIVATE_KEY_PEM;
+              break;
+            case "tls:index/selfSignedCert:SelfSignedCert":
+            case "tls:index/locallySignedCert:LocallySignedCert":
+              computed.certPem = MOCK_CERTIFICATE_PEM;
+              break;
+            case "tls:index/certRequest:CertRequest":
+              computed.certRequestPem = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n";
+              break;
+            case "random:index/randomPassword:RandomPassword":
+              computed.result = MOCK_REGISTRY_PASSWORD;
+              computed.bcryptHash = MOCK_BCRYPT_HASH;
               break;
             case "command:remote:Command": {
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));

@@ -1,0 +1,105 @@
+/**
+ * The lab registry: a generated password (@pulumi/random, secret; its bcrypt hash makes the
+ * htpasswd file) and the deploy step on manager-0, which deploys templates/registry-compose.yaml
+ * as a swarm stack and waits until it answers over TLS with auth. After the ready gate, and after
+ * the Docker API step on manager-0 (that one restarts dockerd).
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { RegistryHost, registryEndpoints, REGISTRY_PORT } from "../config/registry-address";
+import type { KeyPair } from "../ca/ca";
+import type { RemoteScript } from "../swarm/remote-scripts";
+import { htpasswdFile, registryDeployScript } from "./registry-files";
+
+/** The registry's one user. */
+export const REGISTRY_USER = "swarmlab";
+
+export interface LabRegistryArgs {
+  connection: command.types.input.remote.ConnectionArgs;
+  /** swarmlab:registryImage */
+  image: string;
+  /** manager-0's node name: the registry stays there. */
+  node: string;
+  host: pulumi.Input<RegistryHost>;
+  caCertificate: pulumi.Input<string>;
+  certificate: KeyPair;
+  timeoutSeconds: number;
+  /** The ready gate and the Docker API step on manager-0. */
+  waitFor: pulumi.Resource[];
+}
+
+/**
+ * The one remote step of the registry, kept in this function so its transport (SSH to manager-0
+ * today) can be switched without touching the component.
+ */
+export function registryDeployCommand(
+  name: string,
+  connection: command.types.input.remote.ConnectionArgs,
+  script: pulumi.Output<RemoteScript>,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    name,
+    {
+      connection,
+      create: script.apply((s) => s.command),
+      // stdin carries the registry's key and password: secret in the state.
+      stdin: pulumi.secret(script.apply((s) => s.stdin)),
+      logging: "stderr",
+    },
+    opts,
+  );
+}
+
+export class LabRegistry extends pulumi.ComponentResource {
+  /** `<floating IP>:5000`: what the student's laptop pushes to. */
+  public readonly address: pulumi.Output<string>;
+  /** `<manager-0 private address>:5000`: what the nodes and stacks' image names use. */
+  public readonly internalAddress: pulumi.Output<string>;
+  public readonly user: string;
+  public readonly password: pulumi.Output<string>;
+
+  constructor(name: string, args: LabRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swarmlab:registry:LabRegistry", name, {}, opts);
+    const password = new random.RandomPassword(
+      `${name}-password`,
+      // Letters and digits only: it goes into htpasswd, curl's config and `docker login` as is.
+      { length: 32, special: false },
+      { parent: this },
+    );
+    this.password = pulumi.secret(password.result);
+    const host = pulumi.output(args.host);
+    const script = pulumi
+      .all([
+        host,
+        args.caCertificate,
+        args.certificate.certificate,
+        args.certificate.privateKey,
+        this.password,
+        password.bcryptHash,
+      ])
+      .apply(([h, ca, certificate, privateKey, pass, hash]) =>
+        registryDeployScript({
+          image: args.image,
+          node: args.node,
+          certificate,
+          privateKey,
+          htpasswd: htpasswdFile(REGISTRY_USER, hash),
+          endpoint: registryEndpoints(h)[0],
+          user: REGISTRY_USER,
+          password: pass,
+          caCertificate: ca,
+          timeoutSeconds: args.timeoutSeconds,
+        }),
+      );
+    registryDeployCommand(`${name}-deploy`, args.connection, script, {
+      parent: this,
+      dependsOn: args.waitFor,
+    });
+    this.user = REGISTRY_USER;
+    this.internalAddress = host.apply((h) => `${h.privateIp}:${REGISTRY_PORT}`);
+    this.address = host.apply((h) => `${h.publicIp ?? h.privateIp}:${REGISTRY_PORT}`);
+    this.registerOutputs({ address: this.address, internalAddress: this.internalAddress });
+  }
+}
