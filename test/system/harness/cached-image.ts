@@ -50,6 +50,16 @@ export const SERVICE_IMAGE: Recipe = {
   buildTimeoutMs: 5 * 60_000,
 };
 
+/** One base for the stand-ins of the images stacks/ names (harness/stack-images.ts tags it). */
+export const STACK_BASE_IMAGE: Recipe = {
+  dir: "stack-images",
+  script: "build-stack-base.sh",
+  args: [],
+  repository: "swarmlab-stack-base",
+  // debootstrap + python3, redis, haproxy: 2-6 min here, depending on the mirror and the load.
+  buildTimeoutMs: 12 * 60_000,
+};
+
 /** Hash of every file of the recipe directory, in name order, and of the script's arguments. */
 export function recipeHash(recipe: Recipe): string {
   const dir = join(SYSTEM_TEST_DIR, recipe.dir);
