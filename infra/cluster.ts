@@ -50,6 +50,7 @@ export interface LabAccess {
   /** `tcp://<manager-0 floating IP>:2376` */
   dockerHost: pulumi.Output<string>;
 }
+import { chosenStackPorts } from "./stacks/published-ports";
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
 export interface ClusterNodeInfo {
@@ -101,7 +102,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     const firewall = new LabFirewall(
       `${name}-firewall`,
-      { owner, allowedCidrs: config.allowedCidrs },
+      { owner, allowedCidrs: config.allowedCidrs, publishedPorts: chosenStackPorts(config.stacks) },
       child,
     );
 

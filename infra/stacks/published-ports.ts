@@ -2,8 +2,8 @@
  * The ports a stack publishes once its overrides are applied: for the security group (opened to
  * allowedCidrs) and for the stack outputs' URLs.
  */
-import type { ServiceOverride } from "../config/stacks-config";
-import type { StackDefinition } from "./compose";
+import type { ServiceOverride, StackChoice } from "../config/stacks-config";
+import { loadStack, StackDefinition } from "./compose";
 
 export interface PublishedPort {
   service: string;
@@ -33,4 +33,12 @@ export function portUrl(port: PublishedPort, managerIp: string): string {
   return port.mode === "ingress"
     ? `http://${managerIp}:${port.published}`
     : `http://<a node running ${port.service}>:${port.published}`;
+}
+
+/** Every port the chosen stacks publish, for the security group (known at preview). */
+export function chosenStackPorts(choices: readonly StackChoice[]): number[] {
+  return choices.flatMap((choice) => {
+    const loaded = loadStack(choice.name);
+    return loaded.ok ? publishedPorts(loaded.stack, choice.services).map((p) => p.published) : [];
+  });
 }

@@ -8,6 +8,7 @@ import * as path from "path";
 import type { StackChoice, StackProblem } from "../config/stacks-config";
 import { availableStacks, stacksDir } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
+import { publishedPorts } from "./published-ports";
 
 function overrideProblems(choice: StackChoice, stack: StackDefinition): StackProblem[] {
   const problems: StackProblem[] = [];
@@ -42,6 +43,7 @@ function overrideProblems(choice: StackChoice, stack: StackDefinition): StackPro
 export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()): StackProblem[] {
   const available = availableStacks(dir);
   const problems: StackProblem[] = [];
+  const publishers = new Map<number, string>();
   for (const choice of choices) {
     if (!available.includes(choice.name)) {
       problems.push({
@@ -58,6 +60,17 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
       continue;
     }
     problems.push(...overrideProblems(choice, loaded.stack));
+    for (const port of publishedPorts(loaded.stack, choice.services)) {
+      const owner = publishers.get(port.published);
+      if (owner !== undefined) {
+        problems.push({
+          key: "stackOverrides",
+          reason: `${owner} and ${choice.name}.${port.service} both publish port ${port.published}; give one another port, e.g. {"${choice.name}": {"${port.service}": {"ports": {"${port.target}": ${port.published + 100}}}}}`,
+        });
+      } else {
+        publishers.set(port.published, `${choice.name}.${port.service}`);
+      }
+    }
   }
   return problems;
 }

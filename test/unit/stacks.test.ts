@@ -113,6 +113,14 @@ describe("swarmlab:stacks", () => {
     ]);
   });
 
+  it("refuses two stacks publishing one port, saying how to move one", () => {
+    expect(
+      problemsOf(["hostname", "proxy"], { proxy: { haproxy: { ports: { "8080": 8080 } } } }),
+    ).toEqual([
+      'swarmlab:stackOverrides: hostname.web and proxy.haproxy both publish port 8080; give one another port, e.g. {"proxy": {"haproxy": {"ports": {"8080": 8180}}}}',
+    ]);
+  });
+
   it("refuses each kind of bad compose file, naming the file and the problem", () => {
     expect(
       problemsOf(
@@ -304,6 +312,23 @@ describe("the program's stacks", () => {
         `image: 10.42.0.10:5000/${stack}-${service}:${tag}`,
       );
     }
+  });
+
+  it("opens the chosen stacks' published ports to allowedCidrs only", async () => {
+    const run = await runProgram(
+      { allowedCidrs: ALLOWED, stacks: '["hostname","counter"]' },
+      "alice",
+      SWARM_STDOUT,
+    );
+    if (run.error !== undefined) throw run.error;
+    const published = run
+      .ofType("openstack:networking/secGroupRule:SecGroupRule")
+      .filter((r) => /published/.test(r.name))
+      .map((r) => ({ port: r.inputs.portRangeMin, from: r.inputs.remoteIpPrefix }));
+    expect(published).toEqual([
+      { port: 8000, from: "203.0.113.0/24" },
+      { port: 8080, from: "203.0.113.0/24" },
+    ]);
   });
 
   it("deploys hostname by default after the ready gate, removing it on delete", async () => {
