@@ -24,7 +24,8 @@ export function dockerApiTlsCommand(
     name,
     {
       connection,
-      create: script.apply((s) => s.command),
+      // The command line holds only the deadline (docker-api.ts).
+      create: pulumi.unsecret(script.apply((s) => s.command)),
       // stdin carries the manager's private key: secret in the state.
       stdin: pulumi.secret(script.apply((s) => s.stdin)),
       triggers: rerunOn,

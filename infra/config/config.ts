@@ -36,7 +36,7 @@ export interface LabConfig {
   readonly cidr: string;
   /** DNS servers of the created subnet. Default: none (Neutron's DHCP resolver). */
   readonly dnsNameservers: readonly string[];
-  /** Who may reach the nodes: today SSH and ICMP are opened to these ranges. Required. */
+  /** Who may reach the nodes: SSH, ICMP, the registry (5000) and the Docker API (2376). Required. */
   readonly allowedCidrs: readonly string[];
   /** Docker storage driver. Default overlay2. */
   readonly storageDriver: StorageDriver;

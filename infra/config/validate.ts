@@ -296,7 +296,7 @@ export function parseLabConfig(
   if (raw.allowedCidrs === undefined) {
     problems.add(
       "allowedCidrs",
-      "is not set: list who may reach the nodes (today SSH and ICMP), including the machine " +
+      "is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), including the machine " +
         "running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` " +
         "(your campus range)",
     );
@@ -310,8 +310,10 @@ export function parseLabConfig(
     }
     if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
       warnings.push(
-        "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH " +
-          "still needs the stack's key); prefer your campus range",
+        "allowedCidrs contains 0.0.0.0/0: SSH, ICMP, the registry and the Docker API are open " +
+          "to the whole internet (they still need the stack's key, password or client " +
+          "certificate; the class policy pack refuses the Docker API open to everyone); prefer " +
+          "your campus range",
       );
     }
   }

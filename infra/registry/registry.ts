@@ -43,7 +43,8 @@ export function registryDeployCommand(
     name,
     {
       connection,
-      create: script.apply((s) => s.command),
+      // The command line holds only the deadline, address and image (registry-files.ts).
+      create: pulumi.unsecret(script.apply((s) => s.command)),
       // stdin carries the registry's key and password: secret in the state.
       stdin: pulumi.secret(script.apply((s) => s.stdin)),
       logging: "stderr",

@@ -4,7 +4,8 @@
  * token hygiene, daemon settings, a service's spread, failover, rebalancing, scale-down, teardown.
  * Runs once per proven Debian release: 12 (Docker 20.10, one package) and 13 (Docker 26, the CLI
  * in its own package), with Docker from the distribution as a teacher without Docker's repository
- * would have it.
+ * would have it. On Debian 12 it also checks the lab registry and the Docker API over TLS
+ * (harness/registry.ts, harness/registry-checks.ts).
  */
 import {
   closeScenario,
@@ -36,6 +37,29 @@ import {
 } from "./harness/security-checks";
 import { waitFor } from "./harness/wait";
 import { overlayMtu } from "../../infra/config/settings";
+import { REGISTRY_DNS_NAME } from "../../infra/config/registry-address";
+import { CachedImage, ensureImage, REGISTRY_IMAGE } from "./harness/cached-image";
+import {
+  deployRegistry,
+  enableDockerApi,
+  LabPki,
+  labPki,
+  preloadRegistryImage,
+  RegistryLogin,
+  registryLogin,
+  registryTrustFor,
+  workers,
+} from "./harness/registry";
+import {
+  anonymousPush,
+  dockerApiFromHost,
+  loginAndPull,
+  pushFromManager0,
+  rebootRegistryNode,
+  restartRegistryService,
+  scaleUpWorker,
+} from "./harness/registry-checks";
+import { Server } from "./harness/nova";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
@@ -52,6 +76,11 @@ describe.each(PROVEN_RELEASES)(
     let lab: Lab;
     let cluster: SwarmCluster;
     let manager0: string;
+    // The lab registry is checked on Debian 12 only (CI time): the CA is in every node's metadata
+    // from the first boot, as the program puts it there.
+    const withRegistry = release.codename === "bookworm";
+    let pki: LabPki | undefined;
+    let registryImage: Promise<CachedImage> | undefined;
 
     beforeAll(async () => {
       ({ lab, cluster } = await openScenario(
@@ -60,9 +89,20 @@ describe.each(PROVEN_RELEASES)(
         { settings: SETTINGS, managers: 1, workers: 2 },
         release,
       ));
+      if (withRegistry) {
+        // Built (or found in the cache) while the nodes boot; awaited by the registry phase.
+        registryImage = ensureImage(REGISTRY_IMAGE);
+        registryImage.catch(() => undefined);
+        const host = { privateIp: cluster.addressOf(cluster.manager0) };
+        pki = await labPki(host, { name: cluster.manager0.name, privateIp: host.privateIp });
+        cluster.spec.registryTrust = registryTrustFor(pki, host);
+      }
     }, SCENARIO_OPEN_TIMEOUT_MS);
 
-    afterAll(() => closeScenario(lab), SCENARIO_CLOSE_TIMEOUT_MS);
+    afterAll(async () => {
+      pki?.remove();
+      await closeScenario(lab);
+    }, SCENARIO_CLOSE_TIMEOUT_MS);
 
     test(
       "manager-0 boots, initialises the swarm and hands out join tokens",
@@ -102,6 +142,156 @@ describe.each(PROVEN_RELEASES)(
       },
       12 * MINUTE,
     );
+
+    (withRegistry ? describe : describe.skip)("lab registry and Docker API over TLS", () => {
+      let login: RegistryLogin;
+      let reference: string;
+      let scaleUp: Promise<Server> | undefined;
+      const extra = () => scaleUpWorker(cluster, 2);
+
+      test(
+        "after the ready gate: the Docker API over mutual TLS, then the registry answering over TLS with auth",
+        async () => {
+          const pkiReady = pki as LabPki;
+          // A worker added by a scale-up boots now, in the background, with the program's
+          // metadata: the CA is there from its first boot, whether the registry is up yet or not.
+          scaleUp = cluster.bootNode(extra(), cluster.joinFor(extra()));
+          scaleUp.catch(() => undefined);
+          const api = await lab.timings.phase("docker API over mutual TLS (manager-0)", () =>
+            enableDockerApi(cluster, pkiReady),
+          );
+          expect({ exit: api.exitCode, stderr: api.stderr }).toEqual({
+            exit: 0,
+            stderr: expect.stringContaining("Docker API listening on 2376 with mutual TLS"),
+          });
+          const image = await lab.timings.phase("registry image (build or cache hit)", async () => {
+            const built = await (registryImage as Promise<CachedImage>);
+            await preloadRegistryImage(cluster);
+            return built;
+          });
+          lab.timings.note(
+            "registry image (build or cache hit)",
+            `${image.tag}, ${image.cached ? "cache hit" : "built"}; preloaded as registry:2 (stands in for the pull)`,
+          );
+          login = registryLogin();
+          const deployed = await lab.timings.phase("registry answering over TLS", () =>
+            deployRegistry(cluster, pkiReady, login),
+          );
+          expect({ exit: deployed.exitCode, stderr: deployed.stderr }).toEqual({
+            exit: 0,
+            stderr: expect.stringContaining("registry answering over TLS"),
+          });
+        },
+        6 * MINUTE,
+      );
+
+      test(
+        "push from manager-0, pull on every worker over TLS with auth; a push without credentials is refused",
+        async () => {
+          const source = await prepareServiceImage([manager0]);
+          reference = await pushFromManager0(cluster, login, source.tag);
+          for (const worker of workers(cluster)) {
+            const pulled = await loginAndPull(cluster, worker, login, reference);
+            expect({ node: worker.name, exit: pulled.exitCode, stderr: pulled.stderr }).toEqual({
+              node: worker.name,
+              exit: 0,
+              stderr: "",
+            });
+          }
+          // The trust files are the only trust: one per registry endpoint, the lab CA.
+          const certs = await dockerOk([
+            "exec",
+            cluster.server(cluster.member("worker", 0)).container,
+            "ls",
+            "/etc/docker/certs.d",
+          ]);
+          expect(certs.split("\n").sort()).toEqual(
+            [`${cluster.addressOf(cluster.manager0)}:5000`, `${REGISTRY_DNS_NAME}:5000`].sort(),
+          );
+          const anonymous = await anonymousPush(cluster, cluster.member("worker", 0), reference);
+          expect(anonymous.exitCode).not.toBe(0);
+          expect(anonymous.stderr).toMatch(/no basic auth credentials|unauthorized/);
+        },
+        4 * MINUTE,
+      );
+
+      test(
+        "the Docker API answers with the client certificate and refuses a client without one; nothing on 2375",
+        async () => {
+          const api = await dockerApiFromHost(cluster, pki as LabPki);
+          expect({ exit: api.withCert.exitCode, stderr: api.withCert.stderr }).toEqual({
+            exit: 0,
+            stderr: "",
+          });
+          expect(api.withCert.stdout.trim().split("\n").sort()).toEqual(
+            cluster.nodes.map((n) => n.name).sort(),
+          );
+          expect(api.withoutCert.exitCode).not.toBe(0);
+          expect(api.withoutCert.stderr).toMatch(/certificate|tls/i);
+          expect(api.plain2375.stdout.trim()).toBe("");
+        },
+        2 * MINUTE,
+      );
+
+      test(
+        "a worker added by a scale-up trusts the registry from its first boot and pulls",
+        async () => {
+          await lab.timings.phase(
+            "scale-up worker to Ready (pulls from the registry)",
+            async () => {
+              await scaleUp;
+              await cluster.readyGate([...cluster.nodes, extra()]);
+            },
+          );
+          const pulled = await loginAndPull(cluster, extra(), login, reference);
+          expect({ exit: pulled.exitCode, stderr: pulled.stderr }).toEqual({ exit: 0, stderr: "" });
+          // Back to 1 + 2 for the checks that follow: the program's scale-down order.
+          await cluster.removeFromSwarm(extra());
+          await dockerOk(["rm", "--force", cluster.server(extra()).container]);
+        },
+        8 * MINUTE,
+      );
+
+      test(
+        "the registry keeps its images over a restart of the service and a reboot of its node",
+        async () => {
+          const pkiReady = pki as LabPki;
+          const restarted = await lab.timings.phase("registry: service restart to answering", () =>
+            restartRegistryService(cluster, pkiReady, login),
+          );
+          expect(restarted.exitCode).toBe(0);
+          const afterRestart = await loginAndPull(
+            cluster,
+            cluster.member("worker", 0),
+            login,
+            reference,
+          );
+          expect({ exit: afterRestart.exitCode, stderr: afterRestart.stderr }).toEqual({
+            exit: 0,
+            stderr: "",
+          });
+          const rebooted = await lab.timings.phase("registry: manager-0 reboot to answering", () =>
+            rebootRegistryNode(cluster, pkiReady, login),
+          );
+          expect({ exit: rebooted.exitCode, stderr: rebooted.stderr }).toEqual({
+            exit: 0,
+            stderr: expect.stringContaining("registry answering over TLS"),
+          });
+          const afterReboot = await loginAndPull(
+            cluster,
+            cluster.member("worker", 1),
+            login,
+            reference,
+          );
+          expect({ exit: afterReboot.exitCode, stderr: afterReboot.stderr }).toEqual({
+            exit: 0,
+            stderr: "",
+          });
+          await cluster.readyGate();
+        },
+        8 * MINUTE,
+      );
+    });
 
     test(
       "the join tokens are in no user-data and in no file but cloud-init's metadata copies",

@@ -125,7 +125,7 @@ describe("parseRoster", () => {
 
   it("reports the program's own validation for values a class default gets wrong, per student", () => {
     expect(problemsOf("students: [alice]")).toEqual([
-      "students[0] (alice): swarmlab:allowedCidrs: is not set: list who may reach the nodes (today SSH and ICMP), including the machine running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+      "students[0] (alice): swarmlab:allowedCidrs: is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), including the machine running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
     ]);
   });
 

@@ -100,10 +100,12 @@ describe("parseLabConfig defaults", () => {
   it("warns, but accepts, 0.0.0.0/0", () => {
     const result = parseLabConfig({ allowedCidrs: '["0.0.0.0/0"]' }, STACK);
     expect(result.ok).toBe(true);
-    // Only what is opened today: SSH and ICMP (firewall-rules.ts ACCESS_PORT_RULES).
+    // What is opened to allowedCidrs (firewall-rules.ts ACCESS_PORT_RULES).
     expect(result.ok && result.warnings).toEqual([
-      "allowedCidrs contains 0.0.0.0/0: SSH and ICMP are open to the whole internet (SSH still " +
-        "needs the stack's key); prefer your campus range",
+      "allowedCidrs contains 0.0.0.0/0: SSH, ICMP, the registry and the Docker API are open " +
+        "to the whole internet (they still need the stack's key, password or client " +
+        "certificate; the class policy pack refuses the Docker API open to everyone); prefer " +
+        "your campus range",
     ]);
   });
 
@@ -187,7 +189,7 @@ const badConfigs: [string, RawConfig, string[]][] = [
     "missing allowedCidrs",
     {},
     [
-      "swarmlab:allowedCidrs: is not set: list who may reach the nodes (today SSH and ICMP), " +
+      "swarmlab:allowedCidrs: is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), " +
         "including the machine running pulumi",
     ],
   ],

@@ -60,6 +60,16 @@ export const STACK_BASE_IMAGE: Recipe = {
   buildTimeoutMs: 12 * 60_000,
 };
 
+/** The stand-in for registry:2: Debian 12 minbase + Debian's docker-registry package. */
+export const REGISTRY_IMAGE: Recipe = {
+  dir: "registry-image",
+  script: "build-registry-image.sh",
+  args: [],
+  repository: "swarmlab-registry",
+  // debootstrap + one package: ~65 s here.
+  buildTimeoutMs: 10 * 60_000,
+};
+
 /** Hash of every file of the recipe directory, in name order, and of the script's arguments. */
 export function recipeHash(recipe: Recipe): string {
   const dir = join(SYSTEM_TEST_DIR, recipe.dir);

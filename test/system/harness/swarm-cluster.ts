@@ -7,7 +7,7 @@
  *   ready gate.
  */
 import { renderUserData } from "../../../infra/nodes/cloudinit";
-import { nodeMetadata } from "../../../infra/config/metadata";
+import { nodeMetadata, RegistryTrust } from "../../../infra/config/metadata";
 import { clusterNodes, NodeIdentity } from "../../../infra/config/naming";
 import {
   bootstrapScript,
@@ -35,6 +35,8 @@ export interface ClusterSpec {
    * recipe's packages (e.g. an apt pin in a department's own image).
    */
   beforePowerOn?: (server: Server) => Promise<void>;
+  /** The lab CA and registry endpoints every node's metadata carries (harness/registry.ts). */
+  registryTrust?: RegistryTrust;
 }
 
 /** Node-side deadline of the remote scripts; the SSH deadline adds a margin on top. */
@@ -88,7 +90,11 @@ export class SwarmCluster {
   }
 
   /** Boots one node: metadata from the project's nodeMetadata(), then a config drive and power-on. */
-  async bootNode(node: NodeIdentity, join?: { addr: string; token: string }): Promise<Server> {
+  async bootNode(
+    node: NodeIdentity,
+    join?: { addr: string; token: string },
+    registryTrust: RegistryTrust | undefined = this.spec.registryTrust,
+  ): Promise<Server> {
     const isManager0 = node === this.manager0;
     const meta = nodeMetadata({
       owner: this.spec.settings.owner,
@@ -96,6 +102,7 @@ export class SwarmCluster {
       init: isManager0,
       advertiseAddr: this.addressOf(node),
       ...(join ? { join } : {}),
+      ...(registryTrust ? { registryTrust } : {}),
     });
     const disk: NodeDisk = this.spec.diskOf
       ? await this.spec.diskOf(node, this.lab)
