@@ -51,7 +51,6 @@ remember_versions() {
   while IFS='|' read -r name version state; do
     [ -n "$name" ] && VERSION_BEFORE[$name]=$version
   done < <(service_states)
-  : "$state"
 }
 
 # Fails the deploy at once when an update this deploy started was rolled back or paused.
@@ -72,7 +71,7 @@ check_rollbacks() {
 
 # Fills PROBLEMS; succeeds when every service has all its replicas running, twice in a row.
 check_converged() {
-  local rows name replicas running wanted
+  local rows name replicas running wanted state
   PROBLEMS=()
   check_rollbacks
   if ! rows=$(service_replicas 2>&1); then
@@ -88,8 +87,8 @@ check_converged() {
     wanted=${replicas#*/}
     [ "$running" = "$wanted" ] || PROBLEMS+=("$name has $running of $wanted replicas running")
   done <<<"$rows"
-  while IFS='|' read -r name _ replicas; do
-    case "$replicas" in updating | rollback_started) PROBLEMS+=("$name is still updating ($replicas)") ;; esac
+  while IFS='|' read -r name _ state; do
+    case "$state" in updating | rollback_started) PROBLEMS+=("$name is still updating ($state)") ;; esac
   done < <(service_states)
   if ((${#PROBLEMS[@]} > 0)); then
     CONVERGED_STREAK=0
