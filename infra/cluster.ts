@@ -15,16 +15,19 @@ import { clusterNodes } from "./config/naming";
 import { LabNetwork } from "./network/network";
 import { nodeSettings } from "./nodes/node-settings";
 import { sshReachable } from "./swarm/preflight";
-import { LabNode } from "./nodes/nodes";
+import { JoinInfo, LabNode } from "./nodes/nodes";
 import { LabKeys } from "./network/ssh-key";
-import { previousNodes } from "./swarm/previous-deployment";
+import { previousDeployment } from "./swarm/previous-deployment";
+import { swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
 import { overlayMtu } from "./config/settings";
 import {
-  managerConnection,
+  deleteReachSeconds,
+  ManagerAccess,
   rotateJoinTokens,
   SwarmBootstrap,
-  SwarmMembership,
+  swarmMembership,
   SwarmReadyGate,
+  survivorsJoin,
   swarmAutolock,
 } from "./swarm/swarm";
 import type { SwarmNodeStatus } from "./swarm/remote-scripts";
@@ -71,6 +74,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly unlockKey: pulumi.Output<string> | undefined;
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
+  /**
+   * Every manager's address as this machine reaches it (floating IPs), in the order swarm steps
+   * try them: ManagerStep's `managers` for later steps (registry, stacks).
+   */
+  public readonly managerAddresses: pulumi.Output<string>[];
+  /** Hash of user-data and image: the next deployment tells a rebuild from a heal by it. */
+  public readonly rebuildKey: pulumi.Output<string>;
   /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
   public readonly registryReady: pulumi.Resource;
   public readonly access: LabAccess;
@@ -117,9 +127,24 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const ca = new LabCa(`${name}-ca`, owner, child);
 
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
+    const previous = previousDeployment(`${name}-previous-deployment`, child);
+    const plan = swarmPlan({
+      owner,
+      previous,
+      userData,
+      image: config.image,
+    });
+    const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
+      managers,
+      user: config.sshUser,
+      privateKey: keys.sshPrivateKey,
+    });
+    // On an existing swarm, the join facts of the surviving managers (previous deployment's
+    // addresses: known before any server of this update). A manager-0 created now joins them.
+    const survivors = survivorsJoin(`${name}-survivors`, access(plan.survivorAddresses), child);
     const makeNode = (
       identity: typeof first,
-      join?: SwarmBootstrap["workerJoin"],
+      join?: pulumi.Input<JoinInfo | undefined>,
       replaceWith?: pulumi.Resource[],
       registryHost?: pulumi.Output<RegistryHost>,
     ) =>
@@ -135,7 +160,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           subnetId: network.subnetId,
           securityGroupIds: [firewall.clusterGroupId, firewall.accessGroupId],
           userData,
-          init: join === undefined,
+          init: identity === first,
           join,
           dockerVolumeSize: config.dockerVolumeSize,
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
@@ -147,18 +172,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
         child,
       );
 
-    const manager0 = makeNode(first);
+    const manager0 = makeNode(first, survivors.join);
     const managerIp = manager0.publicIp as pulumi.Output<string>;
+    warnIfNewSwarm(owner, plan, survivors.answered);
     // The registry runs on manager-0: its private address and floating IP.
     const registryHost = pulumi
       .all([manager0.privateIp, managerIp])
       .apply(([privateIp, publicIp]): RegistryHost => ({ privateIp, publicIp }));
-    const connection = managerConnection({
-      host: managerIp,
-      user: config.sshUser,
-      privateKey: keys.sshPrivateKey,
-      bootTimeoutSeconds: config.bootTimeoutSeconds,
-    });
     const reachable = sshReachable(
       `${name}-ssh-reachable`,
       { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
@@ -169,7 +189,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const bootstrap = new SwarmBootstrap(
       `${name}-bootstrap`,
       {
-        connection,
+        // A manager-0 that initialises a swarm is the only way in; one that joined survivors
+        // may be slower than they are.
+        access: access(
+          pulumi
+            .all([managerIp, survivors.answered, plan.previousManagersBut0])
+            .apply(([ip, answered, others]) => (answered ? [ip, ...others] : [ip])),
+        ),
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
         // Fails within minutes, naming allowedCidrs, when this machine cannot reach manager-0.
@@ -178,28 +204,39 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
 
-    // Every other node waits only for the tokens, so they all boot in parallel. A replaced
-    // manager-0 (new image or user-data, `pulumi up --replace`) initialises a new swarm: the
-    // others are replaced with it and boot again into that swarm.
+    // Every other node waits only for the tokens, so they all boot in parallel. With one
+    // manager, a replaced manager-0 is a new swarm: the others are replaced with it and boot again
+    // into that swarm. With three or more, a replaced manager-0 joins the surviving managers and
+    // nothing else is replaced (a rebuild replaces every server anyway: new user-data).
     const others = rest.map((identity) =>
       makeNode(
         identity,
         identity.role === "manager" ? bootstrap.managerJoin : bootstrap.workerJoin,
-        [manager0.server],
+        config.managers === 1 ? [manager0.server] : [],
         registryHost,
       ),
     );
+    const managerIps = [manager0, ...others]
+      .filter((node) => node.role === "manager")
+      .map((node) => node.publicIp as pulumi.Output<string>);
 
     // Managers leave one at a time (each membership waits for the previous one on delete), so a
     // scale-down demotes them serially and quorum is recomputed between removals.
+    // A node is never removed through itself: its membership asks the other managers.
     let previousManager: pulumi.Resource | undefined;
     const memberships = others.map((node) => {
       const identity = rest.find((n) => n.name === node.nodeName) as typeof first;
       const dependsOn = [...node.ready, bootstrap, guard];
       if (identity.role === "manager" && previousManager) dependsOn.push(previousManager);
-      const membership = new SwarmMembership(
+      const membership = swarmMembership(
         `${name}-${identity.role}-${identity.index}-membership`,
-        { connection, node: identity, instanceId: node.instanceId, timeoutSeconds: 300 },
+        {
+          access: access(managerIps.filter((ip) => ip !== node.publicIp)),
+          node: identity,
+          instanceId: node.instanceId,
+          timeoutSeconds: 300,
+          deleteReachTimeoutSeconds: deleteReachSeconds(config.managers),
+        },
         { parent: this, dependsOn },
       );
       if (identity.role === "manager") previousManager = membership;
@@ -208,15 +245,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
     const all = [manager0, ...others];
     const names = new Set(all.map((n) => n.nodeName));
-    const leaving = previousNodes(`${name}-previous-deployment`, child).apply((previous) =>
-      previous
+    const leaving = previous.nodes.apply((nodes) =>
+      nodes
         .filter((node) => !names.has(node.name))
         .map((node) => ({ name: node.name, address: node.privateIp })),
     );
     this.readyGate = new SwarmReadyGate(
       `${name}-ready`,
       {
-        connection,
+        access: access(managerIps),
+        owner,
         expected: all.map((n) => ({ name: n.nodeName, role: n.role, address: n.privateIp })),
         leaving,
         instanceIds: all.map((n) => n.instanceId),
@@ -226,7 +264,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
     if (config.rotateJoinTokens) {
-      rotateJoinTokens(`${name}-rotate-tokens`, connection, tokenTriggers, {
+      // Any new server (a scale, or one re-created after a loss) joined with the current tokens:
+      // rotate again once it is Ready.
+      const rotateOn = [config.managers, config.workers, ...all.map((n) => n.instanceId)];
+      rotateJoinTokens(`${name}-rotate-tokens`, access(managerIps), rotateOn, {
         parent: this,
         dependsOn: [this.readyGate],
       });
@@ -235,28 +276,20 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.unlockKey = swarmAutolock(
       `${name}-autolock`,
       config.autolock,
-      connection,
+      access(managerIps),
       [manager0.instanceId],
       { parent: this, dependsOn: [this.readyGate] },
     );
 
-    // The Docker API over mutual TLS on every manager, over SSH to that manager; each restarts its
-    // dockerd, so the registry waits for manager-0's.
+    // The Docker API over mutual TLS on every manager, over SSH to that very manager (its own
+    // certificate and dockerd); each restarts its dockerd, so the registry waits for manager-0's.
     const apiSteps = all
       .filter((node) => node.role === "manager")
       .map((node) =>
         dockerApiTls(
           `${name}-${node.nodeName.slice(owner.length + 1)}-docker-api`,
           {
-            connection:
-              node === manager0
-                ? connection
-                : managerConnection({
-                    host: node.publicIp as pulumi.Output<string>,
-                    user: config.sshUser,
-                    privateKey: keys.sshPrivateKey,
-                    bootTimeoutSeconds: config.bootTimeoutSeconds,
-                  }),
+            access: access([node.publicIp as pulumi.Output<string>]),
             caCertificate: ca.caCertificate,
             certificate: ca.dockerApi({
               name: node.nodeName,
@@ -272,7 +305,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const registry = new LabRegistry(
       `${name}-registry`,
       {
-        connection,
+        access: access(managerIps),
         image: config.registryImage,
         node: manager0.nodeName,
         host: registryHost,
@@ -301,7 +334,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const stacks = new LabStacks(
       `${name}-stacks`,
       {
-        connection,
+        access: access(managerIps),
         choices: config.stacks,
         registry: {
           address: registry.internalAddress,
@@ -320,6 +353,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.stacks = stacks.stacks;
 
     this.managerPublicIp = managerIp;
+    this.managerAddresses = managerIps;
+    this.rebuildKey = plan.rebuildKey;
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;
@@ -334,6 +369,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       ),
     );
     this.registerOutputs({
+      rebuildKey: this.rebuildKey,
       managerPublicIp: this.managerPublicIp,
       nodes: this.nodes,
       swarm: this.swarm,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run over SSH on manager-0 as
-#   bash -s -- TIMEOUT_SECONDS [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS [NAME:ROLE:ADDRESS...]
+# Run over SSH on a manager as
+#   bash -s -- TIMEOUT_SECONDS [--remove-down PREFIX] [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS...
 # (lib.sh is prepended to stdin by infra/swarm/remote-scripts.ts). Polls until the swarm holds exactly
 # the expected nodes, each Ready, Active or not, with the expected role (managers Leader or
 # Reachable) AND at its expected private address. Then it prints the `docker node ls` table on
@@ -20,6 +20,12 @@
 #
 # A Down entry that shares its hostname with a Ready node is a replaced VM's stale record; it
 # does not block readiness (swarm-remove-node.sh removes such records).
+#
+# --remove-down PREFIX (the cluster's `<owner>-`): Down entries whose hostname starts with PREFIX
+# and that are not expected (a node lost, or removed while no manager answered), or that are the
+# stale record of an expected node now Ready, are removed (demoted first if they were managers,
+# so the Raft does not count a dead member). Down entries of other names are reported, never
+# touched.
 set -euo pipefail
 
 if ! declare -F log >/dev/null; then
@@ -30,12 +36,13 @@ fi
 SWARMLAB_STEP=swarm-ready
 
 declare -A EXPECTED_ROLE=() EXPECTED_ADDRESS=() LEAVING_ADDRESS=()
+REMOVE_DOWN_PREFIX=
 PROBLEMS=()
 NODE_ROWS=()
 LEAVING=()
 ADDRESS_PATTERN='^[0-9A-Fa-f.:]+$'
 
-# Rows of "hostname|state|availability|manager status|address|raft address", states in `docker
+# Rows of "id|hostname|state|availability|manager status|address|raft address", states in `docker
 # node inspect`'s lower case; workers have an empty manager status, which is how the role is told
 # apart. `docker node ls` cannot print addresses, hence inspect. ("|", not a tab: read would
 # merge the tabs around an empty field.)
@@ -44,7 +51,7 @@ list_nodes() {
   ids=$(docker_probe node ls -q) || return 1
   [ -n "$ids" ] || return 0
   # shellcheck disable=SC2086 # one argument per node id
-  docker_probe node inspect --format '{{.Description.Hostname}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{if .ManagerStatus.Leader}}leader{{else}}{{.ManagerStatus.Reachability}}{{end}}{{end}}|{{.Status.Addr}}|{{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}' $ids
+  docker_probe node inspect --format '{{.ID}}|{{.Description.Hostname}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{if .ManagerStatus.Leader}}leader{{else}}{{.ManagerStatus.Reachability}}{{end}}{{end}}|{{.Status.Addr}}|{{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}' $ids
 }
 
 role_of() {
@@ -59,8 +66,50 @@ node_address() {
   printf '%s' "$address"
 }
 
+# Is the Down entry NAME at ADDRESS one of this cluster's ghosts? READY_NAMES holds the names
+# with a Ready entry.
+is_ghost() {
+  local name=$1 address=$2
+  if [ -z "$REMOVE_DOWN_PREFIX" ] || [[ "$name" != "$REMOVE_DOWN_PREFIX"* ]]; then return 1; fi
+  if [ -n "${EXPECTED_ROLE[$name]:-}" ]; then
+    [ -n "${READY_NAMES[$name]:-}" ]
+  else
+    [ "${LEAVING_ADDRESS[$name]:-}" != "$address" ]
+  fi
+}
+
+# Removes this cluster's Down ghosts (see --remove-down). A failure is logged, and the gate's
+# check then reports the entry.
+remove_ghosts() {
+  local rows id name state availability manager_status address raft_address
+  local -A READY_NAMES=()
+  [ -n "$REMOVE_DOWN_PREFIX" ] || return 0
+  rows=$(list_nodes 2>/dev/null) || return 0
+  while IFS='|' read -r id name state _ _ _ _; do
+    [ "$state" = ready ] && READY_NAMES[$name]=1
+  done <<<"$rows"
+  while IFS='|' read -r id name state availability manager_status address raft_address; do
+    if [ -z "$id" ] || [ "$state" != down ]; then continue; fi
+    address=$(node_address "$address" "$raft_address")
+    is_ghost "$name" "$address" || continue
+    if [ -n "$manager_status" ]; then
+      log "demoting $name ($id): a Down manager of this cluster that is no longer expected or was re-created"
+      docker_probe node demote "$id" >&2 || {
+        log "could not demote $name ($id); it stays (a quorum of managers must be Reachable)"
+        continue
+      }
+    fi
+    if docker_probe node rm --force "$id" >/dev/null; then
+      log "removed $name ($id), Down at $address: lost or re-created, no longer in this cluster"
+    else
+      log "could not remove $name ($id)"
+    fi
+  done <<<"$rows"
+}
+
 # Fills PROBLEMS and NODE_ROWS from one listing; succeeds when there is no problem.
 check_nodes() {
+  remove_ghosts
   local rows name state status availability manager_status address raft_address role want
   local -A ready=() seen=() ready_at=()
   PROBLEMS=()
@@ -70,7 +119,7 @@ check_nodes() {
     PROBLEMS+=("listing the swarm's nodes failed: $rows")
     return 1
   fi
-  while IFS='|' read -r name state availability manager_status address raft_address; do
+  while IFS='|' read -r _id name state availability manager_status address raft_address; do
     [ -n "$name" ] || continue
     status=${state^}
     availability=${availability^}
@@ -153,9 +202,14 @@ parse_address() {
 main() {
   exec </dev/null
   local timeout_seconds=${1:-} spec name role rest problem
-  local usage="usage: swarm-ready.sh TIMEOUT_SECONDS [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS..."
+  local usage="usage: swarm-ready.sh TIMEOUT_SECONDS [--remove-down PREFIX] [--leaving NAME:ADDRESS]... NAME:ROLE:ADDRESS..."
   [[ "$timeout_seconds" =~ ^[0-9]+$ ]] || die "$usage"
   shift
+  if [ "${1:-}" = --remove-down ]; then
+    [[ "${2:-}" =~ ^[a-z0-9][a-z0-9-]*-$ ]] || die "bad --remove-down prefix '${2:-}'"
+    REMOVE_DOWN_PREFIX=$2
+    shift 2
+  fi
   while [ "${1:-}" = --leaving ]; do
     spec=${2:-}
     name=$(parse_name "$spec")

@@ -3,31 +3,31 @@
  * and turns on mutual TLS on 2376 (docker-api.ts). Runs after the ready gate; re-runs when the
  * certificate or the CA changes (its stdin changes), and on a new server.
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
+import type { ManagerAccess } from "../swarm/swarm";
 import type { KeyPair } from "./ca";
 import { dockerApiTlsScript } from "./docker-api";
 
 /**
- * The one remote step, kept in this function so its transport (SSH to the manager today) can be
- * switched without touching its callers.
+ * The one remote step, on the one manager whose certificate it installs (its access lists that
+ * manager alone: another manager cannot set up this one's dockerd).
  */
 export function dockerApiTlsCommand(
   name: string,
-  connection: command.types.input.remote.ConnectionArgs,
+  access: ManagerAccess,
   script: pulumi.Output<RemoteScript>,
   rerunOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
-  return new command.remote.Command(
+): ManagerStep {
+  return new ManagerStep(
     name,
     {
-      connection,
-      // The command line holds only the deadline (docker-api.ts).
-      create: pulumi.unsecret(script.apply((s) => s.command)),
-      // stdin carries the manager's private key: secret in the state.
-      stdin: pulumi.secret(script.apply((s) => s.stdin)),
+      description: "Docker API over mutual TLS",
+      ...access,
+      // stdin carries the manager's private key: the whole script is secret in the state.
+      create: pulumi.secret(script),
       triggers: rerunOn,
     },
     opts,
@@ -35,7 +35,8 @@ export function dockerApiTlsCommand(
 }
 
 export interface DockerApiTlsArgs {
-  connection: command.types.input.remote.ConnectionArgs;
+  /** The one manager this step sets up. */
+  access: ManagerAccess;
   caCertificate: pulumi.Input<string>;
   certificate: KeyPair;
   /** The manager's server id: a new server gets its certificate again. */
@@ -47,7 +48,7 @@ export function dockerApiTls(
   name: string,
   args: DockerApiTlsArgs,
   opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
+): ManagerStep {
   const script = pulumi
     .all([args.caCertificate, args.certificate.certificate, args.certificate.privateKey])
     .apply(([caCertificate, certificate, privateKey]) =>
@@ -58,5 +59,5 @@ export function dockerApiTls(
         timeoutSeconds: args.timeoutSeconds,
       }),
     );
-  return dockerApiTlsCommand(name, args.connection, script, [args.instanceId], opts);
+  return dockerApiTlsCommand(name, args.access, script, [args.instanceId], opts);
 }

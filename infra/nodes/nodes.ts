@@ -30,10 +30,13 @@ export interface LabNodeArgs {
   subnetId?: pulumi.Input<string>;
   securityGroupIds: pulumi.Input<string>[];
   userData: pulumi.Input<string>;
-  /** True for manager-0, which initialises the swarm. */
+  /**
+   * True for manager-0, which initialises the swarm unless `join` resolves to join info (then it
+   * joins the surviving managers of an existing swarm).
+   */
   init: boolean;
-  /** How to join the swarm (secret); absent on manager-0. */
-  join?: pulumi.Input<JoinInfo>;
+  /** How to join the swarm (secret); on manager-0 only when there is a swarm to join. */
+  join?: pulumi.Input<JoinInfo | undefined>;
   /** GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. */
   dockerVolumeSize?: number;
   /** Give the node a floating IP from this pool (managers: SSH and the swarm's front door). */
@@ -117,7 +120,7 @@ export class LabNode extends pulumi.ComponentResource {
         nodeMetadata({
           owner: args.owner,
           role: identity.role,
-          init: args.init,
+          init: args.init && !join,
           advertiseAddr,
           ...(join ? { join } : {}),
           ...(dockerVolumeId ? { dockerVolumeId } : {}),

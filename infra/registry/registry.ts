@@ -4,19 +4,22 @@
  * as a swarm stack and waits until it answers over TLS with auth. After the ready gate, and after
  * the Docker API step on manager-0 (that one restarts dockerd).
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RegistryHost, registryEndpoints, REGISTRY_PORT } from "../config/registry-address";
 import type { KeyPair } from "../ca/ca";
+import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
+import type { ManagerAccess } from "../swarm/swarm";
 import { htpasswdFile, registryDeployScript } from "./registry-files";
 
 /** The registry's one user. */
 export const REGISTRY_USER = "swarmlab";
 
 export interface LabRegistryArgs {
-  connection: command.types.input.remote.ConnectionArgs;
+  /** Every manager, in fallback order: the deploy runs on whichever answers (the swarm places
+   * the registry on manager-0 whatever manager deploys it). */
+  access: ManagerAccess;
   /** swarmlab:registryImage */
   image: string;
   /** manager-0's node name: the registry stays there. */
@@ -29,25 +32,22 @@ export interface LabRegistryArgs {
   waitFor: pulumi.Resource[];
 }
 
-/**
- * The one remote step of the registry, kept in this function so its transport (SSH to manager-0
- * today) can be switched without touching the component.
- */
+/** The one remote step of the registry: deploy and wait, on the first manager that answers. */
 export function registryDeployCommand(
   name: string,
-  connection: command.types.input.remote.ConnectionArgs,
+  access: ManagerAccess,
   script: pulumi.Output<RemoteScript>,
+  timeoutSeconds: number,
   opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
-  return new command.remote.Command(
+): ManagerStep {
+  return new ManagerStep(
     name,
     {
-      connection,
-      // The command line holds only the deadline, address and image (registry-files.ts).
-      create: pulumi.unsecret(script.apply((s) => s.command)),
-      // stdin carries the registry's key and password: secret in the state.
-      stdin: pulumi.secret(script.apply((s) => s.stdin)),
-      logging: "stderr",
+      description: "registry deploy and TLS check",
+      ...access,
+      // stdin carries the registry's key and password: the whole script is secret in the state.
+      create: pulumi.secret(script),
+      scriptTimeoutSeconds: timeoutSeconds + 60,
     },
     opts,
   );
@@ -94,7 +94,7 @@ export class LabRegistry extends pulumi.ComponentResource {
           timeoutSeconds: args.timeoutSeconds,
         }),
       );
-    registryDeployCommand(`${name}-deploy`, args.connection, script, {
+    registryDeployCommand(`${name}-deploy`, args.access, script, args.timeoutSeconds, {
       parent: this,
       dependsOn: args.waitFor,
     });

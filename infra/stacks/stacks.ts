@@ -6,12 +6,17 @@
  *   stack           one per chosen stack: `docker stack deploy` of the resolved compose text,
  *                   waited until converged; `docker stack rm` when dropped or destroyed.
  * Every remote step is made by `onManager`, the one place that says how a script reaches a
- * manager (today: SSH to manager-0 with @pulumi/command).
+ * manager: a ManagerStep, on the first manager that answers.
+ *
+ * TODO(issue 10): `docker login` is per manager, so the login step and the image builds (and the
+ * deploys' --with-registry-auth) must run on the same manager; with the fallback they may not.
+ * Fold the login into each script that needs it.
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackChoice } from "../config/stacks-config";
+import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
+import type { ManagerAccess } from "../swarm/swarm";
 import { contextDir, readContextFiles } from "./catalog";
 import {
   CONTEXT_TAG_VARIABLE,
@@ -31,14 +36,14 @@ import {
   stackScript,
 } from "./stack-scripts";
 
-type Connection = command.types.input.remote.ConnectionArgs;
-
 interface RemoteStep {
-  connection: Connection;
+  access: ManagerAccess;
+  /** Short words for messages: what the step does. */
+  description: string;
   /** Runs on create, and again whenever the script or its stdin changes. */
   create: pulumi.Input<RemoteScript>;
-  /** Runs on delete (and before a replacement), with the same stdin. */
-  deleteCommand?: pulumi.Input<string>;
+  /** Runs on delete (and before a replacement). */
+  delete?: pulumi.Input<RemoteScript>;
   /** stdout/stdin carry secrets: keep them out of logs and secret in the state. */
   secret?: boolean;
 }
@@ -48,19 +53,17 @@ export function onManager(
   name: string,
   step: RemoteStep,
   opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
-  const script = pulumi.output(step.create);
-  const stdin = script.apply((s) => s.stdin);
-  return new command.remote.Command(
+): ManagerStep {
+  return new ManagerStep(
     name,
     {
-      connection: step.connection,
-      create: script.apply((s) => s.command),
-      stdin: step.secret ? pulumi.secret(stdin) : stdin,
-      ...(step.deleteCommand !== undefined ? { delete: step.deleteCommand } : {}),
-      ...(step.secret ? { logging: "stderr" as const } : {}),
+      description: step.description,
+      ...step.access,
+      create: step.secret ? pulumi.secret(step.create) : step.create,
+      ...(step.delete !== undefined ? { delete: step.delete } : {}),
+      secretStdout: step.secret ?? false,
     },
-    step.secret ? { additionalSecretOutputs: ["stdout", "stdin"], ...opts } : opts,
+    opts,
   );
 }
 
@@ -71,7 +74,8 @@ export interface StackStatus {
 }
 
 export interface LabStacksArgs {
-  connection: Connection;
+  /** Every manager, in fallback order. */
+  access: ManagerAccess;
   choices: readonly StackChoice[];
   /** Needed by stacks that build images; undefined until the cluster has a registry. */
   registry?: RegistryEndpoint;
@@ -110,7 +114,8 @@ export class LabStacks extends pulumi.ComponentResource {
         ? onManager(
             `${name}-registry-login`,
             {
-              connection: args.connection,
+              access: args.access,
+              description: "registry login",
               create: pulumi
                 .all([registry.address, registry.user, registry.password])
                 .apply(([address, user, password]) =>
@@ -135,7 +140,8 @@ export class LabStacks extends pulumi.ComponentResource {
           onManager(
             `${name}-${stack.name}-${service.name}-image`,
             {
-              connection: args.connection,
+              access: args.access,
+              description: "image build and push",
               create: image.apply((ref) =>
                 stackImageScript(ref, dockerfile, files, args.timeoutSeconds),
               ),
@@ -156,12 +162,13 @@ export class LabStacks extends pulumi.ComponentResource {
       const deploy = onManager(
         `${name}-${stack.name}`,
         {
-          connection: args.connection,
+          access: args.access,
+          description: "stack deploy",
           create: compose.apply((text) =>
             stackScript("deploy", stack.name, text, args.timeoutSeconds),
           ),
-          deleteCommand: compose.apply(
-            (text) => stackScript("remove", stack.name, text, args.timeoutSeconds).command,
+          delete: compose.apply((text) =>
+            stackScript("remove", stack.name, text, args.timeoutSeconds),
           ),
         },
         {

@@ -10,6 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 export interface PreviousNode {
   name: string;
   privateIp: string;
+  role?: string;
+  /** A manager's floating IP. */
+  publicIp?: string;
 }
 
 /** The `nodes` output of the previous deployment; anything unexpected there counts as none. */
@@ -17,18 +20,37 @@ export function parsePreviousNodes(value: unknown): PreviousNode[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item: unknown) => {
     const node = (item ?? {}) as Record<string, unknown>;
-    return typeof node.name === "string" && typeof node.privateIp === "string"
-      ? [{ name: node.name, privateIp: node.privateIp }]
-      : [];
+    if (typeof node.name !== "string" || typeof node.privateIp !== "string") return [];
+    return [
+      {
+        name: node.name,
+        privateIp: node.privateIp,
+        ...(typeof node.role === "string" ? { role: node.role } : {}),
+        ...(typeof node.publicIp === "string" ? { publicIp: node.publicIp } : {}),
+      },
+    ];
   });
 }
 
-/** The nodes of this stack's previous deployment, none on the first one. */
-export function previousNodes(
+/** What the program needs from this stack's previous deployment. */
+export interface PreviousDeployment {
+  /** Its `nodes` output; none on the first deployment. */
+  nodes: pulumi.Output<PreviousNode[]>;
+  /** Its `rebuildKey` output (user-data and image): a change means every server is rebuilt. */
+  rebuildKey: pulumi.Output<string | undefined>;
+}
+
+/** The outputs of this stack's previous deployment, none on the first one. */
+export function previousDeployment(
   name: string,
   opts: pulumi.CustomResourceOptions,
-): pulumi.Output<PreviousNode[]> {
+): PreviousDeployment {
   const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const self = new pulumi.StackReference(name, { name: stack }, opts);
-  return self.getOutput("nodes").apply(parsePreviousNodes);
+  return {
+    nodes: self.getOutput("nodes").apply(parsePreviousNodes),
+    rebuildKey: self
+      .getOutput("rebuildKey")
+      .apply((key: unknown) => (typeof key === "string" ? key : undefined)),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * Scripts run over SSH on manager-0, by the Pulumi program (remote.Command) and by the system test
+ * Scripts run over SSH on a manager, by the Pulumi program (ManagerStep) and by the system test
  * (ssh2) alike: both take the command and stdin from these builders, so there is one copy.
  *
  * Each script is templates/lib.sh followed by templates/swarm-*.sh, fed to `bash -s -- ARGS` on
@@ -118,21 +118,38 @@ function checkAddress(address: string): string {
  * Waits until the swarm holds exactly `expected`, Ready, with their roles and at their addresses;
  * prints them as JSON. `leaving` nodes (removed by this update, drained and removed right after
  * the gate) are let be when they are at their known address; any other node fails the gate.
+ * With `owner`, Down entries named `<owner>-...` that are no longer expected (a node lost or
+ * removed while no manager answered) and stale Down records of a re-created node are removed
+ * from the swarm; other Down nodes are only reported.
  */
 export function readyGateScript(
   expected: ExpectedNode[],
   timeoutSeconds: number,
   leaving: LeavingNode[] = [],
+  owner?: string,
 ): RemoteScript {
   if (expected.length === 0) throw new Error("the ready gate needs at least one expected node");
   for (const node of expected) checkNode(node.name, node.role);
   for (const node of leaving) checkNode(node.name, "worker");
+  const ownerArgs = owner === undefined ? [] : ["--remove-down", `${checkOwner(owner)}-`];
   const leavingArgs = leaving.flatMap((node) => [
     "--leaving",
     `${node.name}:${checkAddress(node.address)}`,
   ]);
   const specs = expected.map((node) => `${node.name}:${node.role}:${checkAddress(node.address)}`);
-  return remoteScript("swarm-ready.sh", [checkTimeout(timeoutSeconds), ...leavingArgs, ...specs]);
+  return remoteScript("swarm-ready.sh", [
+    checkTimeout(timeoutSeconds),
+    ...ownerArgs,
+    ...leavingArgs,
+    ...specs,
+  ]);
+}
+
+function checkOwner(owner: string): string {
+  if (!NODE_NAME.test(owner)) {
+    throw new Error(`owner ${JSON.stringify(owner)} must match ${NODE_NAME}`);
+  }
+  return owner;
 }
 
 /** Demotes, drains and removes node `name` from the swarm before its VM is deleted. */

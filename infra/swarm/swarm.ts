@@ -1,16 +1,18 @@
 /**
- * The swarm's life, driven over SSH on manager-0 with @pulumi/command:
- *   bootstrap  waits for manager-0's cloud-init and the swarm, returns the join tokens (secret);
+ * The swarm's life, driven over SSH with ManagerStep (manager-step.ts) on whichever manager answers
+ * first, in a fixed order (DESIGN.md principle 9), not on manager-0 alone:
+ *   survivors  on an existing swarm: the join facts a NEW manager-0 needs from surviving managers;
+ *   bootstrap  waits for cloud-init and an active swarm on a manager, returns the join tokens;
  *   membership one per other node: on delete, drains and removes the node before its VM goes;
  *   ready gate waits until exactly the expected nodes are Ready with their roles;
  *   rotation   optional: new join tokens once everybody has joined.
  * The scripts are the exported builders of remote-scripts.ts, the same the system test runs.
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { SwarmRole } from "../config/metadata";
 import type { NodeIdentity } from "../config/naming";
 import type { JoinInfo } from "../nodes/nodes";
+import { ManagerStep, ManagerStepArgs } from "./manager-step";
 import {
   autolockOffScript,
   autolockScript,
@@ -21,109 +23,174 @@ import {
   parseSwarmNodes,
   parseUnlockKey,
   readyGateScript,
-  removeNodeScript,
   RemoteScript,
+  removeNodeScript,
   rotateTokensScript,
   SwarmNodeStatus,
 } from "./remote-scripts";
 
-export interface ManagerConnectionArgs {
-  host: pulumi.Input<string>;
+/** How this machine reaches the swarm: every manager's address, in the order they are tried. */
+export interface ManagerAccess {
+  /** Floating IPs of manager-0, manager-1, ...: known before the servers (fixed addresses). */
+  managers: pulumi.Input<pulumi.Input<string>[]>;
   user: string;
   privateKey: pulumi.Input<string>;
-  /** How long SSH may take to come up on a fresh server. */
-  bootTimeoutSeconds: number;
 }
 
-/** Per-dial timeout of @pulumi/command; dial attempts are spread over the boot deadline. */
-const PER_DIAL_TIMEOUT_SECONDS = 15;
+/** How long refresh may wait for a manager's cloud-init and swarm when it re-reads the tokens. */
+const REFRESH_SCRIPT_TIMEOUT_SECONDS = 60;
 
-export function managerConnection(
-  args: ManagerConnectionArgs,
-): command.types.input.remote.ConnectionArgs {
-  return {
-    host: args.host,
-    user: args.user,
-    privateKey: args.privateKey,
-    perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
-    dialErrorLimit: Math.ceil(args.bootTimeoutSeconds / PER_DIAL_TIMEOUT_SECONDS),
-  };
-}
+/**
+ * Teardown budget: all delete steps of one stack give unreachable managers at most this long in
+ * all. Manager memberships are deleted one after another (workers' in parallel with them), so each
+ * gets its share.
+ */
+export const TEARDOWN_BUDGET_SECONDS = 50;
 
-function scriptArgs(script: RemoteScript): Pick<command.remote.CommandArgs, "create" | "stdin"> {
-  return { create: script.command, stdin: script.stdin };
+export function deleteReachSeconds(managers: number): number {
+  return Math.min(20, Math.floor(TEARDOWN_BUDGET_SECONDS / Math.max(1, managers - 1)));
 }
 
 export interface SwarmBootstrapArgs {
-  connection: command.types.input.remote.ConnectionArgs;
+  access: ManagerAccess;
   bootTimeoutSeconds: number;
   /**
    * Values whose change re-reads the tokens: the node counts (after a rotation, nodes added by a
-   * later scale-up must get the current tokens, not the ones read at the first boot) and
-   * manager-0's server id (a new manager-0 initialises a new swarm with new tokens).
+   * later scale-up must get the current tokens) and manager-0's server id. `pulumi up --refresh`
+   * re-reads them too (the step's refresh script), so a server recreated after a loss gets
+   * the current tokens.
    */
   rereadOn: pulumi.Input<unknown>[];
-  /** What must exist before SSH to manager-0 can work (server, floating IP association). */
+  /** What must exist before SSH can work (manager-0's server, floating IP association). */
   waitFor: pulumi.Resource[];
 }
 
-/** Waits for manager-0 to finish cloud-init with an active swarm; yields the join tokens. */
+/** The bootstrap step: the join tokens from the first manager with an active swarm. */
+export function bootstrapStep(
+  access: ManagerAccess,
+  bootTimeoutSeconds: number,
+  rereadOn: pulumi.Input<unknown>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "swarm bootstrap: join tokens",
+    ...access,
+    create: bootstrapScript(bootTimeoutSeconds),
+    read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    // stdout carries the join tokens: secret in the state, never quoted.
+    secretStdout: true,
+    triggers: rereadOn,
+    reachTimeoutSeconds: bootTimeoutSeconds,
+  };
+}
+
+/** Waits until a manager has finished cloud-init with an active swarm; yields the join tokens. */
 export class SwarmBootstrap extends pulumi.ComponentResource {
   public readonly workerJoin: pulumi.Output<JoinInfo>;
   public readonly managerJoin: pulumi.Output<JoinInfo>;
 
   constructor(name: string, args: SwarmBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:swarm:SwarmBootstrap", name, {}, opts);
-    const bootstrap = new command.remote.Command(
+    const bootstrap = new ManagerStep(
       `${name}-tokens`,
-      {
-        connection: args.connection,
-        ...scriptArgs(bootstrapScript(args.bootTimeoutSeconds)),
-        // stdout carries the join tokens: keep it out of the logs and secret in the state.
-        logging: "stderr",
-        triggers: args.rereadOn,
-      },
-      // Children do not inherit a component's dependsOn: the command itself must wait.
-      { parent: this, additionalSecretOutputs: ["stdout"], dependsOn: args.waitFor },
+      bootstrapStep(args.access, args.bootTimeoutSeconds, args.rereadOn),
+      // Children do not inherit a component's dependsOn: the step itself must wait.
+      { parent: this, dependsOn: args.waitFor },
     );
-    const tokens = pulumi.secret(bootstrap.stdout).apply(parseJoinTokens);
+    const tokens = bootstrap.stdout.apply(parseJoinTokens);
     this.workerJoin = pulumi.secret(tokens.apply((t) => ({ addr: t.joinAddr, token: t.worker })));
     this.managerJoin = pulumi.secret(tokens.apply((t) => ({ addr: t.joinAddr, token: t.manager })));
     this.registerOutputs({});
   }
 }
 
+/**
+ * On a swarm that existed before this update: asks the managers, in order, for the manager join
+ * token and their own address, without waiting for any server of this update. A manager-0 that
+ * is created now (lost, then `pulumi up --refresh`) joins the surviving managers with them
+ * instead of starting a new swarm. Refresh asks again. Undefined when no manager answered:
+ * then manager-0 starts a new swarm, and the program says so.
+ */
+/** The survivors step: join facts from the first manager that answers; skipped if none. */
+export function survivorsStep(access: ManagerAccess): ManagerStepArgs {
+  return {
+    description: "join facts from surviving managers",
+    ...access,
+    create: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
+    secretStdout: true,
+    // Other addresses (first deployment -> existing swarm, after a rebuild): ask again.
+    triggers: [access.managers],
+    reachTimeoutSeconds: 30,
+    whenUnreachable: "skip",
+  };
+}
+
+/** How a new manager-0 joins the survivors: their manager token and the answering address. */
+export function survivorsJoinInfo(stdout: string, answeredBy: string): JoinInfo | undefined {
+  if (!answeredBy) return undefined;
+  const tokens = parseJoinTokens(stdout);
+  return { addr: tokens.joinAddr, token: tokens.manager };
+}
+
+export interface SurvivorsJoin {
+  /** The manager token and the answering manager's address (secret); undefined: none answered. */
+  join: pulumi.Output<JoinInfo | undefined>;
+  /** Whether a manager answered (not secret, unlike `join`). */
+  answered: pulumi.Output<boolean>;
+}
+
+export function survivorsJoin(
+  name: string,
+  access: ManagerAccess,
+  opts: pulumi.CustomResourceOptions,
+): SurvivorsJoin {
+  const step = new ManagerStep(name, survivorsStep(access), opts);
+  const join = pulumi
+    .all([step.stdout, step.answeredBy])
+    .apply(([stdout, answeredBy]) => survivorsJoinInfo(stdout, answeredBy));
+  return { join: pulumi.secret(join), answered: step.answeredBy.apply((by) => by !== "") };
+}
+
 export interface SwarmMembershipArgs {
-  connection: command.types.input.remote.ConnectionArgs;
+  /** The managers other than this node (a node never removes itself). */
+  access: ManagerAccess;
   node: NodeIdentity;
   /** The node's server id: a replaced server is drained and removed under its old id first. */
   instanceId: pulumi.Input<string>;
   timeoutSeconds: number;
+  /** How long unreachable managers may take on delete before the step is skipped. */
+  deleteReachTimeoutSeconds: number;
 }
 
 /**
  * Nothing on create; on delete (scale-down, replacement, destroy) runs the remove-node script on
- * manager-0 so `docker node ls` keeps no Down ghosts. Pulumi deletes it before the server it
- * depends on, which is exactly the order drain -> node rm -> delete VM.
+ * a manager so `docker node ls` keeps no Down ghosts. Pulumi deletes it before the server it
+ * depends on, which is exactly the order drain -> node rm -> delete VM. When no manager answers
+ * (all gone), it is skipped with a warning and the next ready gate removes the Down entry.
  */
-export class SwarmMembership extends command.remote.Command {
-  constructor(name: string, args: SwarmMembershipArgs, opts?: pulumi.CustomResourceOptions) {
-    const remove = removeNodeScript(args.node.name, args.node.role, args.timeoutSeconds);
-    super(
-      name,
-      {
-        connection: args.connection,
-        delete: remove.command,
-        stdin: remove.stdin,
-        triggers: [args.instanceId],
-      },
-      { deleteBeforeReplace: true, ...opts },
-    );
-  }
+export function swarmMembership(
+  name: string,
+  args: SwarmMembershipArgs,
+  opts: pulumi.CustomResourceOptions,
+): ManagerStep {
+  return new ManagerStep(name, membershipStep(args), opts);
+}
+
+export function membershipStep(args: SwarmMembershipArgs): ManagerStepArgs {
+  return {
+    description: `swarm membership of ${args.node.name}`,
+    ...args.access,
+    delete: removeNodeScript(args.node.name, args.node.role, args.timeoutSeconds),
+    triggers: [args.instanceId],
+    deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds,
+    scriptTimeoutSeconds: 2 * args.timeoutSeconds + 120,
+  };
 }
 
 export interface SwarmReadyGateArgs {
-  connection: command.types.input.remote.ConnectionArgs;
+  access: ManagerAccess;
+  /** The owner: Down entries named `<owner>-...` that are not expected are removed. */
+  owner: string;
   /** Every node of this deployment, at the private address its port fixes. */
   expected: { name: string; role: SwarmRole; address: pulumi.Input<string> }[];
   /**
@@ -137,6 +204,22 @@ export interface SwarmReadyGateArgs {
   timeoutSeconds: number;
   /** Every server and membership: the gate checks only once all of them exist. */
   waitFor: pulumi.Resource[];
+}
+
+/** The ready gate step over `script` (readyGateScript). */
+export function readyGateStep(
+  access: ManagerAccess,
+  script: pulumi.Input<RemoteScript>,
+  timeoutSeconds: number,
+  instanceIds: pulumi.Input<string>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "ready gate",
+    ...access,
+    create: script,
+    triggers: instanceIds,
+    reachTimeoutSeconds: timeoutSeconds,
+  };
 }
 
 /** Fails the update, naming the missing nodes, unless every expected node is Ready in time. */
@@ -153,16 +236,11 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
           role: node.role,
           address: addresses[i],
         }));
-        return readyGateScript(expected, args.timeoutSeconds, leaving);
+        return readyGateScript(expected, args.timeoutSeconds, leaving, args.owner);
       });
-    const gate = new command.remote.Command(
+    const gate = new ManagerStep(
       `${name}-check`,
-      {
-        connection: args.connection,
-        create: script.apply((s) => s.command),
-        stdin: script.apply((s) => s.stdin),
-        triggers: args.instanceIds,
-      },
+      readyGateStep(args.access, script, args.timeoutSeconds, args.instanceIds),
       { parent: this, dependsOn: args.waitFor },
     );
     this.nodes = gate.stdout.apply(parseSwarmNodes);
@@ -173,37 +251,52 @@ export class SwarmReadyGate extends pulumi.ComponentResource {
 /** Rotates both join tokens so the ones in instance metadata stop working. */
 export function rotateJoinTokens(
   name: string,
-  connection: command.types.input.remote.ConnectionArgs,
+  access: ManagerAccess,
   rotateOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
-  return new command.remote.Command(
-    name,
-    { connection, ...scriptArgs(rotateTokensScript()), logging: "stderr", triggers: rotateOn },
-    { additionalSecretOutputs: ["stdout"], ...opts },
-  );
+): ManagerStep {
+  return new ManagerStep(name, rotationStep(access, rotateOn), opts);
+}
+
+export function rotationStep(
+  access: ManagerAccess,
+  rotateOn: pulumi.Input<unknown>[] = [],
+): ManagerStepArgs {
+  return {
+    description: "join token rotation",
+    ...access,
+    create: rotateTokensScript(),
+    secretStdout: true,
+    triggers: rotateOn,
+  };
 }
 
 /**
  * Swarm autolock as declared, once the swarm is Ready: on, yielding the unlock key as a secret,
- * or off. One command whose script follows `enabled`: switching `autolock` from true to false
- * changes its `create`, which re-runs it and turns autolock off for real (a command that only
+ * or off. One step whose script follows `enabled`: switching `autolock` from true to false
+ * changes its `create`, which re-runs it and turns autolock off for real (a step that only
  * existed while autolock was on would be deleted and leave the swarm locked). Runs again when a
  * value of `rerunOn` changes (manager-0's server id: a new swarm starts unlocked).
  */
 export function swarmAutolock(
   name: string,
   enabled: boolean,
-  connection: command.types.input.remote.ConnectionArgs,
+  access: ManagerAccess,
   rerunOn: pulumi.Input<unknown>[],
   opts: pulumi.CustomResourceOptions,
 ): pulumi.Output<string> | undefined {
   const script = enabled ? autolockScript() : autolockOffScript();
-  const autolock = new command.remote.Command(
+  const autolock = new ManagerStep(
     name,
-    // stdout is the unlock key: out of the logs, secret in the state.
-    { connection, ...scriptArgs(script), logging: "stderr", triggers: rerunOn },
-    { additionalSecretOutputs: ["stdout"], ...opts },
+    {
+      description: `swarm autolock ${enabled ? "on" : "off"}`,
+      ...access,
+      create: script,
+      // stdout is the unlock key: secret in the state.
+      secretStdout: true,
+      triggers: rerunOn,
+    },
+    opts,
   );
   return enabled ? pulumi.secret(autolock.stdout.apply(parseUnlockKey)) : undefined;
 }

@@ -8,6 +8,8 @@ import { parseUrn } from "./digest";
 
 export const SERVER_TYPE = "openstack:compute/instance:Instance";
 export const COMMAND_TYPE = "command:remote:Command";
+/** A ManagerStep (infra/swarm/manager-step.ts): swarm steps are dynamic resources of this type. */
+export const MANAGER_STEP_TYPE = "pulumi-nodejs:dynamic:Resource";
 
 export type ChangeKind = "create" | "update" | "replace" | "delete";
 export const CHANGE_KINDS: readonly ChangeKind[] = ["create", "update", "replace", "delete"];
@@ -84,7 +86,8 @@ const SERVER_REASONS: Record<string, string> = {
 
 /** The swarm steps swarmlab creates, by the end of their Pulumi name (infra/swarm/swarm.ts). */
 const SWARM_ROLES: readonly [suffix: string, role: string][] = [
-  ["-bootstrap-tokens", "reads the join tokens on manager-0"],
+  ["-bootstrap-tokens", "reads the join tokens on the first manager that answers"],
+  ["-survivors", "asks the surviving managers how a new manager-0 joins them"],
   ["-membership", "node membership: on delete it drains and removes the node from the swarm"],
   ["-ready-check", "ready gate: waits until every node is Ready"],
   ["-rotate-tokens", "rotates the join tokens"],
@@ -150,7 +153,7 @@ export function summarizeStack(
   }
   summary.serverReplacements = serverReplacements(steps);
   summary.swarmSteps = summary.changes
-    .filter((c) => c.type === COMMAND_TYPE)
+    .filter((c) => c.type === COMMAND_TYPE || c.type === MANAGER_STEP_TYPE)
     .map((c) => ({
       name: c.name,
       role: swarmRole(c.name),

@@ -286,13 +286,42 @@ describe("swarm-ready.sh", () => {
     { name: "alice-worker-0", role: "worker" as const, address: "10.42.0.11" },
   ];
   // `docker node inspect` rows: hostname, state, availability, manager status, address, raft
-  // address (a manager may report 0.0.0.0 as its address).
+  // address (a manager may report 0.0.0.0 as its address); rows() puts the node id first.
   const manager0 = "alice-manager-0|ready|active|leader|0.0.0.0|10.42.0.10:2377";
   const worker0 = "alice-worker-0|ready|active||10.42.0.11|";
 
   function rows(...lines: string[]): void {
-    put("node_rows", lines.join("\n") + "\n");
+    put("node_rows", lines.map((line, i) => `id${i + 1}|${line}`).join("\n") + "\n");
   }
+
+  it("removes this cluster's Down ghosts (demoting managers), never another owner's", () => {
+    rows(
+      manager0,
+      "alice-manager-0|down|active|unreachable|10.42.0.10|10.42.0.10:2377", // re-created
+      worker0,
+      "alice-worker-2|down|active||10.42.0.13|", // removed while no manager answered
+      "bob-worker-0|down|active||10.42.0.99|",
+    );
+    const result = runRemote(readyGateScript(expected, 1, [], "alice"));
+    const log = calls();
+    expect(log).toMatch(/docker node demote id2\ndocker node rm --force id2/);
+    expect(log).toContain("docker node rm --force id4");
+    expect(log).not.toMatch(/(demote|rm --force) id5/);
+    expect(result.stderr).toMatch(/removed alice-worker-2 \(id4\), Down at 10.42.0.13/);
+    // Another owner's node is reported, never touched: the gate fails on it.
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/bob-worker-0 is in the swarm at 10.42.0.99 but not expected/);
+  });
+
+  it("removes no Down node without --remove-down, and no expected node that is only Down", () => {
+    rows(manager0, "alice-worker-0|down|active||10.42.0.11|");
+    const result = runRemote(readyGateScript(expected, 1, [], "alice"));
+    expect(result.status).toBe(1);
+    expect(calls()).not.toContain("node rm");
+    rows(manager0, worker0, "alice-worker-2|down|active||10.42.0.13|");
+    expect(runRemote(readyGateScript(expected, 1)).status).toBe(1);
+    expect(calls()).not.toContain("node rm");
+  });
 
   it("prints the nodes as JSON once all are Ready with their roles at their addresses", () => {
     rows(manager0, "alice-worker-0|down|active||10.42.0.11|", worker0); // a stale record

@@ -2,7 +2,9 @@
  * The lab CA, the Docker API step and the registry in the program, under mocks: secrets stay
  * secret, the steps run after the ready gate, and the outputs a laptop needs are there.
  */
+import type { RemoteScript } from "../../infra/swarm/remote-scripts";
 import {
+  MANAGER_STEP,
   MOCK_PRIVATE_KEY_PEM,
   MOCK_REGISTRY_PASSWORD,
   MOCK_TOKENS,
@@ -14,10 +16,14 @@ import {
   valueOf,
 } from "./support/program";
 
-const COMMAND = "command:remote:Command";
 const NAMES = ["alice-manager-0", "alice-worker-0", "alice-worker-1"];
 
 let run: ProgramRun;
+
+/** A step's script: it carries private keys or the password, so it must be sent as a secret. */
+function scriptOf(step: { inputs: Record<string, unknown> }): RemoteScript {
+  return secretValue(step.inputs.create) as RemoteScript;
+}
 
 beforeAll(async () => {
   run = await runProgram({ allowedCidrs: JSON.stringify(["203.0.113.0/24"]) }, "alice", {
@@ -55,21 +61,23 @@ describe("the lab CA, Docker API and registry in the program", () => {
   it("runs the Docker API step and then the registry only after the ready gate", () => {
     const api = run.byName("alice-manager-0-docker-api");
     expect(api.dependsOn).toContain("alice-ready-check");
-    expect(api.inputs.create).toBe("bash -s -- 300");
+    // Its own manager only: another manager cannot set up this one's dockerd.
+    expect(api.inputs.managers).toEqual(["203.0.113.10"]);
+    expect(scriptOf(api).command).toBe("bash -s -- 300");
     const registry = run.byName("alice-registry-deploy");
     expect(registry.dependsOn).toEqual(
       expect.arrayContaining(["alice-ready-check", "alice-manager-0-docker-api"]),
     );
-    expect(registry.type).toBe(COMMAND);
-    expect(String(registry.inputs.create)).toBe("bash -s -- 600 10.42.0.10:5000 registry:2");
+    expect(registry.type).toBe(MANAGER_STEP);
+    expect(scriptOf(registry).command).toBe("bash -s -- 600 10.42.0.10:5000 registry:2");
   });
 
   it("sends every private key and the password only as secrets", () => {
     for (const name of ["alice-registry-deploy", "alice-manager-0-docker-api"]) {
-      const stdin = String(secretValue(run.byName(name).inputs.stdin));
+      const stdin = scriptOf(run.byName(name)).stdin;
       expect(stdin).toContain(Buffer.from(MOCK_PRIVATE_KEY_PEM).toString("base64"));
     }
-    expect(String(secretValue(run.byName("alice-registry-deploy").inputs.stdin))).toContain(
+    expect(scriptOf(run.byName("alice-registry-deploy")).stdin).toContain(
       Buffer.from(`user = "swarmlab:${MOCK_REGISTRY_PASSWORD}"\n`).toString("base64"),
     );
     // Nowhere else in plain text: not in a server's metadata or user-data, not in any command.

@@ -6,9 +6,11 @@ import { autolockOffScript } from "../../infra/swarm/remote-scripts";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import {
   CommandStdout,
+  MANAGER_STEP,
   MOCK_NETWORK_MTU,
   MOCK_CERTIFICATE_PEM,
   MOCK_TOKENS,
+  NO_ANSWER,
   plaintextPaths,
   ProgramRun,
   recordedState,
@@ -19,7 +21,7 @@ import {
 
 const INSTANCE = "openstack:compute/instance:Instance";
 const RULE = "openstack:networking/secGroupRule:SecGroupRule";
-const COMMAND = "command:remote:Command";
+const COMMAND = MANAGER_STEP;
 const ALLOWED = ["203.0.113.0/24", "198.51.100.7/32"];
 
 function swarmStdout(names: string[]): CommandStdout {
@@ -162,7 +164,8 @@ describe.each([
       ),
     };
     const meta = (name: string) => run.byName(`${name}-server`).inputs.metadata;
-    expect(meta(`${owner}-manager-0`)).toEqual({
+    // Secret as a whole: on an existing swarm manager-0's metadata may hold a manager token.
+    expect(secretValue(meta(`${owner}-manager-0`))).toEqual({
       [MetaKey.owner]: owner,
       [MetaKey.role]: "manager",
       [MetaKey.init]: "true",
@@ -219,14 +222,18 @@ describe.each([
       PORT: "22",
       ALLOWED_CIDRS: ALLOWED.join(", "),
     });
-    expect(bootstrap.inputs.logging).toBe("stderr");
+    expect(bootstrap.inputs.secretStdout).toBe(true);
+    expect(bootstrap.additionalSecretOutputs).toContain("stdout");
     const gate = run.byName(`${owner}-ready-check`);
     for (const name of all) expect(gate.dependsOn).toContain(`${name}-server`);
     // Every node at its port's address; on a first deployment no node is leaving.
-    expect(String(gate.inputs.create)).toMatch(
-      new RegExp(`^bash -s -- \\d+ ${owner}-manager-0:manager:10\\.42\\.0\\.\\d+ `),
+    const gateCommand = (gate.inputs.create as { command: string }).command;
+    expect(gateCommand).toMatch(
+      new RegExp(
+        `^bash -s -- \\d+ --remove-down ${owner}- ${owner}-manager-0:manager:10\\.42\\.0\\.\\d+ `,
+      ),
     );
-    for (const name of all) expect(String(gate.inputs.create)).toMatch(`${name}:`);
+    for (const name of all) expect(gateCommand).toMatch(`${name}:`);
     for (const name of all.slice(1)) {
       expect(gate.dependsOn).toContain(`${name}-membership`);
       expect(run.byName(`${name}-membership`).dependsOn).toEqual(
@@ -235,11 +242,14 @@ describe.each([
     }
   });
 
-  it("rebuilds the swarm around a replaced manager-0: new tokens, other servers replaced", () => {
+  it("re-reads the tokens for a new manager-0; with one manager, the others are replaced with it", () => {
     const manager0Server = `${owner}-manager-0-server`;
     expect(run.byName(manager0Server).replaceWith).toEqual([]);
     for (const name of all.slice(1)) {
-      expect(run.byName(`${name}-server`).replaceWith).toEqual([manager0Server]);
+      // With 3 managers a new manager-0 joins the survivors: nothing else is replaced.
+      expect(run.byName(`${name}-server`).replaceWith).toEqual(
+        managers === 1 ? [manager0Server] : [],
+      );
     }
     // The mocks give each resource the id `<name>-id`.
     expect(run.byName(`${owner}-bootstrap-tokens`).inputs.triggers).toEqual([
@@ -254,8 +264,9 @@ describe.each([
       const membership = run.byName(`${name}-membership`);
       expect(membership.type).toBe(COMMAND);
       expect(membership.inputs.create).toBeUndefined();
-      expect(String(membership.inputs.delete)).toMatch(/^bash -s -- /);
-      expect(String(membership.inputs.delete)).toContain(name);
+      const remove = (membership.inputs.delete as { command: string }).command;
+      expect(remove).toMatch(/^bash -s -- /);
+      expect(remove).toContain(name);
     }
   });
 
@@ -316,9 +327,117 @@ describe("a scale-down", () => {
       previous,
     );
     if (run.error !== undefined) throw run.error;
-    const gate = String(run.byName("hana-ready-check").inputs.create);
+    const gate = (run.byName("hana-ready-check").inputs.create as { command: string }).command;
     expect(gate).toContain("--leaving hana-worker-1:10.42.0.12 ");
     expect(gate).not.toContain("--leaving hana-worker-0");
+  });
+});
+
+describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)", () => {
+  const previous = {
+    nodes: names("kai", 3, 3).map((name, i) => ({
+      name,
+      role: name.includes("-manager-") ? "manager" : "worker",
+      privateIp: `10.42.0.${10 + i}`,
+      ...(name.includes("-manager-") ? { publicIp: `198.51.100.${20 + i}` } : {}),
+    })),
+  };
+  const survivorsSaid = JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.11:2377" });
+
+  async function heal(survivors: () => string) {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const run = await runProgram(
+        { allowedCidrs: JSON.stringify(ALLOWED), managers: "3", workers: "3" },
+        "kai",
+        { ...swarmStdout(names("kai", 3, 3)), "-survivors": survivors },
+        previous,
+      );
+      if (run.error !== undefined) throw run.error;
+      const warnings = warn.mock.calls.map((call) => String(call[0]));
+      return { run, warnings };
+    } finally {
+      warn.mockRestore();
+    }
+  }
+
+  it("asks the previous managers in a fixed order, manager-0 first, before any server", async () => {
+    const { run } = await heal(() => survivorsSaid);
+    const survivors = run.byName("kai-survivors");
+    expect(survivors.type).toBe(MANAGER_STEP);
+    expect(survivors.inputs.managers).toEqual(["198.51.100.20", "198.51.100.21", "198.51.100.22"]);
+    expect(survivors.dependsOn.filter((d) => d.endsWith("-server"))).toEqual([]);
+    expect(survivors.inputs.whenUnreachable).toBe("skip");
+    // Asked again whenever the addresses change (first deployment -> existing swarm).
+    expect(survivors.inputs.triggers).toEqual([survivors.inputs.managers]);
+    expect(survivors.additionalSecretOutputs).toContain("stdout");
+    // The bootstrap, then the gate, try manager-0 first, then the others, in order.
+    expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual([
+      "203.0.113.10",
+      "198.51.100.21",
+      "198.51.100.22",
+    ]);
+    expect(run.byName("kai-ready-check").inputs.managers).toEqual([
+      "203.0.113.10",
+      "203.0.113.11",
+      "203.0.113.12",
+    ]);
+    // A node is never removed through itself.
+    expect(run.byName("kai-manager-1-membership").inputs.managers).toEqual([
+      "203.0.113.10",
+      "203.0.113.12",
+    ]);
+  });
+
+  it("gives a new manager-0 the survivors' manager token and address, so it joins them", async () => {
+    const { run, warnings } = await heal(() => survivorsSaid);
+    expect(secretValue(run.byName("kai-manager-0-server").inputs.metadata)).toMatchObject({
+      [MetaKey.init]: "false",
+      [MetaKey.role]: "manager",
+      [MetaKey.joinAddr]: "10.42.0.11:2377",
+      [MetaKey.token]: MOCK_TOKENS.manager,
+    });
+    // Losing manager-0 replaces only manager-0: no other server is tied to it.
+    for (const name of names("kai", 3, 3)) {
+      expect(run.byName(`${name}-server`).replaceWith).toEqual([]);
+    }
+    expect(warnings.filter((w) => /NEW swarm/.test(w))).toEqual([]);
+  });
+
+  it("starts a new swarm only when no manager answers, and says so", async () => {
+    const { run, warnings } = await heal(() => NO_ANSWER);
+    const meta = secretValue(run.byName("kai-manager-0-server").inputs.metadata) as Record<
+      string,
+      string
+    >;
+    expect(meta[MetaKey.init]).toBe("true");
+    expect(meta[MetaKey.token]).toBeUndefined();
+    // Only manager-0 can answer for a swarm it initialises.
+    expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual(["203.0.113.10"]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warning: \[runtime\] kai: no manager of the swarm answered over SSH \(tried 198\.51\.100\.20, 198\.51\.100\.21, 198\.51\.100\.22\): if manager-0 is created in this update it starts a NEW swarm/,
+      ),
+    ]);
+  });
+
+  it("says a rebuild (new user-data or image) starts a new swarm, and asks no survivor", async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const run = await runProgram(
+      { allowedCidrs: JSON.stringify(ALLOWED), managers: "3", workers: "3" },
+      "kai",
+      { ...swarmStdout(names("kai", 3, 3)), "-survivors": () => survivorsSaid },
+      { ...previous, rebuildKey: "an older user-data" },
+    );
+    const warnings = warn.mock.calls.map((call) => String(call[0]));
+    warn.mockRestore();
+    if (run.error !== undefined) throw run.error;
+    expect(run.byName("kai-survivors").inputs.managers).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /kai: user-data or image changed, so every server is rebuilt and manager-0 starts a NEW swarm/,
+      ),
+    ]);
   });
 });
 
@@ -406,7 +525,7 @@ describe("optional hardening", () => {
     for (const name of ["frank-rotate-tokens", "frank-autolock"]) {
       const step = run.byName(name);
       expect(step.dependsOn).toContain("frank-ready-check");
-      expect(step.inputs.logging).toBe("stderr");
+      expect(step.inputs.secretStdout).toBe(true);
       // A new manager-0 is a new swarm: unlocked, with tokens that were never rotated.
       expect(step.inputs.triggers).toContain("frank-manager-0-server-id");
     }
@@ -421,8 +540,9 @@ describe("optional hardening", () => {
     // The same command as with autolock on: its changed script re-runs it and turns autolock off.
     const autolock = run.byName("gina-autolock");
     expect(autolock.dependsOn).toContain("gina-ready-check");
-    expect(autolock.inputs.stdin).toBe(autolockOffScript().stdin);
-    expect(String(autolock.inputs.stdin)).toContain("docker swarm update --autolock=false");
+    const script = autolock.inputs.create as { stdin: string };
+    expect(script.stdin).toBe(autolockOffScript().stdin);
+    expect(script.stdin).toContain("docker swarm update --autolock=false");
     expect(run.exports.swarmUnlockKey).toBeUndefined();
   });
 

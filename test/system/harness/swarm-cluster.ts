@@ -99,7 +99,8 @@ export class SwarmCluster {
     const meta = nodeMetadata({
       owner: this.spec.settings.owner,
       role: node.role,
-      init: isManager0,
+      // As infra/nodes/nodes.ts: manager-0 given join info joins surviving managers.
+      init: isManager0 && !join,
       advertiseAddr: this.addressOf(node),
       ...(join ? { join } : {}),
       ...(registryTrust ? { registryTrust } : {}),

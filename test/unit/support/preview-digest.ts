@@ -25,6 +25,8 @@ const REPLACE_KEYS: Record<string, readonly string[]> = {
     "configDrive",
   ],
   "command:remote:Command": ["triggers"],
+  // ManagerStep (infra/swarm/manager-step.ts): its diff replaces on a change of triggers.
+  "pulumi-nodejs:dynamic:Resource": ["triggers"],
   "openstack:compute/volumeAttach:VolumeAttach": ["instanceId", "volumeId"],
   "openstack:networking/port:Port": ["networkId"],
 };

@@ -35,6 +35,8 @@ export interface ProgramRun {
 }
 
 export const MOCK_NETWORK_MTU = 1450;
+/** The type of every dynamic resource under mocks: ManagerStep (infra/swarm/manager-step.ts). */
+export const MANAGER_STEP = "pulumi-nodejs:dynamic:Resource";
 /** The IPv4 subnet of an existing network, by network name; any other has MOCK_DEFAULT_SUBNET. */
 export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
   "campus-net": "10.200.0.0/16",
@@ -46,6 +48,8 @@ export const MOCK_TOKENS = {
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
 };
 
+/** What a mocked ManagerStep's stdout function returns to play "no manager answered". */
+export const NO_ANSWER = "<no manager answered>";
 /** A real (self-signed, ECDSA) certificate: what the mocked tls provider returns as every cert. */
 export const MOCK_CERTIFICATE_PEM = `-----BEGIN CERTIFICATE-----
 MIIBizCCATGgAwIBAgIUQEOBhVDeXNGHzE0XIw3hGjkGw/IwCgYIKoZIzj0EAwIw
@@ -147,6 +151,19 @@ export async function runProgram(
                 ? commandStdout[suffix](args.inputs)
                 : defaultStdout(args.inputs);
               computed.stderr = "";
+              break;
+            }
+            case MANAGER_STEP: {
+              // A ManagerStep (dynamic provider): the first manager answers, or none is given.
+              const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
+              const managers = (args.inputs.managers ?? []) as string[];
+              const printed =
+                suffix && managers.length > 0 ? commandStdout[suffix](args.inputs) : "";
+              const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
+              computed.stdout = answeredBy ? printed : "";
+              computed.stderr = "";
+              computed.answeredBy = answeredBy;
+              computed.skipped = answeredBy === "";
               break;
             }
           }

@@ -1,0 +1,60 @@
+/**
+ * The program's swarm steps as the Pulumi engine would drive them: the step arguments come from
+ * infra/swarm/swarm.ts's builders, the inputs from ManagerStep's own managerStepInputs, and the
+ * provider functions that run are managerStepProvider's (infra/swarm/manager-step-provider.ts),
+ * over ssh2 to the lab's containers. Nothing here dials SSH itself (DESIGN.md principle 8).
+ */
+import { managerStepInputs, ManagerStepArgs } from "../../../infra/swarm/manager-step";
+import {
+  DeleteOutcome,
+  ManagerStepInputs,
+  ManagerStepOutputs,
+  managerStepProvider,
+} from "../../../infra/swarm/manager-step-provider";
+import type { ManagerAccess } from "../../../infra/swarm/swarm";
+import type { NodeIdentity } from "../../../infra/config/naming";
+import type { SwarmCluster } from "./swarm-cluster";
+
+export class ManagerSteps {
+  constructor(private readonly cluster: SwarmCluster) {}
+
+  /** Every manager's address, manager-0 first (the program's fixed order), minus `except`. */
+  access(except: NodeIdentity[] = []): ManagerAccess {
+    const managers = this.cluster.nodes
+      .filter((node) => node.role === "manager" && !except.includes(node))
+      .map((node) => this.cluster.addressOf(node));
+    return {
+      managers,
+      user: this.cluster.spec.settings.sshUser,
+      privateKey: this.cluster.lab.key.privateKey,
+    };
+  }
+
+  inputs(name: string, args: ManagerStepArgs): ManagerStepInputs {
+    return managerStepInputs(name, args) as unknown as ManagerStepInputs;
+  }
+
+  /** The engine's create: throws what the provider throws. */
+  async create(name: string, args: ManagerStepArgs): Promise<ManagerStepOutputs> {
+    const result = await managerStepProvider.create(this.inputs(name, args));
+    return result.outs as ManagerStepOutputs;
+  }
+
+  /** The engine's refresh of a step created before. */
+  async refresh(name: string, state: ManagerStepOutputs): Promise<ManagerStepOutputs> {
+    const result = await managerStepProvider.read(name, state);
+    return result.props as ManagerStepOutputs;
+  }
+
+  /** The engine's delete of a step whose state is `args` (as created). */
+  async delete(name: string, args: ManagerStepArgs): Promise<DeleteOutcome> {
+    const state = {
+      ...this.inputs(name, args),
+      stdout: "",
+      stderr: "",
+      answeredBy: "",
+      skipped: false,
+    };
+    return managerStepProvider.delete(name, state);
+  }
+}

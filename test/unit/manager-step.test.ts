@@ -1,0 +1,240 @@
+/**
+ * ManagerStep's provider functions, run for real over SSH against in-process ssh2 servers on
+ * loopback addresses (127.0.0.2, .3, ...): the fallback order, the bounded skip on delete, the
+ * refresh, and what diff asks of the engine. Also: the provider survives Pulumi's closure
+ * serializer, as the program registers it, and the deserialized copy still runs.
+ */
+import * as net from "node:net";
+import { Server, utils } from "ssh2";
+import {
+  ManagerStepInputs,
+  ManagerStepOutputs,
+  managerStepProvider,
+} from "../../infra/swarm/manager-step-provider";
+import { deleteReachSeconds, TEARDOWN_BUDGET_SECONDS } from "../../infra/swarm/swarm";
+import { MANAGER_STEP, MOCK_TOKENS, runProgram } from "./support/program";
+
+const PORT = 22_000 + (process.pid % 20_000);
+const ANSWERING = ["127.0.0.2", "127.0.0.3"];
+/** Nothing listens there: connection refused at once. */
+const REFUSING = "127.0.0.4";
+/** Accepts TCP but never speaks SSH: the per-address timeout must end the attempt. */
+const SILENT = "127.0.0.5";
+
+const clientKey = utils.generateKeyPairSync("ed25519");
+const servers: (Server | net.Server)[] = [];
+const sockets: net.Socket[] = [];
+/** Every exec the fake managers saw: "<address> <command>". */
+const seen: string[] = [];
+
+function fakeManager(address: string): Promise<void> {
+  const hostKey = utils.generateKeyPairSync("ed25519").private;
+  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    client
+      .on("authentication", (ctx) => (ctx.method === "publickey" ? ctx.accept() : ctx.reject()))
+      .on("ready", () => {
+        client.on("session", (accept) => {
+          accept().on("exec", (acceptExec, _reject, info) => {
+            const channel = acceptExec();
+            seen.push(`${address} ${info.command}`);
+            let stdin = "";
+            channel.on("data", (chunk: Buffer) => (stdin += chunk.toString()));
+            channel.on("end", () => {
+              if (info.command === "fail") {
+                channel.stderr.write("it broke\n");
+                channel.write("SECRET-OUTPUT\n");
+                channel.exit(3);
+              } else {
+                channel.write(`${address} ran ${info.command} with ${stdin}\n`);
+                channel.exit(0);
+              }
+              channel.end();
+            });
+          });
+        });
+      })
+      .on("error", () => undefined);
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(PORT, address, () => resolve()));
+}
+
+beforeAll(async () => {
+  await Promise.all(ANSWERING.map(fakeManager));
+  const silent = net.createServer((socket) => sockets.push(socket));
+  servers.push(silent);
+  await new Promise<void>((resolve) => silent.listen(PORT, SILENT, () => resolve()));
+});
+
+afterAll(() => {
+  for (const socket of sockets) socket.destroy();
+  for (const server of servers) server.close();
+});
+
+beforeEach(() => (seen.length = 0));
+
+function inputs(managers: string[], extra: Partial<ManagerStepInputs> = {}): ManagerStepInputs {
+  return {
+    description: "test step (t)",
+    managers,
+    port: PORT,
+    user: "ubuntu",
+    privateKey: clientKey.private,
+    create: { command: "create", stdin: "in" },
+    secretStdout: false,
+    triggers: [],
+    reachTimeoutSeconds: 3,
+    deleteReachTimeoutSeconds: 3,
+    connectTimeoutSeconds: 1,
+    scriptTimeoutSeconds: 10,
+    whenUnreachable: "fail",
+    ...extra,
+  };
+}
+
+describe("ManagerStep's provider over SSH", () => {
+  it("runs on the first manager that answers, in the order given", async () => {
+    const result = await managerStepProvider.create(
+      inputs([REFUSING, SILENT, ANSWERING[1], ANSWERING[0]]),
+    );
+    expect(result.outs.answeredBy).toBe(ANSWERING[1]);
+    expect(result.outs.stdout).toBe(`${ANSWERING[1]} ran create with in\n`);
+    expect(seen).toEqual([`${ANSWERING[1]} create`]);
+    const first = await managerStepProvider.create(inputs([ANSWERING[0], ANSWERING[1]]));
+    expect(first.outs.answeredBy).toBe(ANSWERING[0]);
+  });
+
+  it("fails a create when no manager answers, naming what was tried and allowedCidrs", async () => {
+    const started = Date.now();
+    await expect(managerStepProvider.create(inputs([REFUSING, SILENT]))).rejects.toThrow(
+      /test step \(t\): no manager answered SSH within 3 s \(127\.0\.0\.4: .*ECONNREFUSED.*; 127\.0\.0\.5: .*\).*allowedCidrs/,
+    );
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  it("skips at once when it has no manager to ask (first deployment)", async () => {
+    const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const started = Date.now();
+    const result = await managerStepProvider.create(inputs([], { whenUnreachable: "skip" }));
+    expect(result.outs).toMatchObject({ skipped: true, answeredBy: "", stdout: "" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    warn.mockRestore();
+  });
+
+  it("skips a delete within its bound when no manager answers, with a warning naming it", async () => {
+    const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const started = Date.now();
+    const props = { ...inputs([REFUSING, SILENT]), delete: { command: "rm", stdin: "" } };
+    const outcome = await managerStepProvider.delete("id", props as ManagerStepOutputs);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(outcome).toMatchObject({ skipped: true, answeredBy: "" });
+    expect(outcome.warning).toMatch(/^test step \(t\): no manager answered SSH within 3 s/);
+    expect(outcome.warning).toMatch(/skipped its delete step/);
+    expect(warn).toHaveBeenCalledWith(`warning: ${outcome.warning}`);
+    warn.mockRestore();
+  });
+
+  it("runs the delete script on the first manager that answers", async () => {
+    const props = { ...inputs([REFUSING, ANSWERING[0]]), delete: { command: "rm", stdin: "" } };
+    const outcome = await managerStepProvider.delete("id", props as ManagerStepOutputs);
+    expect(outcome).toEqual({ skipped: false, answeredBy: ANSWERING[0] });
+    expect(seen).toEqual([`${ANSWERING[0]} rm`]);
+  });
+
+  it("fails on the script's exit with its stderr, never its secret stdout", async () => {
+    const failing = inputs([ANSWERING[0]], {
+      create: { command: "fail", stdin: "" },
+      secretStdout: true,
+    });
+    const error = await managerStepProvider.create(failing).catch((e: Error) => e);
+    expect(String(error)).toMatch(/the script exited 3 on manager 127\.0\.0\.2/);
+    expect(String(error)).toMatch(/it broke/);
+    expect(String(error)).not.toContain("SECRET-OUTPUT");
+  });
+
+  it("re-reads on refresh; keeps what it had when no manager answers", async () => {
+    const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const old = {
+      ...inputs([REFUSING, ANSWERING[1]]),
+      read: { command: "read", stdin: "again" },
+      stdout: "old",
+      stderr: "",
+      answeredBy: ANSWERING[0],
+      skipped: false,
+    };
+    const fresh = await managerStepProvider.read("id", old);
+    expect(fresh.props).toMatchObject({
+      stdout: `${ANSWERING[1]} ran read with again\n`,
+      answeredBy: ANSWERING[1],
+    });
+    const lost = await managerStepProvider.read("id", { ...old, managers: [REFUSING] });
+    expect(lost.props).toMatchObject({ stdout: "old", answeredBy: "", skipped: true });
+    warn.mockRestore();
+  });
+
+  it("diff: triggers replace (delete first), scripts re-run, addresses only update", async () => {
+    const base = inputs([ANSWERING[0]]);
+    const old = { ...base, stdout: "x", stderr: "", answeredBy: ANSWERING[0], skipped: false };
+    expect(await managerStepProvider.diff("id", old, { ...base, triggers: ["new-id"] })).toEqual({
+      changes: true,
+      replaces: ["triggers"],
+      deleteBeforeReplace: true,
+    });
+    const moved = { ...base, managers: [ANSWERING[1]] };
+    expect(await managerStepProvider.diff("id", old, moved)).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    expect(await managerStepProvider.diff("id", old, base)).toMatchObject({ changes: false });
+    // An update that only moved the addresses runs nothing and keeps the output.
+    expect((await managerStepProvider.update("id", old, moved)).outs).toMatchObject({
+      stdout: "x",
+      managers: [ANSWERING[1]],
+    });
+    expect(seen).toEqual([]);
+    const rerun = await managerStepProvider.update("id", old, {
+      ...moved,
+      create: { command: "create", stdin: "v2" },
+    });
+    expect(rerun.outs).toMatchObject({ stdout: `${ANSWERING[1]} ran create with v2\n` });
+  });
+});
+
+describe("the teardown budget", () => {
+  it.each([1, 3, 5, 7])(
+    "%i managers: the serial manager deletes stay within 60 s with every manager gone",
+    (managers) => {
+      const perStep = deleteReachSeconds(managers);
+      expect(perStep).toBeGreaterThanOrEqual(5);
+      expect(perStep).toBeLessThanOrEqual(20);
+      // Manager memberships are deleted one after another; workers' run beside them. The last
+      // connection attempt may run up to ~2 s past a step's deadline.
+      const serial = Math.max(1, managers - 1);
+      expect(serial * perStep).toBeLessThanOrEqual(TEARDOWN_BUDGET_SECONDS);
+      expect(serial * (perStep + 2)).toBeLessThanOrEqual(60);
+    },
+  );
+});
+
+describe("ManagerStep as the program registers it", () => {
+  it("serialises its provider with Pulumi's closure serializer, and the copy runs", async () => {
+    const run = await runProgram({ allowedCidrs: '["203.0.113.0/24"]' }, "sam", {
+      "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
+      "-check": () => "[]",
+    });
+    if (run.error !== undefined) throw run.error;
+    const gate = run.byName("sam-ready-check");
+    expect(gate.type).toBe(MANAGER_STEP);
+    const serialized = gate.inputs.__provider as string;
+    expect(typeof serialized).toBe("string");
+    expect(serialized).toContain('require("ssh2")');
+    // As the dynamic provider host loads it (require-from-string, then handler()).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const requireFromString = require("require-from-string") as (code: string) => {
+      handler: () => typeof managerStepProvider;
+    };
+    const provider = requireFromString(serialized).handler();
+    const result = await provider.create(inputs([REFUSING, ANSWERING[0]]));
+    expect(result.outs.answeredBy).toBe(ANSWERING[0]);
+  }, 120_000);
+});
