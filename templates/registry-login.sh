@@ -1,40 +1,31 @@
 #!/usr/bin/env bash
-# Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the password as
-# SWARMLAB_REGISTRY_PASSWORD, then lib.sh). Logs root's Docker in to the cluster's registry, so
-# that stack-image.sh can push and `docker stack deploy --with-registry-auth` hands the
-# credentials to the nodes that pull. The password reaches docker on stdin, never on a command line.
-#
-#   registry-login.sh ADDRESS USER TIMEOUT_SECONDS
-set -euo pipefail
+# A library, not a step: infra/stacks/stack-scripts.ts sends it after lib.sh and before
+# stack-image.sh or swarm-stack.sh, whose run needs root's Docker logged in to the cluster's
+# registry (to push; and for `docker stack deploy --with-registry-auth` to hand the credentials to
+# the nodes that pull). Logging in within the same script keeps it on the manager the script runs
+# on, whichever answered. The credentials come from the step's secret stdin (ManagerStep
+# secretStdin) as SWARMLAB_REGISTRY_ADDRESS, SWARMLAB_REGISTRY_USER and SWARMLAB_REGISTRY_PASSWORD;
+# the password reaches docker on stdin, never on a command line.
 
-if ! declare -F log >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR
-  # shellcheck source=lib.sh
-  . /usr/local/lib/swarmlab/lib.sh
-fi
-SWARMLAB_STEP=registry-login
+REGISTRY_LOGIN_ERROR=""
 
-LAST_ERROR=""
-
-login_once() {
-  if LAST_ERROR=$(as_root docker login --username "$USER_NAME" --password-stdin "$ADDRESS" 2>&1 >/dev/null <<<"$SWARMLAB_REGISTRY_PASSWORD"); then
-    return 0
-  fi
-  return 1
+registry_login_once() {
+  REGISTRY_LOGIN_ERROR=$(as_root docker login --username "$SWARMLAB_REGISTRY_USER" \
+    --password-stdin "$SWARMLAB_REGISTRY_ADDRESS" 2>&1 >/dev/null <<<"$SWARMLAB_REGISTRY_PASSWORD")
 }
 
-main() {
-  exec </dev/null
-  ADDRESS=${1:-}
-  USER_NAME=${2:-}
-  local timeout_seconds=${3:-}
-  if [ -z "$ADDRESS" ] || [ -z "$USER_NAME" ] || ! [[ "$timeout_seconds" =~ ^[0-9]+$ ]]; then
-    die "usage: registry-login.sh ADDRESS USER TIMEOUT_SECONDS"
-  fi
-  [ -n "${SWARMLAB_REGISTRY_PASSWORD:-}" ] || die "no password given (SWARMLAB_REGISTRY_PASSWORD is empty)"
-  if ! wait_until "$timeout_seconds" "docker login to the registry at $ADDRESS as $USER_NAME" login_once; then
-    die "docker login to $ADDRESS failed: $LAST_ERROR"
-  fi
+# True when the step was given registry credentials.
+registry_credentials_given() {
+  [ -n "${SWARMLAB_REGISTRY_ADDRESS:-}" ] && [ -n "${SWARMLAB_REGISTRY_USER:-}" ] &&
+    [ -n "${SWARMLAB_REGISTRY_PASSWORD:-}" ]
 }
 
-main "$@"
+# registry_login TIMEOUT_SECONDS: logs root's Docker in, retrying until the deadline (the
+# registry may still be starting).
+registry_login() {
+  local timeout_seconds=$1
+  registry_credentials_given || die "no registry credentials given (SWARMLAB_REGISTRY_ADDRESS, _USER and _PASSWORD)"
+  if ! wait_until "$timeout_seconds" "docker login to the registry at $SWARMLAB_REGISTRY_ADDRESS as $SWARMLAB_REGISTRY_USER" registry_login_once; then
+    die "docker login to $SWARMLAB_REGISTRY_ADDRESS failed: $REGISTRY_LOGIN_ERROR"
+  fi
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the build
-# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh). Builds one stack image
-# on the cluster and pushes it to the cluster's registry; the manager is logged in already
-# (registry-login.sh). Prints the image reference.
+# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh and registry-login.sh;
+# the registry credentials come first, on the step's secret stdin). Builds one stack image on the
+# cluster, logs in and pushes it to the cluster's registry. Prints the image reference.
 #
 #   stack-image.sh IMAGE DOCKERFILE TIMEOUT_SECONDS
 #
@@ -35,6 +35,7 @@ main() {
     die "usage: stack-image.sh IMAGE DOCKERFILE TIMEOUT_SECONDS"
   fi
   ((${#SWARMLAB_CONTEXT_FILES[@]} > 0)) || die "no build context given (SWARMLAB_CONTEXT_FILES is empty)"
+  registry_credentials_given || die "no registry credentials given: the image could not be pushed"
   context=$(mktemp -d /tmp/swarmlab-context.XXXXXX)
   # shellcheck disable=SC2064 # expand now: the path is fixed
   trap "rm -rf '$context'" EXIT
@@ -42,9 +43,10 @@ main() {
   log "building $image"
   as_root timeout "$timeout_seconds" docker build --quiet --file "$context/$dockerfile" --tag "$image" "$context" >&2 ||
     die "building $image failed or took over ${timeout_seconds}s (docker build's output is above)"
+  registry_login "$timeout_seconds"
   log "pushing $image"
   retry 3 5 as_root timeout "$timeout_seconds" docker push "$image" >&2 ||
-    die "pushing $image failed: is the registry answering, and is this manager logged in (docker login)?"
+    die "pushing $image to $SWARMLAB_REGISTRY_ADDRESS failed (docker push's output is above)"
   printf '%s\n' "$image"
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the compose text
-# as SWARMLAB_COMPOSE, then lib.sh). One application stack's life:
+# as SWARMLAB_COMPOSE, then lib.sh and registry-login.sh; a stack whose images come from the
+# cluster's registry gets the credentials first, on the step's secret stdin, and deploys logged
+# in, so --with-registry-auth hands them to the nodes that pull). One application stack's life:
 #
 #   swarm-stack.sh deploy STACK TIMEOUT_SECONDS
 #     `docker stack deploy` of SWARMLAB_COMPOSE, then waits until every service of the stack has
@@ -118,6 +120,7 @@ deploy() {
   trap "rm -f '$compose_file'" EXIT
   printf '%s\n' "$SWARMLAB_COMPOSE" >"$compose_file"
   remember_versions
+  if registry_credentials_given; then registry_login "$timeout_seconds"; fi
   log "deploying stack $STACK"
   as_root docker stack deploy --compose-file "$compose_file" --resolve-image never --prune \
     --with-registry-auth "$STACK" >&2 || die "docker stack deploy of $STACK failed (its error is above)"

@@ -1,10 +1,11 @@
 /**
  * Scripts run over SSH on a manager for the application stacks, by the Pulumi program and by the
- * system test alike (one copy): templates/registry-login.sh, stack-image.sh and swarm-stack.sh,
- * fed to `bash -s -- ARGS` after lib.sh, as infra/swarm/remote-scripts.ts does for the swarm.
- * What a script works on (compose text, build context, password) goes on stdin before the
- * script as one bash assignment, so nothing of it is on a command line and the compose text
- * stays readable in `pulumi preview --diff`.
+ * system test alike (one copy): templates/stack-image.sh and swarm-stack.sh, fed to
+ * `bash -s -- ARGS` after lib.sh and registry-login.sh, as infra/swarm/remote-scripts.ts does for
+ * the swarm. What a script works on (compose text, build context) goes on stdin before the script
+ * as one bash assignment, so nothing of it is on a command line and the compose text stays
+ * readable in `pulumi preview --diff`. The registry's credentials are not in the script: they are
+ * the step's secret stdin (`registryCredentials`, ManagerStep's `secretStdin`), fed before it.
  */
 import type { ContextFile } from "./catalog";
 import { templateFile } from "../nodes/templates";
@@ -24,7 +25,8 @@ function checkTimeout(timeoutSeconds: number): string {
 
 function script(preamble: string, template: string, args: string[]): RemoteScript {
   const command = ["bash", "-s", "--", ...args].map(shellQuote).join(" ");
-  return { command, stdin: `${preamble}\n${templateFile("lib.sh")}\n${templateFile(template)}` };
+  const libraries = ["lib.sh", "registry-login.sh"].map(templateFile);
+  return { command, stdin: [preamble, ...libraries, templateFile(template)].join("\n") };
 }
 
 function checkStack(stack: string): string {
@@ -83,23 +85,31 @@ export function stackImageScript(
   return script(preamble, "stack-image.sh", [image, dockerfile, checkTimeout(timeoutSeconds)]);
 }
 
-/** Logs the manager's root in to the registry; `password` is a secret: keep the stdin secret. */
-export function registryLoginScript(
-  address: string,
-  user: string,
-  password: string,
-  timeoutSeconds: number,
-): RemoteScript {
+export interface RegistryCredentials {
+  /** host:port, as the nodes reach the registry. */
+  address: string;
+  user: string;
+  password: string;
+}
+
+/**
+ * The secret stdin of a step that pushes to or deploys from the cluster's registry: bash
+ * assignments read by templates/registry-login.sh. A secret (it holds the password): pass it as
+ * ManagerStep's `secretStdin`, never inside a script.
+ */
+export function registryCredentials({ address, user, password }: RegistryCredentials): string {
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(address))
     throw new Error(`registry address ${JSON.stringify(address)} is not host:port`);
   if (!/^[A-Za-z0-9_.-]+$/.test(user))
     throw new Error(`registry user ${JSON.stringify(user)} is not a plain name`);
-  if (password.includes("\n")) throw new Error("the registry password must be one line");
-  return script(`SWARMLAB_REGISTRY_PASSWORD=${shellQuote(password)}`, "registry-login.sh", [
-    address,
-    user,
-    checkTimeout(timeoutSeconds),
-  ]);
+  if (password === "" || password.includes("\n"))
+    throw new Error("the registry password must be one line, not empty");
+  return [
+    `SWARMLAB_REGISTRY_ADDRESS=${address}`,
+    `SWARMLAB_REGISTRY_USER=${user}`,
+    `SWARMLAB_REGISTRY_PASSWORD=${shellQuote(password)}`,
+    "",
+  ].join("\n");
 }
 
 /** One service of a deployed stack as swarm-stack.sh reports it. */

@@ -1,71 +1,23 @@
 /**
  * The application stacks as resources, after the ready gate and the registry:
- *   registry login  manager-0's Docker logged in to the cluster's registry (once);
- *   images          one per service with a build context: built on manager-0, pushed, tagged by
- *                   the context's hash (an unchanged context changes nothing, so runs nothing);
- *   stack           one per chosen stack: `docker stack deploy` of the resolved compose text,
- *                   waited until converged; `docker stack rm` when dropped or destroyed.
- * Every remote step is made by `onManager`, the one place that says how a script reaches a
- * manager: a ManagerStep, on the first manager that answers.
- *
- * TODO(issue 10): `docker login` is per manager, so the login step and the image builds (and the
- * deploys' --with-registry-auth) must run on the same manager; with the fallback they may not.
- * Fold the login into each script that needs it.
+ *   images  one step per service with a build context: built on a manager, logged in and pushed,
+ *           tagged by the context's hash (an unchanged context changes nothing, so runs nothing);
+ *   stack   one step per chosen stack: `docker stack deploy` of the resolved compose text, waited
+ *           until converged; `docker stack rm` when dropped or destroyed.
+ * Each is a ManagerStep on the first manager that answers (stack-steps.ts says what it runs). A
+ * step that needs the registry logs in itself, with the credentials as its secret stdin: `docker
+ * login` holds for one manager only, and the next step may run on another.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackChoice } from "../config/stacks-config";
 import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
 import type { ManagerAccess } from "../swarm/swarm";
-import { contextDir, readContextFiles } from "./catalog";
-import {
-  CONTEXT_TAG_VARIABLE,
-  loadStack,
-  REGISTRY_VARIABLE,
-  renderCompose,
-  StackDefinition,
-} from "./compose";
-import { contextTag } from "./image-tag";
+import { loadStack, renderCompose, StackDefinition } from "./compose";
 import { portUrl, publishedPorts } from "./published-ports";
 import type { RegistryEndpoint } from "./registry-endpoint";
-import {
-  parseStackServices,
-  registryLoginScript,
-  ServiceStatus,
-  stackImageScript,
-  stackScript,
-} from "./stack-scripts";
-
-interface RemoteStep {
-  access: ManagerAccess;
-  /** Short words for messages: what the step does. */
-  description: string;
-  /** Runs on create, and again whenever the script or its stdin changes. */
-  create: pulumi.Input<RemoteScript>;
-  /** Runs on delete (and before a replacement). */
-  delete?: pulumi.Input<RemoteScript>;
-  /** stdout/stdin carry secrets: keep them out of logs and secret in the state. */
-  secret?: boolean;
-}
-
-/** One script run on a manager. */
-export function onManager(
-  name: string,
-  step: RemoteStep,
-  opts: pulumi.CustomResourceOptions,
-): ManagerStep {
-  return new ManagerStep(
-    name,
-    {
-      description: step.description,
-      ...step.access,
-      create: step.secret ? pulumi.secret(step.create) : step.create,
-      ...(step.delete !== undefined ? { delete: step.delete } : {}),
-      secretStdout: step.secret ?? false,
-    },
-    opts,
-  );
-}
+import { parseStackServices, registryCredentials, ServiceStatus } from "./stack-scripts";
+import { builtImages, imageStep, stackStep, StepScripts } from "./stack-steps";
 
 export interface StackStatus {
   services: ServiceStatus[];
@@ -86,6 +38,9 @@ export interface LabStacksArgs {
   waitFor: pulumi.Resource[];
 }
 
+/** Stands in for the registry's address where a step's text is rendered before it is known. */
+const PLACEHOLDER_ADDRESS = "registry.invalid:5000";
+
 function loaded(name: string): StackDefinition {
   const result = loadStack(name);
   // The config validator refused such a stack at preview already; this is the backstop.
@@ -99,87 +54,69 @@ export class LabStacks extends pulumi.ComponentResource {
 
   constructor(name: string, args: LabStacksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:stacks:LabStacks", name, {}, opts);
-    const definitions = args.choices.map((choice) => ({ choice, stack: loaded(choice.name) }));
-    const building = definitions.filter(({ stack }) => stack.services.some((s) => s.build));
     const { registry } = args;
-    if (building.length > 0 && registry === undefined) {
-      throw new Error(
-        `stacks ${building.map((d) => d.choice.name).join(", ")} build images, which need the cluster's registry; this program has none yet`,
-      );
-    }
     const registryAddress = pulumi.output(registry?.address ?? "");
-    // Only stacks that push images need the login (pulls of them reuse it: --with-registry-auth).
-    const login =
-      registry && building.length > 0
-        ? onManager(
-            `${name}-registry-login`,
-            {
-              access: args.access,
-              description: "registry login",
-              create: pulumi
-                .all([registry.address, registry.user, registry.password])
-                .apply(([address, user, password]) =>
-                  registryLoginScript(address, user, password, args.timeoutSeconds),
-                ),
-              secret: true,
-            },
-            { parent: this, dependsOn: [...args.waitFor, ...registry.ready] },
-          )
-        : undefined;
+    // Secret (the password): only ever a step's secretStdin, never part of a script.
+    const credentials =
+      registry &&
+      pulumi
+        .all([registry.address, registry.user, pulumi.secret(registry.password)])
+        .apply(([address, user, password]) => registryCredentials({ address, user, password }));
 
-    const statuses = definitions.map(({ choice, stack }) => {
-      const tags: Record<string, string> = {};
-      const images = stack.services.flatMap((service) => {
-        if (!service.build) return [];
-        const files = readContextFiles(contextDir(stack.name, service.build.context));
-        const tag = contextTag(files);
-        tags[service.name] = tag;
-        const image = imageReference(stack, service.name, tag, registryAddress);
-        const dockerfile = service.build.dockerfile;
-        return [
-          onManager(
-            `${name}-${stack.name}-${service.name}-image`,
-            {
-              access: args.access,
-              description: "image build and push",
-              create: image.apply((ref) =>
-                stackImageScript(ref, dockerfile, files, args.timeoutSeconds),
-              ),
-            },
-            { parent: this, dependsOn: login ? [login] : args.waitFor },
-          ),
-        ];
+    /**
+     * One ManagerStep running `scripts` (known once the registry's address is), logged in where
+     * it needs to be. `plain` is the same step's scripts with a placeholder address: what of the
+     * step does not depend on the address (its description, whether it needs the registry).
+     */
+    const onManager = (
+      stepName: string,
+      plain: StepScripts,
+      scripts: pulumi.Output<StepScripts>,
+      dependsOn: pulumi.Resource[],
+    ): ManagerStep => {
+      const { needsRegistry } = plain;
+      if (needsRegistry && credentials === undefined) {
+        throw new Error(
+          `${stepName}: its stack builds or pulls images from the cluster's registry; this program has none yet`,
+        );
+      }
+      return new ManagerStep(
+        stepName,
+        {
+          ...args.access,
+          description: plain.description,
+          create: scripts.apply((s) => s.create),
+          ...(plain.delete ? { delete: scripts.apply((s) => s.delete as RemoteScript) } : {}),
+          ...(needsRegistry ? { secretStdin: credentials } : {}),
+        },
+        { parent: this, dependsOn: [...args.waitFor, ...(registry?.ready ?? []), ...dependsOn] },
+      );
+    };
+
+    const statuses = args.choices.map((choice) => {
+      const stack = loaded(choice.name);
+      const built = builtImages(stack);
+      const images = built.map((image) => {
+        const step = (address: string) => imageStep(stack, image, address, args.timeoutSeconds);
+        return onManager(
+          `${name}-${stack.name}-${image.service}-image`,
+          step(PLACEHOLDER_ADDRESS),
+          registryAddress.apply(step),
+          [],
+        );
       });
-      const compose = pulumi
-        .all([registryAddress, args.overlayMtu])
-        .apply(([address, overlayMtu]) =>
-          renderCompose(
-            stack,
-            { registry: address, overlayMtu, contextTags: tags },
-            choice.services,
-          ),
+      const contextTags = Object.fromEntries(built.map((image) => [image.service, image.tag]));
+      const step = (address: string, overlayMtu: number) =>
+        stackStep(
+          stack,
+          renderCompose(stack, { registry: address, overlayMtu, contextTags }, choice.services),
+          args.timeoutSeconds,
         );
       const deploy = onManager(
         `${name}-${stack.name}`,
-        {
-          access: args.access,
-          description: "stack deploy",
-          create: compose.apply((text) =>
-            stackScript("deploy", stack.name, text, args.timeoutSeconds),
-          ),
-          delete: compose.apply((text) =>
-            stackScript("remove", stack.name, text, args.timeoutSeconds),
-          ),
-        },
-        {
-          parent: this,
-          dependsOn: [
-            ...args.waitFor,
-            ...(registry?.ready ?? []),
-            ...(login ? [login] : []),
-            ...images,
-          ],
-        },
+        step(PLACEHOLDER_ADDRESS, 1400),
+        pulumi.all([registryAddress, args.overlayMtu]).apply(([a, mtu]) => step(a, mtu)),
+        images,
       );
       const ports = publishedPorts(stack, choice.services);
       return pulumi.all([deploy.stdout, args.managerIp]).apply(([stdout, ip]) => [
@@ -195,21 +132,4 @@ export class LabStacks extends pulumi.ComponentResource {
       .apply((entries) => Object.fromEntries(entries) as Record<string, StackStatus>);
     this.registerOutputs({ stacks: this.stacks });
   }
-}
-
-/** The image a built service runs: its compose `image` with the registry and the context's tag. */
-function imageReference(
-  stack: StackDefinition,
-  service: string,
-  tag: string,
-  registryAddress: pulumi.Output<string>,
-): pulumi.Output<string> {
-  const services = stack.document.services as Record<string, { image: string }>;
-  return registryAddress.apply((address) =>
-    services[service].image
-      .split(`\${${REGISTRY_VARIABLE}}`)
-      .join(address)
-      .split(`\${${CONTEXT_TAG_VARIABLE}}`)
-      .join(tag),
-  );
 }

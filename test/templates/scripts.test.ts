@@ -18,7 +18,11 @@ import {
   rotateTokensScript,
 } from "../../infra/swarm/remote-scripts";
 import { TEMPLATES_DIR } from "../../infra/nodes/templates";
-import { stackScript } from "../../infra/stacks/stack-scripts";
+import {
+  registryCredentials,
+  stackImageScript,
+  stackScript,
+} from "../../infra/stacks/stack-scripts";
 import { run } from "./tools";
 
 const WORKER_TOKEN =
@@ -59,9 +63,10 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function runRemote(script: RemoteScript) {
+/** As ManagerStep runs it: `secretStdin` (if any), then the script's stdin. */
+function runRemote(script: RemoteScript, secretStdin = "") {
   // `bash -s -- ARGS`, as sshd would run the command through the user's shell.
-  return run("sh", ["-c", script.command], { input: script.stdin, env: env() });
+  return run("sh", ["-c", script.command], { input: secretStdin + script.stdin, env: env() });
 }
 
 function bash(snippet: string, extra: Record<string, string> = {}) {
@@ -816,5 +821,68 @@ describe("swarm-stack.sh (application stacks)", () => {
     expect(result.stderr).toMatch(
       /stack hostname still has services or networks 1s after docker stack rm/,
     );
+  });
+});
+
+describe("registry login in the stack scripts (credentials on the step's secret stdin)", () => {
+  const credentials = registryCredentials({
+    address: "10.42.0.10:5000",
+    user: "swarmlab",
+    password: "pa ss'word",
+  });
+  const image = "10.42.0.10:5000/counter-web:ctx-0123456789abcdef";
+  const context = [
+    { path: "Dockerfile", content: Buffer.from("FROM python:3.12-slim\n") },
+    { path: "app/main.py", content: Buffer.from("print('hi')\n") },
+  ];
+
+  it("stack-image.sh builds, logs in with the password on stdin, pushes and prints the image", () => {
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5), credentials);
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(image);
+    expect(fs.readFileSync(path.join(fake, "login_password"), "utf8")).toBe("pa ss'word");
+    const lines = calls().split("\n");
+    const order = ["docker build", "docker login", "docker push"].map((call) =>
+      lines.findIndex((line) => line.startsWith(call)),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order).not.toContain(-1);
+    expect(calls()).toContain(`docker login --username swarmlab --password-stdin 10.42.0.10:5000`);
+    expect(calls()).not.toContain("pa ss");
+  });
+
+  it("stack-image.sh refuses to build without credentials, naming them", () => {
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/no registry credentials given/);
+    expect(calls()).not.toContain("docker build");
+  });
+
+  it("a refused login fails at its deadline with the registry's answer, never the password", () => {
+    put("login_refused", "");
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 1), credentials);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/docker login to 10\.42\.0\.10:5000 failed: .*401 Unauthorized/);
+    expect(result.stderr + result.stdout).not.toContain("pa ss");
+    expect(calls()).not.toContain("docker push");
+  });
+
+  it("swarm-stack.sh deploys logged in when given credentials, and without a login when not", () => {
+    put("service_rows", "counter_web|3/3\n");
+    put("service_states", "counter_web|4|\n");
+    const compose = "services:\n  web:\n    image: 10.42.0.10:5000/counter-web:ctx-1\n";
+    const logged = runRemote(stackScript("deploy", "counter", compose, 5), credentials);
+    expect(logged.status).toBe(0);
+    const lines = calls().split("\n");
+    const login = lines.findIndex((line) => line.startsWith("docker login"));
+    const deploy = lines.findIndex((line) => line.startsWith("docker stack deploy"));
+    expect(login).toBeGreaterThanOrEqual(0);
+    expect(login).toBeLessThan(deploy);
+
+    fs.writeFileSync(path.join(fake, "calls"), "");
+    const plain = runRemote(stackScript("deploy", "counter", compose, 5));
+    expect(plain.status).toBe(0);
+    expect(calls()).not.toContain("docker login");
   });
 });

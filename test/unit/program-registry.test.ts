@@ -7,16 +7,15 @@ import {
   MANAGER_STEP,
   MOCK_PRIVATE_KEY_PEM,
   MOCK_REGISTRY_PASSWORD,
-  MOCK_TOKENS,
   plaintextPaths,
   ProgramRun,
   recordedState,
   runProgram,
   secretValue,
+  swarmStdout,
+  names,
   valueOf,
 } from "./support/program";
-
-const NAMES = ["alice-manager-0", "alice-worker-0", "alice-worker-1"];
 
 let run: ProgramRun;
 
@@ -26,19 +25,11 @@ function scriptOf(step: { inputs: Record<string, unknown> }): RemoteScript {
 }
 
 beforeAll(async () => {
-  run = await runProgram({ allowedCidrs: JSON.stringify(["203.0.113.0/24"]) }, "alice", {
-    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
-    "-check": () =>
-      JSON.stringify(
-        NAMES.map((name) => ({
-          name,
-          role: name.includes("manager") ? "manager" : "worker",
-          state: "ready",
-          availability: "active",
-          managerStatus: name.includes("manager") ? "Leader" : "",
-        })),
-      ),
-  });
+  run = await runProgram(
+    { allowedCidrs: JSON.stringify(["203.0.113.0/24"]) },
+    "alice",
+    swarmStdout(names("alice", 1, 2)),
+  );
   if (run.error) throw run.error;
 }, 120_000);
 

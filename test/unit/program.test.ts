@@ -5,11 +5,12 @@ import { caCertificateChunks, MetaKey } from "../../infra/config/metadata";
 import { autolockOffScript } from "../../infra/swarm/remote-scripts";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import {
-  CommandStdout,
   MANAGER_STEP,
   MOCK_NETWORK_MTU,
   MOCK_CERTIFICATE_PEM,
   MOCK_TOKENS,
+  names,
+  swarmStdout,
   NO_ANSWER,
   plaintextPaths,
   ProgramRun,
@@ -23,33 +24,6 @@ const INSTANCE = "openstack:compute/instance:Instance";
 const RULE = "openstack:networking/secGroupRule:SecGroupRule";
 const COMMAND = MANAGER_STEP;
 const ALLOWED = ["203.0.113.0/24", "198.51.100.7/32"];
-
-function swarmStdout(names: string[]): CommandStdout {
-  return {
-    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
-    "-check": () =>
-      JSON.stringify(
-        names.map((name) => ({
-          name,
-          role: name.includes("-manager-") ? "manager" : "worker",
-          state: "ready",
-          availability: "active",
-          managerStatus: name.endsWith("manager-0")
-            ? "Leader"
-            : name.includes("-manager-")
-              ? "Reachable"
-              : "",
-        })),
-      ),
-  };
-}
-
-function names(owner: string, managers: number, workers: number): string[] {
-  return [
-    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
-    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
-  ];
-}
 
 async function attempt(
   config: Record<string, string>,

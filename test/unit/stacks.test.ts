@@ -5,12 +5,22 @@ import { loadStack, renderCompose, StackDefinition } from "../../infra/stacks/co
 import { contextTag } from "../../infra/stacks/image-tag";
 import {
   parseStackServices,
-  registryLoginScript,
+  registryCredentials,
   stackImageScript,
   stackScript,
 } from "../../infra/stacks/stack-scripts";
 import { stackProblems } from "../../infra/stacks/validate-stacks";
-import { CommandStdout, runProgram } from "./support/program";
+import type { RemoteScript } from "../../infra/swarm/remote-scripts";
+import {
+  MOCK_REGISTRY_PASSWORD,
+  names,
+  plaintextPaths,
+  recordedState,
+  runProgram,
+  secretValue,
+  swarmStdout,
+  valueOf,
+} from "./support/program";
 import { contextDir, readContextFiles } from "../../infra/stacks/catalog";
 
 const BAD_STACKS = path.join(__dirname, "fixtures", "bad-stacks");
@@ -228,10 +238,26 @@ describe("stack scripts", () => {
     expect(() => stackScript("deploy", "Bad Name", compose, 600)).toThrow(/stack name/);
   });
 
-  it("keep the registry password off the command line", () => {
-    const login = registryLoginScript("10.42.0.10:5000", "swarmlab", "s3cr'et", 300);
-    expect(login.command).toBe("bash -s -- 10.42.0.10:5000 swarmlab 300");
-    expect(login.stdin).toContain(`SWARMLAB_REGISTRY_PASSWORD='s3cr'\\''et'`);
+  it("carry the registry's credentials apart from the script, the password quoted", () => {
+    const credentials = registryCredentials({
+      address: "10.42.0.10:5000",
+      user: "swarmlab",
+      password: "s3cr'et",
+    });
+    expect(credentials).toBe(
+      "SWARMLAB_REGISTRY_ADDRESS=10.42.0.10:5000\nSWARMLAB_REGISTRY_USER=swarmlab\n" +
+        "SWARMLAB_REGISTRY_PASSWORD='s3cr'\\''et'\n",
+    );
+    expect(() =>
+      registryCredentials({ address: "10.42.0.10:5000", user: "swarmlab", password: "a\nb" }),
+    ).toThrow(/one line/);
+    // Both scripts bring the login function; neither holds a credential.
+    const image = stackImageScript("r:5000/a:ctx-1", "Dockerfile", [], 1);
+    const deploy = stackScript("deploy", "counter", "services: {}\n", 1);
+    for (const script of [image, deploy]) {
+      expect(script.stdin).toContain("registry_login() {");
+      expect(script.stdin).not.toMatch(/SWARMLAB_REGISTRY_PASSWORD=/);
+    }
   });
 
   it("send a build context as path:base64 entries and refuse escaping paths", () => {
@@ -256,61 +282,69 @@ describe("stack scripts", () => {
   });
 });
 
-const SWARM_STDOUT: CommandStdout = {
-  "-tokens": () =>
-    JSON.stringify({
-      worker: "SWMTKN-1-a-b",
-      manager: "SWMTKN-1-c-d",
-      joinAddr: "10.42.0.10:2377",
-    }),
-  "-check": () =>
-    JSON.stringify(
-      ["alice-manager-0", "alice-worker-0", "alice-worker-1"].map((name) => ({
-        name,
-        role: name.includes("manager") ? "manager" : "worker",
-        state: "Ready",
-        availability: "Active",
-        managerStatus: name.includes("manager") ? "Leader" : "",
-      })),
-    ),
-};
+const SWARM_STDOUT = swarmStdout(names("alice", 1, 2));
+
+function scriptOf(input: unknown): RemoteScript {
+  return input as RemoteScript;
+}
 
 describe("the program's stacks", () => {
-  it("logs in, builds and pushes after the registry, and deploys after the images", async () => {
+  it("builds and pushes after the registry, and deploys after the images", async () => {
     const run = await runProgram(
       { allowedCidrs: ALLOWED, stacks: '["hostname","counter","proxy"]' },
       "alice",
       SWARM_STDOUT,
     );
     if (run.error !== undefined) throw run.error;
-    const login = run.byName("alice-stacks-registry-login");
-    expect(login.dependsOn).toEqual(
-      expect.arrayContaining(["alice-ready-check", "alice-registry-deploy"]),
-    );
-    expect(login.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin", "stdout"]));
     for (const [stack, service] of [
       ["counter", "web"],
       ["proxy", "haproxy"],
     ]) {
       const image = run.byName(`alice-stacks-${stack}-${service}-image`);
-      expect(image.dependsOn).toContain("alice-stacks-registry-login");
-      const tag = contextTag(
-        readContextFiles(contextDir(stack, service === "web" ? "web" : "haproxy")),
+      expect(image.dependsOn).toEqual(
+        expect.arrayContaining(["alice-ready-check", "alice-registry-deploy"]),
       );
-      expect(image.inputs.create).toBe(
+      const tag = contextTag(readContextFiles(contextDir(stack, service)));
+      expect(scriptOf(image.inputs.create).command).toBe(
         `bash -s -- 10.42.0.10:5000/${stack}-${service}:${tag} Dockerfile 900`,
       );
       const deploy = run.byName(`alice-stacks-${stack}`);
       expect(deploy.dependsOn).toEqual(
         expect.arrayContaining([
           `alice-stacks-${stack}-${service}-image`,
-          "alice-stacks-registry-login",
+          "alice-registry-deploy",
           "alice-ready-check",
         ]),
       );
-      expect(String(deploy.inputs.stdin)).toContain(
+      expect(scriptOf(deploy.inputs.create).stdin).toContain(
         `image: 10.42.0.10:5000/${stack}-${service}:${tag}`,
       );
+    }
+  });
+
+  it("logs each step that needs the registry in with a secret stdin; the compose text stays plain", async () => {
+    const run = await runProgram(
+      { allowedCidrs: ALLOWED, stacks: '["hostname","counter"]' },
+      "alice",
+      SWARM_STDOUT,
+    );
+    if (run.error !== undefined) throw run.error;
+    for (const name of ["alice-stacks-counter-web-image", "alice-stacks-counter"]) {
+      const step = run.byName(name);
+      expect(secretValue(step.inputs.secretStdin)).toBe(
+        "SWARMLAB_REGISTRY_ADDRESS=10.42.0.10:5000\nSWARMLAB_REGISTRY_USER=swarmlab\n" +
+          `SWARMLAB_REGISTRY_PASSWORD=${MOCK_REGISTRY_PASSWORD}\n`,
+      );
+    }
+    // What `pulumi preview --diff` shows of a stack: its compose text, in plain.
+    expect(scriptOf(run.byName("alice-stacks-counter").inputs.create).stdin).toContain(
+      "REDIS_HOST: redis",
+    );
+    // hostname pulls nothing from the registry: no credentials at all.
+    expect(run.byName("alice-stacks-hostname").inputs.secretStdin).toBeUndefined();
+    for (const resource of run.resources.filter((r) => /-stacks-/.test(r.name))) {
+      const leaks = plaintextPaths(recordedState(resource), new RegExp(MOCK_REGISTRY_PASSWORD));
+      expect({ name: resource.name, leaks }).toEqual({ name: resource.name, leaks: [] });
     }
   });
 
@@ -333,33 +367,26 @@ describe("the program's stacks", () => {
 
   it("deploys hostname by default after the ready gate, removing it on delete", async () => {
     const run = await runProgram({ allowedCidrs: ALLOWED }, "alice", {
-      "-tokens": () =>
-        JSON.stringify({
-          worker: "SWMTKN-1-a-b",
-          manager: "SWMTKN-1-c-d",
-          joinAddr: "10.42.0.10:2377",
-        }),
-      "-check": () =>
-        JSON.stringify(
-          ["alice-manager-0", "alice-worker-0", "alice-worker-1"].map((name) => ({
-            name,
-            role: name.includes("manager") ? "manager" : "worker",
-            state: "Ready",
-            availability: "Active",
-            managerStatus: name.includes("manager") ? "Leader" : "",
-          })),
-        ),
+      ...SWARM_STDOUT,
       "-stacks-hostname": () => '[{"service":"hostname_web","running":3,"wanted":3}]\n',
     });
     if (run.error !== undefined) throw run.error;
     const hostname = run.byName("alice-stacks-hostname");
     expect(hostname.dependsOn).toContain("alice-ready-check");
-    expect(hostname.inputs.create).toBe("bash -s -- deploy hostname 900");
-    expect(hostname.inputs.delete).toBe("bash -s -- remove hostname 900");
-    expect(String(hostname.inputs.stdin)).toContain('com.docker.network.driver.mtu: "1400"');
-    // No registry login and no image: hostname builds nothing.
+    expect(scriptOf(hostname.inputs.create).command).toBe("bash -s -- deploy hostname 900");
+    expect(scriptOf(hostname.inputs.delete).command).toBe("bash -s -- remove hostname 900");
+    expect(scriptOf(hostname.inputs.create).stdin).toContain(
+      'com.docker.network.driver.mtu: "1400"',
+    );
+    // No image step: hostname builds nothing.
     expect(run.resources.filter((r) => /-stacks-/.test(r.name)).map((r) => r.name)).toEqual([
       "alice-stacks-hostname",
     ]);
+    expect(await valueOf(run.exports.stacks)).toEqual({
+      hostname: {
+        services: [{ service: "hostname_web", running: 3, wanted: 3 }],
+        urls: { "web:8080": "http://203.0.113.10:8080" },
+      },
+    });
   });
 });

@@ -72,11 +72,13 @@ export const MOCK_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
 export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
 
 /**
- * What an unmocked remote command prints: a stack deploy (templates/swarm-stack.sh) its services'
- * JSON line, as the script does on success (no service listed); anything else nothing.
+ * What a step prints when a test gives it nothing to print: a stack deploy
+ * (templates/swarm-stack.sh) its services' JSON line, as the script does on success (no service
+ * listed); any other step nothing.
  */
 function defaultStdout(inputs: Record<string, unknown>): string {
-  return /^bash -s -- deploy /.test(String(inputs.create ?? "")) ? "[]\n" : "";
+  const create = inputs.create as { command?: unknown } | undefined;
+  return /^bash -s -- deploy /.test(String(create?.command ?? "")) ? "[]\n" : "";
 }
 
 function nameFromUrn(urn: string): string {
@@ -147,9 +149,7 @@ export async function runProgram(
               break;
             case "command:remote:Command": {
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
-              computed.stdout = suffix
-                ? commandStdout[suffix](args.inputs)
-                : defaultStdout(args.inputs);
+              computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
               computed.stderr = "";
               break;
             }
@@ -158,7 +158,11 @@ export async function runProgram(
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
               const managers = (args.inputs.managers ?? []) as string[];
               const printed =
-                suffix && managers.length > 0 ? commandStdout[suffix](args.inputs) : "";
+                managers.length === 0
+                  ? ""
+                  : suffix
+                    ? commandStdout[suffix](args.inputs)
+                    : defaultStdout(args.inputs);
               const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
               computed.stdout = answeredBy ? printed : "";
               computed.stderr = "";
@@ -326,4 +330,33 @@ export function plaintextPaths(value: unknown, pattern: RegExp, path = "$"): str
 export function secretValue(input: unknown): unknown {
   if (!isSecretWire(input)) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
   return input.value;
+}
+
+/** What the bootstrap and the ready gate print for a cluster of these nodes, all Ready. */
+export function swarmStdout(names: string[]): CommandStdout {
+  return {
+    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
+    "-check": () =>
+      JSON.stringify(
+        names.map((name) => ({
+          name,
+          role: name.includes("-manager-") ? "manager" : "worker",
+          state: "ready",
+          availability: "active",
+          managerStatus: name.endsWith("manager-0")
+            ? "Leader"
+            : name.includes("-manager-")
+              ? "Reachable"
+              : "",
+        })),
+      ),
+  };
+}
+
+/** `<owner>-manager-<i>` and `<owner>-worker-<i>`, as the program names its nodes. */
+export function names(owner: string, managers: number, workers: number): string[] {
+  return [
+    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
+    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
+  ];
 }
