@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the build
-# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh and registry-login.sh;
+# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh and lib-registry-login.sh;
 # the registry credentials come first, on the step's secret stdin). Builds one stack image on the
 # cluster, logs in and pushes it to the cluster's registry. Prints the image reference.
 #

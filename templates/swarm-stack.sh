@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the compose text
-# as SWARMLAB_COMPOSE, then lib.sh and registry-login.sh; a stack whose images come from the
+# as SWARMLAB_COMPOSE, then lib.sh and lib-registry-login.sh; a stack whose images come from the
 # cluster's registry gets the credentials first, on the step's secret stdin, and deploys logged
 # in, so --with-registry-auth hands them to the nodes that pull). One application stack's life:
 #

@@ -1,7 +1,7 @@
 /**
  * Scripts run over SSH on a manager for the application stacks, by the Pulumi program and by the
  * system test alike (one copy): templates/stack-image.sh and swarm-stack.sh, fed to
- * `bash -s -- ARGS` after lib.sh and registry-login.sh, as infra/swarm/remote-scripts.ts does for
+ * `bash -s -- ARGS` after lib.sh and lib-registry-login.sh, as infra/swarm/remote-scripts.ts does for
  * the swarm. What a script works on (compose text, build context) goes on stdin before the script
  * as one bash assignment, so nothing of it is on a command line and the compose text stays
  * readable in `pulumi preview --diff`. The registry's credentials are not in the script: they are
@@ -25,7 +25,7 @@ function checkTimeout(timeoutSeconds: number): string {
 
 function script(preamble: string, template: string, args: string[]): RemoteScript {
   const command = ["bash", "-s", "--", ...args].map(shellQuote).join(" ");
-  const libraries = ["lib.sh", "registry-login.sh"].map(templateFile);
+  const libraries = ["lib.sh", "lib-registry-login.sh"].map(templateFile);
   return { command, stdin: [preamble, ...libraries, templateFile(template)].join("\n") };
 }
 
@@ -94,7 +94,7 @@ export interface RegistryCredentials {
 
 /**
  * The secret stdin of a step that pushes to or deploys from the cluster's registry: bash
- * assignments read by templates/registry-login.sh. A secret (it holds the password): pass it as
+ * assignments read by templates/lib-registry-login.sh. A secret (it holds the password): pass it as
  * ManagerStep's `secretStdin`, never inside a script.
  */
 export function registryCredentials({ address, user, password }: RegistryCredentials): string {
