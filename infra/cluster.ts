@@ -53,6 +53,8 @@ export interface LabAccess {
   /** `tcp://<manager-0 floating IP>:2376` */
   dockerHost: pulumi.Output<string>;
 }
+import { chosenStackPorts } from "./stacks/published-ports";
+import { LabStacks, StackStatus } from "./stacks/stacks";
 
 export interface ClusterNodeInfo {
   name: string;
@@ -82,6 +84,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
   public readonly registryReady: pulumi.Resource;
   public readonly access: LabAccess;
+  /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
+  public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
 
   /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
   constructor(
@@ -108,7 +112,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     const firewall = new LabFirewall(
       `${name}-firewall`,
-      { owner, allowedCidrs: config.allowedCidrs },
+      { owner, allowedCidrs: config.allowedCidrs, publishedPorts: chosenStackPorts(config.stacks) },
       child,
     );
 
@@ -324,13 +328,35 @@ export class SwarmCluster extends pulumi.ComponentResource {
       clientKey: client.privateKey,
       dockerHost: managerIp.apply((ip) => `tcp://${ip}:${DOCKER_API_PORT}`),
     };
+    this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
+    // Images are named, pushed and pulled at the registry's private address: the nodes reach it
+    // there, and the floating IP is for the student's laptop.
+    const stacks = new LabStacks(
+      `${name}-stacks`,
+      {
+        access: access(managerIps),
+        choices: config.stacks,
+        registry: {
+          address: registry.internalAddress,
+          user: registry.user,
+          password: registry.password,
+          caCertificate: ca.caCertificate,
+          ready: [registry],
+        },
+        overlayMtu: this.overlayMtu,
+        managerIp,
+        timeoutSeconds: config.bootTimeoutSeconds,
+        waitFor: [this.readyGate],
+      },
+      child,
+    );
+    this.stacks = stacks.stacks;
 
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
-    this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
     this.swarm = this.readyGate.nodes;
     this.nodes = pulumi.all(
       all.map((n) =>
@@ -348,6 +374,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       nodes: this.nodes,
       swarm: this.swarm,
       overlayMtu: this.overlayMtu,
+      stacks: this.stacks,
     });
   }
 }

@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
 import { readLabConfig } from "./config/config";
 import { withExistingNetwork } from "./network/existing-network";
+import { stackProblems } from "./stacks/validate-stacks";
 import { sshCommandLine } from "./swarm/ssh-command";
 
 export = async () => {
-  const validated = readLabConfig();
+  const validated = readLabConfig(pulumi.getStack(), (choices) => stackProblems(choices));
   const { config, network } =
     validated.network === undefined
       ? { config: validated, network: undefined }
@@ -25,6 +26,8 @@ export = async () => {
     nodes: cluster.nodes,
     swarm: cluster.swarm,
     overlayMtu: cluster.overlayMtu,
+    /** Per stack: services with replicas running/wanted, and the URLs of its published ports. */
+    stacks: cluster.stacks,
     sshUser: cluster.sshUser,
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */

@@ -4,6 +4,7 @@
  * the pure `parseLabConfig` in validate.ts so it can be tested without Pulumi.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { StackChecks, StackChoice } from "./stacks-config";
 import { ConfigProblem, parseLabConfig, RawConfig } from "./validate";
 import type { DockerSource, StorageDriver } from "./settings";
 
@@ -67,6 +68,8 @@ export interface LabConfig {
   readonly confirmManagerRemoval?: string;
   /** Image of the lab registry (distribution 2.x). Default "registry:2". */
   readonly registryImage: string;
+  /** Application stacks of stacks/ to deploy, with their overrides. Default: hostname. */
+  readonly stacks: readonly StackChoice[];
 }
 
 /** Every key of the namespace, in the order Pulumi.yaml declares them. */
@@ -94,6 +97,8 @@ export const CONFIG_KEYS = [
   "bootTimeoutSeconds",
   "confirmManagerRemoval",
   "registryImage",
+  "stacks",
+  "stackOverrides",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -117,11 +122,11 @@ export function toInputPropertiesError(
  * Reads and validates the stack's configuration. Throws one InputPropertiesError listing every
  * problem before any resource is registered; prints warnings (e.g. 0.0.0.0/0) through Pulumi.
  */
-export function readLabConfig(stackName = pulumi.getStack()): LabConfig {
+export function readLabConfig(stackName = pulumi.getStack(), checkStacks?: StackChecks): LabConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const raw: RawConfig = {};
   for (const key of CONFIG_KEYS) raw[key] = config.get(key);
-  const result = parseLabConfig(raw, stackName);
+  const result = parseLabConfig(raw, stackName, checkStacks);
   if (!result.ok) throw toInputPropertiesError(result.problems);
   for (const warning of result.warnings) pulumi.log.warn(`${CONFIG_NAMESPACE}:${warning}`);
   return result.config;

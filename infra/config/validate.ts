@@ -12,6 +12,7 @@ import type { ConfigKey, LabConfig } from "./config";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
+import { parseStackChoices, StackChecks } from "./stacks-config";
 import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
@@ -208,8 +209,15 @@ function withoutUnsetDefaults(input: RawConfig): RawConfig {
   return Object.fromEntries(Object.entries(input).filter((entry) => !isUnset(entry)));
 }
 
-/** Validates raw config strings. Pure: the same input always gives the same result. */
-export function parseLabConfig(input: RawConfig, stackName: string): ParseResult {
+/**
+ * Validates raw config strings. Pure: the same input always gives the same result. `checkStacks`
+ * (infra/stacks/) checks the chosen stacks against stacks/; without it only their shape is checked.
+ */
+export function parseLabConfig(
+  input: RawConfig,
+  stackName: string,
+  checkStacks?: StackChecks,
+): ParseResult {
   const raw = withoutUnsetDefaults(input);
   const problems = new Problems();
   const warnings: string[] = [];
@@ -404,6 +412,14 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     );
   }
 
+  const stackChoices = parseStackChoices(raw.stacks, raw.stackOverrides);
+  for (const problem of stackChoices.problems) problems.add(problem.key, problem.reason);
+  if (stackChoices.problems.length === 0 && checkStacks) {
+    for (const problem of checkStacks(stackChoices.choices)) {
+      problems.add(problem.key, problem.reason);
+    }
+  }
+
   if (swarmAddressPool !== undefined && network === undefined) {
     warnings.push(
       ...poolOverlapWarnings(
@@ -440,6 +456,7 @@ export function parseLabConfig(input: RawConfig, stackName: string): ParseResult
     bootTimeoutSeconds,
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
     registryImage,
+    stacks: Object.freeze(stackChoices.choices),
   };
   return { ok: true, config: Object.freeze(config), warnings };
 }

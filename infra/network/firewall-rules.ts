@@ -86,3 +86,15 @@ export function accessRuleSpecs(
     })),
   );
 }
+
+/** The ports the chosen application stacks publish (infra/stacks/published-ports.ts), by number. */
+export function publishedPortRules(ports: readonly number[]): PortRule[] {
+  return [...new Set(ports)]
+    .sort((a, b) => a - b)
+    .map((n) => ({
+      name: `published-${n}`,
+      protocol: "tcp" as const,
+      ports: port(n),
+      description: `port ${n} published by a stack`,
+    }));
+}

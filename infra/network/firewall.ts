@@ -5,12 +5,20 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { accessRuleSpecs, clusterRuleSpecs, RuleSpec } from "./firewall-rules";
+import {
+  ACCESS_PORT_RULES,
+  accessRuleSpecs,
+  clusterRuleSpecs,
+  publishedPortRules,
+  RuleSpec,
+} from "./firewall-rules";
 import { ownerTags } from "../config/naming";
 
 export interface LabFirewallArgs {
   owner: string;
   allowedCidrs: readonly string[];
+  /** TCP ports the chosen stacks publish: opened to allowedCidrs like SSH. Default none. */
+  publishedPorts?: readonly number[];
 }
 
 export class LabFirewall extends pulumi.ComponentResource {
@@ -57,7 +65,10 @@ export class LabFirewall extends pulumi.ComponentResource {
         { parent: this },
       );
     clusterRuleSpecs().forEach((spec) => addRule(cluster, "cluster", spec));
-    accessRuleSpecs(args.allowedCidrs).forEach((spec) => addRule(access, "access", spec));
+    accessRuleSpecs(args.allowedCidrs, [
+      ...ACCESS_PORT_RULES,
+      ...publishedPortRules(args.publishedPorts ?? []),
+    ]).forEach((spec) => addRule(access, "access", spec));
 
     this.clusterGroupId = cluster.id;
     this.accessGroupId = access.id;

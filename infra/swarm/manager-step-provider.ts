@@ -5,7 +5,8 @@
  *
  *   create   runs `create` (none: nothing runs); no manager within `reachTimeoutSeconds`:
  *            fails, or with `whenUnreachable: "skip"` records `skipped` and warns
- *   diff     `triggers` changed: replace (delete first); `create`/`update` changed: update;
+ *   diff     `triggers` changed: replace (delete first); `create`/`update`/`secretStdin` changed:
+ *            update that runs the script again;
  *            anything else (addresses, key, timeouts, delete/read scripts): update that runs nothing
  *   update   runs `update`, else `create` (as remote.Command does), when a script changed
  *   delete   runs `delete` within `deleteReachTimeoutSeconds`; no manager answers: skipped with a
@@ -40,6 +41,8 @@ export interface ManagerStepInputs {
   read?: RemoteScript;
   /** stdout carries a secret: never quoted in messages (the program also marks it secret). */
   secretStdout: boolean;
+  /** Secret lines fed before every script's stdin (never quoted); a change runs `create` again. */
+  secretStdin?: string;
   /** Any change replaces the step: delete, then create. */
   triggers: unknown[];
   /** create/update: how long to keep trying to reach some manager (a fresh server boots). */
@@ -175,7 +178,12 @@ async function runOnFirstManager(
         continue;
       }
       try {
-        const result = await execOn(client, script, inputs.scriptTimeoutSeconds * 1000);
+        const stdin = `${inputs.secretStdin ?? ""}${script.stdin}`;
+        const result = await execOn(
+          client,
+          { command: script.command, stdin },
+          inputs.scriptTimeoutSeconds * 1000,
+        );
         return { ran: true, ...result, answeredBy: host, failures: failures() };
       } catch (error) {
         throw new Error(`${inputs.description}: on manager ${host}: ${(error as Error).message}`, {
@@ -241,7 +249,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** Inputs whose change runs the step's script again (the rest only updates what is stored). */
-const RERUN_KEYS = ["create", "update"] as const;
+const RERUN_KEYS = ["create", "update", "secretStdin"] as const;
 
 async function create(inputs: ManagerStepInputs): Promise<pulumi.dynamic.CreateResult> {
   const result = await runStep(inputs, inputs.create);

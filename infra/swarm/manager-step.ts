@@ -47,6 +47,12 @@ export interface ManagerStepArgs {
   read?: pulumi.Input<RemoteScript>;
   /** stdout carries a secret (join tokens, unlock key): secret output, never quoted. */
   secretStdout?: boolean;
+  /**
+   * Secret lines (bash assignments, e.g. registry credentials) fed to every script before its
+   * stdin, so the script's own text stays a plain input that `pulumi preview --diff` shows. A
+   * change runs the script again.
+   */
+  secretStdin?: pulumi.Input<string>;
   /** Values whose change replaces the step (delete, then create). */
   triggers?: pulumi.Input<unknown>[];
   /** create/update: how long to keep trying to reach some manager. Default 300. */
@@ -79,6 +85,7 @@ export function managerStepInputs(
     delete: args.delete,
     read: args.read,
     secretStdout: args.secretStdout ?? false,
+    secretStdin: args.secretStdin,
     triggers: args.triggers ?? [],
     reachTimeoutSeconds: reach,
     deleteReachTimeoutSeconds: args.deleteReachTimeoutSeconds ?? DELETE_REACH_TIMEOUT_SECONDS,
@@ -101,6 +108,7 @@ export class ManagerStep extends pulumi.dynamic.Resource {
     const inputs: pulumi.Inputs = {
       ...managerStepInputs(name, args),
       privateKey: pulumi.secret(args.privateKey),
+      secretStdin: args.secretStdin === undefined ? undefined : pulumi.secret(args.secretStdin),
       stdout: undefined,
       stderr: undefined,
       answeredBy: undefined,

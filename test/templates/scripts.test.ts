@@ -18,6 +18,11 @@ import {
   rotateTokensScript,
 } from "../../infra/swarm/remote-scripts";
 import { TEMPLATES_DIR } from "../../infra/nodes/templates";
+import {
+  registryCredentials,
+  stackImageScript,
+  stackScript,
+} from "../../infra/stacks/stack-scripts";
 import { run } from "./tools";
 
 const WORKER_TOKEN =
@@ -58,9 +63,10 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function runRemote(script: RemoteScript) {
+/** As ManagerStep runs it: `secretStdin` (if any), then the script's stdin. */
+function runRemote(script: RemoteScript, secretStdin = "") {
   // `bash -s -- ARGS`, as sshd would run the command through the user's shell.
-  return run("sh", ["-c", script.command], { input: script.stdin, env: env() });
+  return run("sh", ["-c", script.command], { input: secretStdin + script.stdin, env: env() });
 }
 
 function bash(snippet: string, extra: Record<string, string> = {}) {
@@ -749,5 +755,134 @@ describe("lib.sh apt_offers (does apt have the package to install, e.g. Debian 1
     put("apt/policy-docker-cli", policy("26.1.5+dfsg1-9+b9"));
     put("apt/selection-docker-cli", "docker-cli\t\t\t\t\thold\n");
     expect(offers()).toBe("not offered");
+  });
+});
+
+describe("swarm-stack.sh (application stacks)", () => {
+  const compose = "services:\n  web:\n    image: busybox:1.36\n";
+
+  it("deploys with images pinned and prints the services once every replica runs", () => {
+    put("service_rows", "hostname_web|3/3\n");
+    put("service_states", "hostname_web|12|\n");
+    const result = runRemote(stackScript("deploy", "hostname", compose, 5));
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('[{"service":"hostname_web","running":3,"wanted":3}]');
+    expect(fs.readFileSync(path.join(fake, "deployed.yaml"), "utf8")).toBe(compose);
+    expect(calls()).toMatch(
+      /docker stack deploy --compose-file \S+ --resolve-image never --prune --with-registry-auth hostname/,
+    );
+  });
+
+  it("names the service that does not converge and quotes its task errors", () => {
+    put("service_rows", "counter_web|1/3\ncounter_redis|1/1\n");
+    put("service_states", "counter_web|7|updating\ncounter_redis|3|\n");
+    put(
+      "service_ps",
+      "  counter_web.2 on sam-worker-0: Rejected 2 seconds ago No such image: 10.0.0.1:5000/counter-web:ctx-1\n",
+    );
+    const result = runRemote(stackScript("deploy", "counter", compose, 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("not converged: counter_web has 1 of 3 replicas running");
+    expect(result.stderr).toContain("No such image: 10.0.0.1:5000/counter-web:ctx-1");
+    expect(result.stderr).toMatch(/stack counter did not converge within 1s/);
+  });
+
+  it("fails at once when this deploy's update was rolled back", () => {
+    put("service_rows", "counter_web|3/3\n");
+    put("service_states", "counter_web|6|completed\n");
+    put("service_states_after", "counter_web|7|rollback_completed\n");
+    put(
+      "service_ps",
+      "  counter_web.1 on sam-worker-1: Failed 1 second ago task: non-zero exit (1)\n",
+    );
+    const result = runRemote(stackScript("deploy", "counter", compose, 30));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      "service counter_web did not update (state rollback_completed)",
+    );
+    expect(result.stderr).toContain("non-zero exit (1)");
+  });
+
+  it("removes the stack and waits until its networks are gone", () => {
+    put("service_rows", "hostname_web|3/3\n");
+    put("stack_networks", "hostname_default\n");
+    const result = runRemote(stackScript("remove", "hostname", compose, 5));
+    expect(result.status).toBe(0);
+    expect(calls()).toContain("docker stack rm hostname");
+  });
+
+  it("fails the removal, naming the stack, while its networks linger past the deadline", () => {
+    put("service_rows", "hostname_web|3/3\n");
+    put("stack_networks", "hostname_default\n");
+    put("networks_linger", "");
+    const result = runRemote(stackScript("remove", "hostname", compose, 1));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /stack hostname still has services or networks 1s after docker stack rm/,
+    );
+  });
+});
+
+describe("registry login in the stack scripts (credentials on the step's secret stdin)", () => {
+  const credentials = registryCredentials({
+    address: "10.42.0.10:5000",
+    user: "swarmlab",
+    password: "pa ss'word",
+  });
+  const image = "10.42.0.10:5000/counter-web:ctx-0123456789abcdef";
+  const context = [
+    { path: "Dockerfile", content: Buffer.from("FROM python:3.12-slim\n") },
+    { path: "app/main.py", content: Buffer.from("print('hi')\n") },
+  ];
+
+  it("stack-image.sh builds, logs in with the password on stdin, pushes and prints the image", () => {
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5), credentials);
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(image);
+    expect(fs.readFileSync(path.join(fake, "login_password"), "utf8")).toBe("pa ss'word");
+    const lines = calls().split("\n");
+    const order = ["docker build", "docker login", "docker push"].map((call) =>
+      lines.findIndex((line) => line.startsWith(call)),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order).not.toContain(-1);
+    expect(calls()).toContain(`docker login --username swarmlab --password-stdin 10.42.0.10:5000`);
+    expect(calls()).not.toContain("pa ss");
+  });
+
+  it("stack-image.sh refuses to build without credentials, naming them", () => {
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/no registry credentials given/);
+    expect(calls()).not.toContain("docker build");
+  });
+
+  it("a refused login fails at its deadline with the registry's answer, never the password", () => {
+    put("login_refused", "");
+    const result = runRemote(stackImageScript(image, "Dockerfile", context, 1), credentials);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/docker login to 10\.42\.0\.10:5000 failed: .*401 Unauthorized/);
+    expect(result.stderr + result.stdout).not.toContain("pa ss");
+    expect(calls()).not.toContain("docker push");
+  });
+
+  it("swarm-stack.sh deploys logged in when given credentials, and without a login when not", () => {
+    put("service_rows", "counter_web|3/3\n");
+    put("service_states", "counter_web|4|\n");
+    const compose = "services:\n  web:\n    image: 10.42.0.10:5000/counter-web:ctx-1\n";
+    const logged = runRemote(stackScript("deploy", "counter", compose, 5), credentials);
+    expect(logged.status).toBe(0);
+    const lines = calls().split("\n");
+    const login = lines.findIndex((line) => line.startsWith("docker login"));
+    const deploy = lines.findIndex((line) => line.startsWith("docker stack deploy"));
+    expect(login).toBeGreaterThanOrEqual(0);
+    expect(login).toBeLessThan(deploy);
+
+    fs.writeFileSync(path.join(fake, "calls"), "");
+    const plain = runRemote(stackScript("deploy", "counter", compose, 5));
+    expect(plain.status).toBe(0);
+    expect(calls()).not.toContain("docker login");
   });
 });

@@ -152,6 +152,26 @@ describe("ManagerStep's provider over SSH", () => {
     expect(String(error)).not.toContain("SECRET-OUTPUT");
   });
 
+  it("feeds the secret stdin before the script's; a new secret runs the script again", async () => {
+    const step = inputs([ANSWERING[0]], { secretStdin: "PASSWORD=s3cret\n" });
+    const created = await managerStepProvider.create(step);
+    expect(created.outs.stdout).toBe(`${ANSWERING[0]} ran create with PASSWORD=s3cret\nin\n`);
+    const old = { ...(created.outs as ManagerStepOutputs) };
+    seen.length = 0;
+    expect((await managerStepProvider.update("id", old, step)).outs).toMatchObject({
+      stdout: old.stdout,
+    });
+    expect(seen).toEqual([]);
+    const rotated = { ...step, secretStdin: "PASSWORD=n3w\n" };
+    expect(await managerStepProvider.diff("id", old, rotated)).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    expect((await managerStepProvider.update("id", old, rotated)).outs).toMatchObject({
+      stdout: `${ANSWERING[0]} ran create with PASSWORD=n3w\nin\n`,
+    });
+  });
+
   it("re-reads on refresh; keeps what it had when no manager answers", async () => {
     const warn = jest.spyOn(console, "error").mockImplementation(() => undefined);
     const old = {

@@ -38,6 +38,7 @@ describe("parseLabConfig defaults", () => {
       autolock: false,
       bootTimeoutSeconds: 900,
       registryImage: "registry:2",
+      stacks: [{ name: "hostname", services: {} }],
     });
     expect(result.warnings).toEqual([]);
     expect(Object.isFrozen(result.config)).toBe(true);

@@ -71,6 +71,16 @@ export const MOCK_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
 /** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
 export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
 
+/**
+ * What a step prints when a test gives it nothing to print: a stack deploy
+ * (templates/swarm-stack.sh) its services' JSON line, as the script does on success (no service
+ * listed); any other step nothing.
+ */
+function defaultStdout(inputs: Record<string, unknown>): string {
+  const create = inputs.create as { command?: unknown } | undefined;
+  return /^bash -s -- deploy /.test(String(create?.command ?? "")) ? "[]\n" : "";
+}
+
 function nameFromUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
@@ -148,7 +158,11 @@ export async function runProgram(
               const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
               const managers = (args.inputs.managers ?? []) as string[];
               const printed =
-                suffix && managers.length > 0 ? commandStdout[suffix](args.inputs) : "";
+                managers.length === 0
+                  ? ""
+                  : suffix
+                    ? commandStdout[suffix](args.inputs)
+                    : defaultStdout(args.inputs);
               const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
               computed.stdout = answeredBy ? printed : "";
               computed.stderr = "";

@@ -1,0 +1,59 @@
+/**
+ * The application stacks on disk: stacks/<name>/compose.yaml, and the build contexts some of them
+ * hold. This is the only place that knows where they live. `SWARMLAB_STACKS_DIR` points swarmlab
+ * at another folder of stacks (a course's own, or a test's fixtures).
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export const COMPOSE_FILE = "compose.yaml";
+
+export function stacksDir(): string {
+  return process.env.SWARMLAB_STACKS_DIR ?? path.join(__dirname, "..", "..", "stacks");
+}
+
+/** The stacks that exist: folders of stacksDir() holding a compose.yaml, sorted. */
+export function availableStacks(dir = stacksDir()): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .filter((name) => fs.existsSync(path.join(dir, name, COMPOSE_FILE)))
+    .sort();
+}
+
+/** Path of a stack's compose file relative to the project, for messages: "stacks/counter/compose.yaml". */
+export function composeFileLabel(name: string, dir = stacksDir()): string {
+  return `${path.basename(dir)}/${name}/${COMPOSE_FILE}`;
+}
+
+export function readComposeFile(name: string, dir = stacksDir()): string {
+  return fs.readFileSync(path.join(dir, name, COMPOSE_FILE), "utf8");
+}
+
+/** One file of a build context: its path inside the context ("/"-separated) and its bytes. */
+export interface ContextFile {
+  path: string;
+  content: Buffer;
+}
+
+/** The absolute folder of a build context given relative to its stack's folder. */
+export function contextDir(stack: string, context: string, dir = stacksDir()): string {
+  return path.resolve(dir, stack, context);
+}
+
+/** Every regular file under `root`, by path, sorted (so hashing and sending them is deterministic). */
+export function readContextFiles(root: string): ContextFile[] {
+  const files: ContextFile[] = [];
+  const walk = (relative: string) => {
+    for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
+      const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile())
+        files.push({ path: child, content: fs.readFileSync(path.join(root, child)) });
+    }
+  };
+  walk("");
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,0 +1,135 @@
+/**
+ * The application stacks as resources, after the ready gate and the registry:
+ *   images  one step per service with a build context: built on a manager, logged in and pushed,
+ *           tagged by the context's hash (an unchanged context changes nothing, so runs nothing);
+ *   stack   one step per chosen stack: `docker stack deploy` of the resolved compose text, waited
+ *           until converged; `docker stack rm` when dropped or destroyed.
+ * Each is a ManagerStep on the first manager that answers (stack-steps.ts says what it runs). A
+ * step that needs the registry logs in itself, with the credentials as its secret stdin: `docker
+ * login` holds for one manager only, and the next step may run on another.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackChoice } from "../config/stacks-config";
+import { ManagerStep } from "../swarm/manager-step";
+import type { RemoteScript } from "../swarm/remote-scripts";
+import type { ManagerAccess } from "../swarm/swarm";
+import { loadStack, renderCompose, StackDefinition } from "./compose";
+import { portUrl, publishedPorts } from "./published-ports";
+import type { RegistryEndpoint } from "./registry-endpoint";
+import { parseStackServices, registryCredentials, ServiceStatus } from "./stack-scripts";
+import { builtImages, imageStep, stackStep, StepScripts } from "./stack-steps";
+
+export interface StackStatus {
+  services: ServiceStatus[];
+  /** `<service>:<port>` -> how to open it. */
+  urls: Record<string, string>;
+}
+
+export interface LabStacksArgs {
+  /** Every manager, in fallback order. */
+  access: ManagerAccess;
+  choices: readonly StackChoice[];
+  /** Needed by stacks that build images; undefined until the cluster has a registry. */
+  registry?: RegistryEndpoint;
+  overlayMtu: pulumi.Input<number>;
+  managerIp: pulumi.Input<string>;
+  timeoutSeconds: number;
+  /** The ready gate (and whatever else must be done before anything is deployed). */
+  waitFor: pulumi.Resource[];
+}
+
+/** Stands in for the registry's address where a step's text is rendered before it is known. */
+const PLACEHOLDER_ADDRESS = "registry.invalid:5000";
+
+function loaded(name: string): StackDefinition {
+  const result = loadStack(name);
+  // The config validator refused such a stack at preview already; this is the backstop.
+  if (!result.ok) throw new Error(`${result.file}: ${result.problems.join("; ")}`);
+  return result.stack;
+}
+
+/** Every chosen stack, deployed and converged; `stacks` reports their services and URLs. */
+export class LabStacks extends pulumi.ComponentResource {
+  public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
+
+  constructor(name: string, args: LabStacksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swarmlab:stacks:LabStacks", name, {}, opts);
+    const { registry } = args;
+    const registryAddress = pulumi.output(registry?.address ?? "");
+    // Secret (the password): only ever a step's secretStdin, never part of a script.
+    const credentials =
+      registry &&
+      pulumi
+        .all([registry.address, registry.user, pulumi.secret(registry.password)])
+        .apply(([address, user, password]) => registryCredentials({ address, user, password }));
+
+    /**
+     * One ManagerStep running `scripts` (known once the registry's address is), logged in where
+     * it needs to be. `plain` is the same step's scripts with a placeholder address: what of the
+     * step does not depend on the address (its description, whether it needs the registry).
+     */
+    const onManager = (
+      stepName: string,
+      plain: StepScripts,
+      scripts: pulumi.Output<StepScripts>,
+      dependsOn: pulumi.Resource[],
+    ): ManagerStep => {
+      const { needsRegistry } = plain;
+      if (needsRegistry && credentials === undefined) {
+        throw new Error(
+          `${stepName}: its stack builds or pulls images from the cluster's registry; this program has none yet`,
+        );
+      }
+      return new ManagerStep(
+        stepName,
+        {
+          ...args.access,
+          description: plain.description,
+          create: scripts.apply((s) => s.create),
+          ...(plain.delete ? { delete: scripts.apply((s) => s.delete as RemoteScript) } : {}),
+          ...(needsRegistry ? { secretStdin: credentials } : {}),
+        },
+        { parent: this, dependsOn: [...args.waitFor, ...(registry?.ready ?? []), ...dependsOn] },
+      );
+    };
+
+    const statuses = args.choices.map((choice) => {
+      const stack = loaded(choice.name);
+      const built = builtImages(stack);
+      const images = built.map((image) => {
+        const step = (address: string) => imageStep(stack, image, address, args.timeoutSeconds);
+        return onManager(
+          `${name}-${stack.name}-${image.service}-image`,
+          step(PLACEHOLDER_ADDRESS),
+          registryAddress.apply(step),
+          [],
+        );
+      });
+      const contextTags = Object.fromEntries(built.map((image) => [image.service, image.tag]));
+      const step = (address: string, overlayMtu: number) =>
+        stackStep(
+          stack,
+          renderCompose(stack, { registry: address, overlayMtu, contextTags }, choice.services),
+          args.timeoutSeconds,
+        );
+      const deploy = onManager(
+        `${name}-${stack.name}`,
+        step(PLACEHOLDER_ADDRESS, 1400),
+        pulumi.all([registryAddress, args.overlayMtu]).apply(([a, mtu]) => step(a, mtu)),
+        images,
+      );
+      const ports = publishedPorts(stack, choice.services);
+      return pulumi.all([deploy.stdout, args.managerIp]).apply(([stdout, ip]) => [
+        stack.name,
+        {
+          services: parseStackServices(stdout),
+          urls: Object.fromEntries(ports.map((p) => [`${p.service}:${p.target}`, portUrl(p, ip)])),
+        },
+      ]);
+    });
+    this.stacks = pulumi
+      .all(statuses)
+      .apply((entries) => Object.fromEntries(entries) as Record<string, StackStatus>);
+    this.registerOutputs({ stacks: this.stacks });
+  }
+}
