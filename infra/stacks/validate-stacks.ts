@@ -5,10 +5,21 @@
  * parseLabConfig runs them at preview, before any resource exists.
  */
 import * as path from "path";
+import { DOCKER_API_PORT, REGISTRY_PORT } from "../config/registry-address";
 import type { StackChoice, StackProblem } from "../config/stacks-config";
 import { availableStacks, stacksDir } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
 import { publishedPorts } from "./published-ports";
+
+/** Ports the cluster itself listens on (on every node or on the managers): no stack may publish them. */
+const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
+  [22, "SSH"],
+  [REGISTRY_PORT, "the lab registry"],
+  [DOCKER_API_PORT, "the Docker API"],
+  [2377, "swarm management"],
+  [7946, "swarm gossip"],
+  [4789, "overlay traffic (VXLAN)"],
+]);
 
 function overrideProblems(choice: StackChoice, stack: StackDefinition): StackProblem[] {
   const problems: StackProblem[] = [];
@@ -62,7 +73,13 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
     problems.push(...overrideProblems(choice, loaded.stack));
     for (const port of publishedPorts(loaded.stack, choice.services)) {
       const owner = publishers.get(port.published);
-      if (owner !== undefined) {
+      const reserved = RESERVED_PORTS.get(port.published);
+      if (reserved !== undefined) {
+        problems.push({
+          key: "stackOverrides",
+          reason: `${choice.name}.${port.service} publishes port ${port.published}, which ${reserved} uses on the nodes; publish it elsewhere, e.g. {"${choice.name}": {"${port.service}": {"ports": {"${port.target}": ${port.published + 10000}}}}}`,
+        });
+      } else if (owner !== undefined) {
         problems.push({
           key: "stackOverrides",
           reason: `${owner} and ${choice.name}.${port.service} both publish port ${port.published}; give one another port, e.g. {"${choice.name}": {"${port.service}": {"ports": {"${port.target}": ${port.published + 100}}}}}`,

@@ -131,6 +131,18 @@ describe("swarmlab:stacks", () => {
     ]);
   });
 
+  it("refuses a published port the cluster itself uses (registry, Docker API, SSH, swarm)", () => {
+    expect(
+      problemsOf(["hostname", "counter"], {
+        hostname: { web: { ports: { "8080": 5000 } } },
+        counter: { web: { ports: { "5000": 2376 } } },
+      }),
+    ).toEqual([
+      'swarmlab:stackOverrides: hostname.web publishes port 5000, which the lab registry uses on the nodes; publish it elsewhere, e.g. {"hostname": {"web": {"ports": {"8080": 15000}}}}',
+      'swarmlab:stackOverrides: counter.web publishes port 2376, which the Docker API uses on the nodes; publish it elsewhere, e.g. {"counter": {"web": {"ports": {"5000": 12376}}}}',
+    ]);
+  });
+
   it("refuses each kind of bad compose file, naming the file and the problem", () => {
     expect(
       problemsOf(
