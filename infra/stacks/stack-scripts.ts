@@ -9,19 +9,12 @@
  */
 import type { ContextFile } from "./catalog";
 import { templateFile } from "../nodes/templates";
-import { RemoteScript, shellQuote } from "../swarm/remote-scripts";
+import { checkTimeout, RemoteScript, shellQuote } from "../swarm/remote-scripts";
 
 const STACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const IMAGE_REFERENCE = /^[A-Za-z0-9.:/_-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CONTEXT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const COMPOSE_END = "SWARMLAB_COMPOSE_END";
-
-function checkTimeout(timeoutSeconds: number): string {
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new Error(`timeout must be a positive whole number of seconds, got ${timeoutSeconds}`);
-  }
-  return String(timeoutSeconds);
-}
 
 function script(preamble: string, template: string, args: string[]): RemoteScript {
   const command = ["bash", "-s", "--", ...args].map(shellQuote).join(" ");

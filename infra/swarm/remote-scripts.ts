@@ -73,7 +73,8 @@ export function remoteScriptWithFiles(
   return { command: script.command, stdin: `${lib}\n${assignments.join("\n")}\n${body}` };
 }
 
-function checkTimeout(timeoutSeconds: number): string {
+/** A script's deadline argument: a positive whole number of seconds, as text. */
+export function checkTimeout(timeoutSeconds: number): string {
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new Error(`timeout must be a positive whole number of seconds, got ${timeoutSeconds}`);
   }
