@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { dockerOk } from "./docker";
+import { docker, dockerOk } from "./docker";
 import { detachLoopDevicesUnder, loopDevicesUnder } from "./loop-device";
 import {
   isProcessAlive,
@@ -15,6 +15,7 @@ import {
   RUNS_DIR,
   SYSTEM_TEST_LABEL,
 } from "./run-context";
+import { waitFor } from "./wait";
 
 export interface RunResources {
   containers: string[];
@@ -38,10 +39,60 @@ async function labelOf(kind: ObjectKind, name: string, label: string): Promise<s
   return dockerOk([kind === "container" ? "container" : kind, "inspect", "--format", format, name]);
 }
 
-async function removeObjects(kind: ObjectKind, names: string[]): Promise<void> {
-  if (names.length === 0) return;
+/** How long a network may keep endpoints of removed containers before teardown gives up. */
+const STALE_ENDPOINT_TIMEOUT_MS = 30_000;
+
+/**
+ * Removes a network whose containers are already gone. The engine sometimes still lists an
+ * endpoint of a container it has just removed ("has active endpoints", moby #17217, #33156):
+ * those endpoints are stale, so they are disconnected by force and the removal tried again, until
+ * a deadline. Returns the endpoints it had to force off, for the teardown's note.
+ */
+async function removeNetwork(name: string): Promise<string[]> {
+  const forced: string[] = [];
+  await waitFor(
+    `network ${name} to be removed`,
+    async () => {
+      const removal = await docker(["network", "rm", name]);
+      // "not found": removed already, by the engine's own cleanup or an earlier try.
+      if (removal.exitCode === 0 || /not found|no such network/i.test(removal.stderr)) {
+        return { done: true };
+      }
+      if (!removal.stderr.includes("active endpoints")) throw new Error(removal.stderr.trim());
+      const endpoints = (
+        await dockerOk([
+          "network",
+          "inspect",
+          "--format",
+          '{{range .Containers}}{{.Name}}{{"\\n"}}{{end}}',
+          name,
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
+      for (const endpoint of endpoints) {
+        const disconnect = await docker(["network", "disconnect", "--force", name, endpoint]);
+        if (disconnect.exitCode === 0) forced.push(`${endpoint} off ${name}`);
+      }
+      return {
+        done: false,
+        observed: `active endpoints: ${endpoints.join(", ") || "none listed"}`,
+      };
+    },
+    { timeoutMs: STALE_ENDPOINT_TIMEOUT_MS },
+  );
+  return forced;
+}
+
+/** Removes the objects; returns what needed forcing (stale network endpoints). */
+async function removeObjects(kind: ObjectKind, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
   if (kind === "container") await dockerOk(["rm", "--force", "--volumes", ...names]);
-  else await dockerOk([kind, "rm", ...names]);
+  if (kind === "volume") await dockerOk(["volume", "rm", ...names]);
+  if (kind !== "network") return [];
+  const forced: string[] = [];
+  for (const name of names) forced.push(...(await removeNetwork(name)));
+  return forced;
 }
 
 /** What of this run still exists on the host. */
@@ -55,14 +106,19 @@ export async function remainingResources(run: RunContext): Promise<RunResources>
   };
 }
 
-/** Removes everything of this run; containers first, as they hold the volumes and the network. */
-export async function removeRunResources(run: RunContext): Promise<void> {
+/**
+ * Removes everything of this run; containers first, as they hold the volumes and the network.
+ * Returns the stale network endpoints it had to force off (empty when the engine kept up).
+ */
+export async function removeRunResources(run: RunContext): Promise<string[]> {
   const label = `${RUN_ID_LABEL}=${run.id}`;
+  const forced: string[] = [];
   for (const kind of ["container", "volume", "network"] as const) {
-    await removeObjects(kind, await listByLabel(kind, label));
+    forced.push(...(await removeObjects(kind, await listByLabel(kind, label))));
   }
   await detachLoopDevicesUnder(run.dir);
   rmSync(run.dir, { recursive: true, force: true });
+  return forced;
 }
 
 /** Removes the objects and loop devices of earlier runs whose jest process no longer exists. */

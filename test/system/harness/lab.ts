@@ -116,6 +116,8 @@ export class Lab {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.timings.phase("teardown", () => removeRunResources(this.run));
+    const forced = await this.timings.phase("teardown", () => removeRunResources(this.run));
+    if (forced.length > 0)
+      this.timings.note("teardown", `forced stale endpoint ${forced.join(", ")}`);
   }
 }
