@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
@@ -15,6 +16,12 @@ export default tseslint.config(
   },
   js.configs.recommended,
   ...tseslint.configs.strict,
+  {
+    // Plain CommonJS scripts run by Node itself (the language-host preload of the tests).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: globals.node },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
   {
     // The Pulumi rules need type information (an Output in a template literal is a type question).
     files: ["**/*.ts"],

@@ -31,7 +31,7 @@ export = async () => {
     sshUser: cluster.sshUser,
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
-    swarmUnlockKey: cluster.unlockKey,
+    ...(cluster.unlockKey ? { swarmUnlockKey: cluster.unlockKey } : {}),
     /** Hash of user-data and image: the next update tells a rebuild from a heal by it. */
     rebuildKey: cluster.rebuildKey,
     /** The lab registry from a laptop (`<manager-0 floating IP>:5000`), its user and password. */

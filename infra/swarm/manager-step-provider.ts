@@ -7,12 +7,17 @@
  *            fails, or with `whenUnreachable: "skip"` records `skipped` and warns
  *   diff     `triggers` changed: replace (delete first); `create`/`update`/`secretStdin` changed:
  *            update that runs the script again;
- *            anything else (addresses, key, timeouts, delete/read scripts): update that runs nothing
+ *            anything else (addresses, key, timeouts, delete/read scripts, and this provider's own
+ *            code, `__provider`): update that runs nothing. The last matters because the engine's
+ *            dynamic-provider host runs `delete` and `read` with the `__provider` stored in the
+ *            state (cmd/dynamic-provider/index.js): only an update stores the new code, so a fix to
+ *            `delete` reaches `pulumi destroy` only after an `up` has stored it
  *   update   runs `update`, else `create` (as remote.Command does), when a script changed
  *   delete   runs `delete` within `deleteReachTimeoutSeconds`; no manager answers: skipped with a
  *            warning that names the step, so `pulumi destroy` never hangs on lost servers
  *   read     (refresh) runs `read` if given and keeps its stdout: how a refresh re-reads the join
- *            tokens; no manager answers: keeps the old stdout, `answeredBy` empty, and warns
+ *            tokens; no manager answers: keeps everything it knew (stdout, `answeredBy`) and
+ *            warns, so an unreachable refresh never looks like "no swarm here"
  *
  * A connection that fails (refused, timed out, key not yet authorised) moves on to the next
  * manager; a script that RUNS and fails is the answer: its exit status and stderr fail the step.
@@ -257,20 +262,31 @@ async function create(inputs: ManagerStepInputs): Promise<pulumi.dynamic.CreateR
   return { id: randomUUID(), outs: { ...inputs, ...result } };
 }
 
+/** Outputs only: never compared. */
+const OUTPUT_KEYS = ["stdout", "stderr", "answeredBy", "skipped"];
+
+/**
+ * The inputs that differ, `__provider` (this code, serialised) among them. The SDK's dynamic
+ * DiffResult (3.270) carries no detailed diff, and its host passes on `changes`, `replaces` and
+ * `deleteBeforeReplace` only; `pulumi preview --diff` shows the changed inputs itself.
+ */
+function changedInputs(olds: ManagerStepOutputs, news: ManagerStepInputs): string[] {
+  const before = olds as unknown as Record<string, unknown>;
+  const after = news as unknown as Record<string, unknown>;
+  return Object.keys({ ...before, ...after }).filter(
+    (key) => !OUTPUT_KEYS.includes(key) && !same(before[key], after[key]),
+  );
+}
+
 async function diff(
   _id: string,
   olds: ManagerStepOutputs,
   news: ManagerStepInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
-  const changed = (Object.keys({ ...olds, ...news }) as (keyof ManagerStepInputs)[]).filter(
-    (key) =>
-      !["stdout", "stderr", "answeredBy", "skipped", "__provider"].includes(key) &&
-      !same(olds[key], news[key]),
-  );
-  const replaces = changed.includes("triggers") ? ["triggers"] : [];
+  const changed = changedInputs(olds, news);
   return {
     changes: changed.length > 0,
-    replaces,
+    replaces: changed.includes("triggers") ? ["triggers"] : [],
     deleteBeforeReplace: true,
   };
 }
@@ -320,8 +336,10 @@ async function read(id: string, props: ManagerStepOutputs): Promise<pulumi.dynam
   const seconds = props.deleteReachTimeoutSeconds;
   const run = await runOnFirstManager(props, props.read, seconds);
   if (!run.ran) {
+    // Unreachable is not "gone": keep what was read before, answeredBy included, or the next
+    // update would take a swarm it cannot see for no swarm at all.
     warn(`${unreachableMessage(props, seconds, run)}; refresh kept what it read before`);
-    return { id, props: { ...props, answeredBy: "", skipped: true } };
+    return { id, props };
   }
   if (run.exitCode !== 0) {
     throw new Error(

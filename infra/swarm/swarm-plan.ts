@@ -95,14 +95,27 @@ export function swarmPlan(args: SwarmPlanArgs): SwarmPlan {
   };
 }
 
-/** Says plainly, at preview and up, when manager-0 would start a new swarm over an old one. */
+/**
+ * Says plainly, at preview and up, when manager-0 would start a new swarm over an old one. A
+ * rebuild is known before anything runs (the previous deployment's rebuildKey against this
+ * user-data), so it is said on its own: in a preview the survivors step's outputs are unknown
+ * whenever it is created or changed, and an apply over them never runs. Whether the survivors
+ * answer is known only once they were asked (an update, or a preview that keeps their answer).
+ */
 export function warnIfNewSwarm(
   owner: string,
   plan: SwarmPlan,
   survivorsAnswered: pulumi.Output<boolean>,
 ): void {
-  pulumi.all([plan.mode, plan.survivorAddresses, survivorsAnswered]).apply(([mode, tried, ok]) => {
-    const warning = ok ? undefined : newSwarmWarning(owner, mode, tried);
+  const say = (warning: string | undefined) => {
     if (warning) void pulumi.log.warn(warning);
-  });
+  };
+  plan.mode.apply((mode) =>
+    mode === "rebuild" ? say(newSwarmWarning(owner, mode, [])) : undefined,
+  );
+  pulumi
+    .all([plan.mode, plan.survivorAddresses, survivorsAnswered])
+    .apply(([mode, tried, ok]) =>
+      mode === "existing" && !ok ? say(newSwarmWarning(owner, mode, tried)) : undefined,
+    );
 }

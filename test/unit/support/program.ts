@@ -2,13 +2,55 @@
  * Runs the Pulumi program under mocks (the Pulumi engine cannot be installed here) and records
  * every resource with its inputs and the dependencies the SDK sent for it.
  *
- * Each run uses a fresh module registry, so Pulumi's runtime state and the program's module
- * side effects start clean. The `call` mock answers only the invokes mocked on purpose and throws
- * on any other, so a new data-source lookup cannot slip in untested.
+ * The SDK and the program are loaded once per test file and run again for every case, as the
+ * engine's language host runs one program per process: `setMocks` gives each run a new mock
+ * monitor and settings, `setAllConfig` replaces the whole config map (runtime/config.js
+ * persistConfig), and the program is a function with no state of its own between calls. (Loading
+ * them anew per case, in a fresh jest module registry, kept every copy of the SDK and the
+ * providers' SDKs alive: 14 GB for one test file.)
+ *
+ * Preview and update, as the engine does them (pkg/resource/deploy/step_generator.go): with
+ * `preview`, a resource that is new or changed gets only its inputs back, so every output the
+ * provider computes is unknown, and an apply on it never runs (runtime/resource.js
+ * resolveOutputs: missing outputs are unknown in a dry run). A resource whose inputs equal its
+ * state in `previousState` gets its stored outputs back, in preview and update alike; for a
+ * ManagerStep "equal" is what its own provider's `diff` says, the function the engine calls.
+ *
+ * The `call` mock answers only the invokes mocked on purpose and throws on any other, so a new
+ * data-source lookup cannot slip in untested.
  */
 import type * as pulumiType from "@pulumi/pulumi";
+import { managerStepProvider } from "../../../infra/swarm/manager-step-provider";
+import type {
+  ManagerStepInputs,
+  ManagerStepOutputs,
+} from "../../../infra/swarm/manager-step-provider";
 import type { RawConfig } from "../../../infra/config/validate";
 import { engineConfig } from "../../../scripts/lib/engine-config";
+import {
+  CommandStdout,
+  isSecretWire,
+  MANAGER_STEP,
+  mockInvoke,
+  mockOutputs,
+  SECRET_SIG,
+} from "./mock-cloud";
+
+export type { CommandStdout } from "./mock-cloud";
+export {
+  MANAGER_STEP,
+  MOCK_BCRYPT_HASH,
+  MOCK_CERTIFICATE_PEM,
+  MOCK_DEFAULT_SUBNET,
+  MOCK_EXISTING_SUBNETS,
+  MOCK_NETWORK_MTU,
+  MOCK_PRIVATE_KEY_PEM,
+  MOCK_REGISTRY_PASSWORD,
+  MOCK_TOKENS,
+  names,
+  NO_ANSWER,
+  swarmStdout,
+} from "./mock-cloud";
 
 export interface RecordedResource {
   type: string;
@@ -22,6 +64,22 @@ export interface RecordedResource {
   additionalSecretOutputs: string[];
   /** The outputs the mock provider returned, in plain text as a real provider returns them. */
   outputs: Record<string, unknown>;
+  /**
+   * What the engine would do with it against `previousState`: create, update, replace, same, or
+   * read (a StackReference is read anew by every preview and update).
+   */
+  step: "create" | "update" | "replace" | "same" | "read";
+  /** The id the mock provider gave it (kept from the previous state when not replaced). */
+  id: string;
+}
+
+export interface RunOptions {
+  /** The stack outputs of the previous deployment (a self StackReference reads them). */
+  previousOutputs?: Record<string, unknown>;
+  /** The resources of the previous deployment, as the engine holds them in its state. */
+  previousState?: RecordedResource[];
+  /** `pulumi preview`: unknown outputs for what is created or changed (default: update). */
+  preview?: boolean;
 }
 
 export interface ProgramRun {
@@ -32,53 +90,6 @@ export interface ProgramRun {
   pulumi: typeof pulumiType;
   /** What the program threw, if it did (bad config): resources registered until then are kept. */
   error?: unknown;
-}
-
-export const MOCK_NETWORK_MTU = 1450;
-/** The type of every dynamic resource under mocks: ManagerStep (infra/swarm/manager-step.ts). */
-export const MANAGER_STEP = "pulumi-nodejs:dynamic:Resource";
-/** The IPv4 subnet of an existing network, by network name; any other has MOCK_DEFAULT_SUBNET. */
-export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
-  "campus-net": "10.200.0.0/16",
-  "tiny-net": "192.168.10.0/29",
-};
-export const MOCK_DEFAULT_SUBNET = "192.168.10.0/24";
-export const MOCK_TOKENS = {
-  worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
-  manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
-};
-
-/** What a mocked ManagerStep's stdout function returns to play "no manager answered". */
-export const NO_ANSWER = "<no manager answered>";
-/** A real (self-signed, ECDSA) certificate: what the mocked tls provider returns as every cert. */
-export const MOCK_CERTIFICATE_PEM = `-----BEGIN CERTIFICATE-----
-MIIBizCCATGgAwIBAgIUQEOBhVDeXNGHzE0XIw3hGjkGw/IwCgYIKoZIzj0EAwIw
-GzEZMBcGA1UEAwwQc3dhcm1sYWIgbW9jayBDQTAeFw0yNjExMjMxODIzMjdaFw0z
-NjExMjAxODIzMjdaMBsxGTAXBgNVBAMMEHN3YXJtbGFiIG1vY2sgQ0EwWTATBgcq
-hkjOPQIBBggqhkjOPQMBBwNCAARc6yaF7WLdFfabAb4g7SyXo22AX5XdjcxDwxXP
-wrfYfijU4+dk+/x1v6/7N9oYpSLCt0IvckwwNFPIG7laAy7wo1MwUTAdBgNVHQ4E
-FgQUy1JEpqLtyu6yQxlI5tMdw3O45QkwHwYDVR0jBBgwFoAUy1JEpqLtyu6yQxlI
-5tMdw3O45QkwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA6REa
-8xm3YnnM95eQq3PlQ0q0O4eGV5LJRrC2xQ/N/QQCIE+JPCiImcMYkJ/192/Gmw7q
-3mw7ehpDLNS3FsP3TmcP
------END CERTIFICATE-----
-`;
-export const MOCK_PRIVATE_KEY_PEM =
-  "-----BEGIN PRIVATE KEY-----\nmock\n-----END PRIVATE KEY-----\n";
-export const MOCK_REGISTRY_PASSWORD = "mockRegistryPassword0123456789ab";
-export const MOCK_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
-
-/** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
-export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
-
-/**
- * What a step prints when a test gives it nothing to print: a stack deploy
- * (templates/swarm-stack.sh) its services' JSON line, as the script does on success (no service
- * listed); any other step nothing.
- */
-function defaultStdout(inputs: Record<string, unknown>): string {
-  const create = inputs.create as { command?: unknown } | undefined;
-  return /^bash -s -- deploy /.test(String(create?.command ?? "")) ? "[]\n" : "";
 }
 
 function nameFromUrn(urn: string): string {
@@ -93,114 +104,61 @@ export async function runProgram(
   stackKeys: RawConfig,
   stack: string,
   commandStdout: CommandStdout,
-  /** The stack outputs of the previous deployment (a self StackReference reads them). */
-  previousOutputs: Record<string, unknown> = {},
+  /** The previous deployment's stack outputs, or every option of the run. */
+  previous: Record<string, unknown> | RunOptions = {},
 ): Promise<ProgramRun> {
+  const options: RunOptions =
+    "previousOutputs" in previous || "previousState" in previous || "preview" in previous
+      ? (previous as RunOptions)
+      : { previousOutputs: previous as Record<string, unknown> };
+  const previousOutputs = options.previousOutputs ?? {};
+  const previousState = new Map((options.previousState ?? []).map((r) => [r.name, r]));
+  const preview = options.preview ?? false;
   const resources: RecordedResource[] = [];
   let programExports: Record<string, unknown> = {};
   let pulumiModule: typeof pulumiType | undefined;
   let error: unknown;
-  let nextHost = 10;
-  let nextFloating = 10;
+  const counters = { nextHost: 10, nextFloating: 10 };
   const config = engineConfig(stack, stackKeys);
 
-  await jestIsolated(async () => {
-    const pulumi = await import("@pulumi/pulumi");
+  {
+    const pulumi = await sdk();
     pulumiModule = pulumi;
     const dependencies = new Map<string, string[]>();
     const replaceWith = new Map<string, string[]>();
     const secretOutputs = new Map<string, string[]>();
     await pulumi.runtime.setMocks(
       {
-        newResource(args) {
-          const computed: Record<string, unknown> = {};
-          switch (args.type) {
-            case "openstack:networking/port:Port":
-              computed.allFixedIps = [`10.42.0.${nextHost++}`];
-              break;
-            case "openstack:networking/floatingIp:FloatingIp":
-              computed.address = `203.0.113.${nextFloating++}`;
-              break;
-            case "openstack:networking/network:Network":
-              computed.mtu = MOCK_NETWORK_MTU;
-              break;
-            case "pulumi:pulumi:StackReference":
-              computed.outputs = previousOutputs;
-              break;
-            case "openstack:compute/instance:Instance":
-              // Like the provider: the metadata echoed back, the provider knows of no secret.
-              computed.allMetadata = unwrapSecret(args.inputs.metadata);
-              break;
-            case "tls:index/privateKey:PrivateKey":
-              computed.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n";
-              computed.publicKeyOpenssh = "ssh-rsa AAAAmock";
-              computed.privateKeyPem = MOCK_PRIVATE_KEY_PEM;
-              break;
-            case "tls:index/selfSignedCert:SelfSignedCert":
-            case "tls:index/locallySignedCert:LocallySignedCert":
-              computed.certPem = MOCK_CERTIFICATE_PEM;
-              break;
-            case "tls:index/certRequest:CertRequest":
-              computed.certRequestPem = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n";
-              break;
-            case "random:index/randomPassword:RandomPassword":
-              computed.result = MOCK_REGISTRY_PASSWORD;
-              computed.bcryptHash = MOCK_BCRYPT_HASH;
-              break;
-            case "command:remote:Command": {
-              const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
-              computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
-              computed.stderr = "";
-              break;
-            }
-            case MANAGER_STEP: {
-              // A ManagerStep (dynamic provider): the first manager answers, or none is given.
-              const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
-              const managers = (args.inputs.managers ?? []) as string[];
-              const printed =
-                managers.length === 0
-                  ? ""
-                  : suffix
-                    ? commandStdout[suffix](args.inputs)
-                    : defaultStdout(args.inputs);
-              const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
-              computed.stdout = answeredBy ? printed : "";
-              computed.stderr = "";
-              computed.answeredBy = answeredBy;
-              computed.skipped = answeredBy === "";
-              break;
-            }
-          }
-          const outputs = { ...args.inputs, ...computed };
-          resources.push({
-            type: args.type,
-            name: args.name,
-            inputs: args.inputs,
-            dependsOn: dependencies.get(args.name) ?? [],
-            replaceWith: replaceWith.get(args.name) ?? [],
-            additionalSecretOutputs: secretOutputs.get(args.name) ?? [],
-            outputs,
-          });
-          return { id: `${args.name}-id`, state: outputs };
+        async newResource(args) {
+          const before = previousState.get(args.name);
+          const step = await stepAgainst(before, args);
+          const record = (outputs: Record<string, unknown>, id: string) => {
+            resources.push({
+              type: args.type,
+              name: args.name,
+              inputs: args.inputs,
+              dependsOn: dependencies.get(args.name) ?? [],
+              replaceWith: replaceWith.get(args.name) ?? [],
+              additionalSecretOutputs: secretOutputs.get(args.name) ?? [],
+              outputs,
+              step,
+              id,
+            });
+            return { id, state: outputs };
+          };
+          // Unchanged: the engine keeps the stored outputs and calls no provider.
+          if (before && step === "same") return record(before.outputs, before.id);
+          const keptId = step === "update" && before ? before.id : `${args.name}-id`;
+          // Preview of a create or change: only the inputs are known. Reads happen in previews too.
+          if (preview && step !== "read") return record({ ...args.inputs }, keptId);
+          const computed = mockOutputs(args, counters, commandStdout, previousOutputs);
+          return record({ ...args.inputs, ...computed }, keptId);
         },
-        call(args) {
-          if (args.token === "openstack:networking/getNetwork:getNetwork") {
-            const name = String(args.inputs.name);
-            return { id: `${name}-network-id`, name, mtu: MOCK_NETWORK_MTU };
-          }
-          if (args.token === "openstack:networking/getSubnet:getSubnet") {
-            const name = String(args.inputs.networkId).replace(/-network-id$/, "");
-            const cidr = MOCK_EXISTING_SUBNETS[name] ?? MOCK_DEFAULT_SUBNET;
-            return { id: `${name}-subnet-id`, networkId: args.inputs.networkId, cidr };
-          }
-          throw new Error(
-            `unexpected invoke ${args.token}: mock it on purpose if the program needs it`,
-          );
-        },
+        call: mockInvoke,
       },
       "swarmlab",
       stack,
-      false,
+      preview,
       // The organization of a local backend; the self StackReference names the stack with it.
       "organization",
     );
@@ -226,15 +184,12 @@ export async function runProgram(
     );
     try {
       // The program is an async function, as the Nodejs runtime runs it: its result is the outputs.
-      const program = (await import("../../../infra/index")) as unknown as {
-        default: () => Promise<Record<string, unknown>>;
-      };
-      programExports = { ...(await program.default()) };
+      programExports = { ...(await (await program())()) };
     } catch (thrown) {
       error = thrown;
     }
     await settle(pulumi);
-  });
+  }
 
   const pulumi = pulumiModule as typeof pulumiType;
   return {
@@ -256,16 +211,41 @@ export async function runProgram(
   };
 }
 
-async function jestIsolated(body: () => Promise<void>): Promise<void> {
-  let failure: unknown;
-  await jest.isolateModulesAsync(async () => {
-    try {
-      await body();
-    } catch (error) {
-      failure = error;
-    }
-  });
-  if (failure !== undefined) throw failure;
+/** The SDK, loaded once per test file (see the top of this file). */
+function sdk(): Promise<typeof pulumiType> {
+  return import("@pulumi/pulumi");
+}
+
+/** The program's entry point (infra/index.ts), loaded once per test file. */
+async function program(): Promise<() => Promise<Record<string, unknown>>> {
+  const entry = (await import("../../../infra/index")) as unknown as {
+    default: () => Promise<Record<string, unknown>>;
+  };
+  return entry.default;
+}
+
+/**
+ * What the engine's step generator makes of a registration against the stored state: a ManagerStep
+ * asks its provider's own diff (as the dynamic-provider host does); any other resource is
+ * unchanged exactly when its inputs are (the engine's diff of the provider's inputs when the
+ * provider reports no diff of its own; which arguments replace is the provider schema's business).
+ */
+async function stepAgainst(
+  before: RecordedResource | undefined,
+  args: { type: string; inputs: Record<string, unknown> },
+): Promise<RecordedResource["step"]> {
+  if (args.type === "pulumi:pulumi:StackReference") return "read";
+  if (!before) return "create";
+  if (args.type === MANAGER_STEP) {
+    const result = await managerStepProvider.diff(
+      before.id,
+      before.outputs as unknown as ManagerStepOutputs,
+      args.inputs as unknown as ManagerStepInputs,
+    );
+    if (!result.changes) return "same";
+    return (result.replaces ?? []).length > 0 ? "replace" : "update";
+  }
+  return JSON.stringify(before.inputs) === JSON.stringify(args.inputs) ? "same" : "update";
 }
 
 /** Waits until the SDK's queue of resource registrations has drained. */
@@ -278,20 +258,6 @@ export function valueOf<T>(output: pulumiType.Output<T> | T): Promise<T> {
   const maybe = output as { apply?: unknown };
   if (typeof maybe?.apply !== "function") return Promise.resolve(output as T);
   return new Promise((resolve) => (output as pulumiType.Output<T>).apply((v) => resolve(v)));
-}
-
-/** Pulumi's wire marker of a secret value, as the mock monitor receives it. */
-const SECRET_SIG = {
-  key: "4dabf18193072939515e22adb298388d",
-  value: "1b47061264138c4ac30d75fd1eb44270",
-};
-
-function isSecretWire(value: unknown): value is { value: unknown } {
-  return (value as Record<string, unknown> | undefined)?.[SECRET_SIG.key] === SECRET_SIG.value;
-}
-
-function unwrapSecret(value: unknown): unknown {
-  return isSecretWire(value) ? value.value : value;
 }
 
 /**
@@ -330,33 +296,4 @@ export function plaintextPaths(value: unknown, pattern: RegExp, path = "$"): str
 export function secretValue(input: unknown): unknown {
   if (!isSecretWire(input)) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
   return input.value;
-}
-
-/** What the bootstrap and the ready gate print for a cluster of these nodes, all Ready. */
-export function swarmStdout(names: string[]): CommandStdout {
-  return {
-    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
-    "-check": () =>
-      JSON.stringify(
-        names.map((name) => ({
-          name,
-          role: name.includes("-manager-") ? "manager" : "worker",
-          state: "ready",
-          availability: "active",
-          managerStatus: name.endsWith("manager-0")
-            ? "Leader"
-            : name.includes("-manager-")
-              ? "Reachable"
-              : "",
-        })),
-      ),
-  };
-}
-
-/** `<owner>-manager-<i>` and `<owner>-worker-<i>`, as the program names its nodes. */
-export function names(owner: string, managers: number, workers: number): string[] {
-  return [
-    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
-    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
-  ];
 }

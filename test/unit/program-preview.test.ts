@@ -1,0 +1,68 @@
+/**
+ * The program in `pulumi preview`, against the state of earlier updates: what a teacher sees
+ * before anything runs. In a preview the engine gives a created or changed resource only its
+ * inputs back, so every computed output (a swarm step's stdout and answeredBy among them) is
+ * unknown and an apply over it never runs; an unchanged resource keeps its stored outputs
+ * (support/program.ts says where the engine does this). A warning that waits on such an output is
+ * silent in every preview, which is how the rebuild warning went unseen (issue 21).
+ */
+import { names, ProgramRun, runProgram, swarmStdout, valueOf } from "./support/program";
+
+const CONFIG = {
+  allowedCidrs: JSON.stringify(["203.0.113.0/24"]),
+  managers: "3",
+  workers: "3",
+};
+const CLUSTER = swarmStdout(names("kai", 3, 3));
+/** The surviving managers print what the bootstrap prints: the join facts. */
+const STDOUT = { ...CLUSTER, "-survivors": CLUSTER["-tokens"] };
+
+/** The stack outputs as the next deployment's self StackReference reads them: plain values. */
+async function plainOutputs(run: ProgramRun): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(run.exports).map(async ([key, value]) => [key, await valueOf(value)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Runs with the previous run as the stack's state; returns the run and the warnings it logged. */
+async function after(
+  previous: ProgramRun,
+  config: Record<string, string>,
+  preview: boolean,
+): Promise<{ run: ProgramRun; warnings: string[] }> {
+  const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+  try {
+    const run = await runProgram(config, "kai", STDOUT, {
+      previousOutputs: await plainOutputs(previous),
+      previousState: previous.resources,
+      preview,
+    });
+    if (run.error !== undefined) throw run.error;
+    return { run, warnings: warn.mock.calls.map((call) => String(call[0])) };
+  } finally {
+    warn.mockRestore();
+  }
+}
+
+describe("a preview over an existing 3+3 swarm", () => {
+  let second: ProgramRun;
+
+  beforeAll(async () => {
+    const first = await runProgram(CONFIG, "kai", STDOUT);
+    if (first.error !== undefined) throw first.error;
+    // The second `up` asks the survivors: its survivors step has manager addresses.
+    second = (await after(first, CONFIG, false)).run;
+  }, 120_000);
+
+  it("says that a new user-data rebuilds every server into a NEW swarm, before anything runs", async () => {
+    const { run, warnings } = await after(second, { ...CONFIG, bootTimeoutSeconds: "1200" }, true);
+    // The survivors step is replaced (no one to ask in a rebuild): its answer is unknown here.
+    expect(run.byName("kai-survivors").step).toBe("replace");
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /kai: user-data or image changed, so every server is rebuilt and manager-0 starts a NEW swarm/,
+      ),
+    ]);
+  });
+});

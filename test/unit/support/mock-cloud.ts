@@ -1,0 +1,193 @@
+/**
+ * The clouds the program talks to, mocked: what each provider (openstack, tls, random, command,
+ * the ManagerStep dynamic provider) computes for a resource it creates, and the invokes the
+ * program makes. One copy, used by the in-process runner (program.ts) and by the language-host
+ * run (langhost-run.cjs), so both see the same "cloud".
+ *
+ * The values stand for what the real providers return: a port's fixed IP, a floating IP's
+ * address, a network's MTU (1450, a VXLAN tenant network), an instance echoing its metadata
+ * (terraform-provider-openstack sets all_metadata from Nova's answer), tls keys and certificates.
+ */
+export const MOCK_NETWORK_MTU = 1450;
+/** The type of every dynamic resource under mocks: ManagerStep (infra/swarm/manager-step.ts). */
+export const MANAGER_STEP = "pulumi-nodejs:dynamic:Resource";
+/** The IPv4 subnet of an existing network, by network name; any other has MOCK_DEFAULT_SUBNET. */
+export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
+  "campus-net": "10.200.0.0/16",
+  "tiny-net": "192.168.10.0/29",
+};
+export const MOCK_DEFAULT_SUBNET = "192.168.10.0/24";
+export const MOCK_TOKENS = {
+  worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
+  manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
+};
+
+/** What a mocked ManagerStep's stdout function returns to play "no manager answered". */
+export const NO_ANSWER = "<no manager answered>";
+/** A real (self-signed, ECDSA) certificate: what the mocked tls provider returns as every cert. */
+export const MOCK_CERTIFICATE_PEM = `-----BEGIN CERTIFICATE-----
+MIIBizCCATGgAwIBAgIUQEOBhVDeXNGHzE0XIw3hGjkGw/IwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQc3dhcm1sYWIgbW9jayBDQTAeFw0yNjExMjMxODIzMjdaFw0z
+NjExMjAxODIzMjdaMBsxGTAXBgNVBAMMEHN3YXJtbGFiIG1vY2sgQ0EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAARc6yaF7WLdFfabAb4g7SyXo22AX5XdjcxDwxXP
+wrfYfijU4+dk+/x1v6/7N9oYpSLCt0IvckwwNFPIG7laAy7wo1MwUTAdBgNVHQ4E
+FgQUy1JEpqLtyu6yQxlI5tMdw3O45QkwHwYDVR0jBBgwFoAUy1JEpqLtyu6yQxlI
+5tMdw3O45QkwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA6REa
+8xm3YnnM95eQq3PlQ0q0O4eGV5LJRrC2xQ/N/QQCIE+JPCiImcMYkJ/192/Gmw7q
+3mw7ehpDLNS3FsP3TmcP
+-----END CERTIFICATE-----
+`;
+export const MOCK_PRIVATE_KEY_PEM =
+  "-----BEGIN PRIVATE KEY-----\nmock\n-----END PRIVATE KEY-----\n";
+export const MOCK_REGISTRY_PASSWORD = "mockRegistryPassword0123456789ab";
+export const MOCK_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
+
+/** Stdout the mocked remote commands print, keyed by the suffix of the command's name. */
+export type CommandStdout = Record<string, (inputs: Record<string, unknown>) => string>;
+
+/**
+ * What a step prints when a test gives it nothing to print: a stack deploy
+ * (templates/swarm-stack.sh) its services' JSON line, as the script does on success (no service
+ * listed); any other step nothing.
+ */
+function defaultStdout(inputs: Record<string, unknown>): string {
+  const create = inputs.create as { command?: unknown } | undefined;
+  return /^bash -s -- deploy /.test(String(create?.command ?? "")) ? "[]\n" : "";
+}
+
+/** Pulumi's wire marker of a secret value, as the mock monitor receives it. */
+export const SECRET_SIG = {
+  key: "4dabf18193072939515e22adb298388d",
+  value: "1b47061264138c4ac30d75fd1eb44270",
+};
+
+export function isSecretWire(value: unknown): value is { value: unknown } {
+  return (value as Record<string, unknown> | undefined)?.[SECRET_SIG.key] === SECRET_SIG.value;
+}
+
+export function unwrapSecret(value: unknown): unknown {
+  return isSecretWire(value) ? value.value : value;
+}
+
+export interface MockResourceArgs {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/** Counters that hand out addresses in registration order. */
+export interface MockCounters {
+  nextHost: number;
+  nextFloating: number;
+}
+
+/** The outputs a provider computes for `args` on create (the inputs come back beside them). */
+export function mockOutputs(
+  args: MockResourceArgs,
+  counters: MockCounters,
+  commandStdout: CommandStdout,
+  previousOutputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const computed: Record<string, unknown> = {};
+  switch (args.type) {
+    case "openstack:networking/port:Port":
+      computed.allFixedIps = [`10.42.0.${counters.nextHost++}`];
+      break;
+    case "openstack:networking/floatingIp:FloatingIp":
+      computed.address = `203.0.113.${counters.nextFloating++}`;
+      break;
+    case "openstack:networking/network:Network":
+      computed.mtu = MOCK_NETWORK_MTU;
+      break;
+    case "pulumi:pulumi:StackReference":
+      computed.outputs = previousOutputs;
+      break;
+    case "openstack:compute/instance:Instance":
+      // Like the provider: the metadata echoed back, the provider knows of no secret.
+      computed.allMetadata = unwrapSecret(args.inputs.metadata);
+      break;
+    case "tls:index/privateKey:PrivateKey":
+      computed.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n";
+      computed.publicKeyOpenssh = "ssh-rsa AAAAmock";
+      computed.privateKeyPem = MOCK_PRIVATE_KEY_PEM;
+      break;
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      computed.certPem = MOCK_CERTIFICATE_PEM;
+      break;
+    case "tls:index/certRequest:CertRequest":
+      computed.certRequestPem = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n";
+      break;
+    case "random:index/randomPassword:RandomPassword":
+      computed.result = MOCK_REGISTRY_PASSWORD;
+      computed.bcryptHash = MOCK_BCRYPT_HASH;
+      break;
+    case "command:remote:Command": {
+      const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
+      computed.stdout = suffix ? commandStdout[suffix](args.inputs) : "";
+      computed.stderr = "";
+      break;
+    }
+    case MANAGER_STEP: {
+      // A ManagerStep (dynamic provider): the first manager answers, or none is given.
+      const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
+      const managers = (args.inputs.managers ?? []) as string[];
+      const printed =
+        managers.length === 0
+          ? ""
+          : suffix
+            ? commandStdout[suffix](args.inputs)
+            : defaultStdout(args.inputs);
+      const answeredBy = printed === NO_ANSWER ? "" : (managers[0] ?? "");
+      computed.stdout = answeredBy ? printed : "";
+      computed.stderr = "";
+      computed.answeredBy = answeredBy;
+      computed.skipped = answeredBy === "";
+      break;
+    }
+  }
+  return computed;
+}
+
+/** The invokes mocked on purpose; any other throws, so a new lookup cannot slip in untested. */
+export function mockInvoke(args: { token: string; inputs: Record<string, unknown> }) {
+  if (args.token === "openstack:networking/getNetwork:getNetwork") {
+    const name = String(args.inputs.name);
+    return { id: `${name}-network-id`, name, mtu: MOCK_NETWORK_MTU };
+  }
+  if (args.token === "openstack:networking/getSubnet:getSubnet") {
+    const name = String(args.inputs.networkId).replace(/-network-id$/, "");
+    const cidr = MOCK_EXISTING_SUBNETS[name] ?? MOCK_DEFAULT_SUBNET;
+    return { id: `${name}-subnet-id`, networkId: args.inputs.networkId, cidr };
+  }
+  throw new Error(`unexpected invoke ${args.token}: mock it on purpose if the program needs it`);
+}
+
+/** What the bootstrap and the ready gate print for a cluster of these nodes, all Ready. */
+export function swarmStdout(names: string[]): CommandStdout {
+  return {
+    "-tokens": () => JSON.stringify({ ...MOCK_TOKENS, joinAddr: "10.42.0.10:2377" }),
+    "-check": () =>
+      JSON.stringify(
+        names.map((name) => ({
+          name,
+          role: name.includes("-manager-") ? "manager" : "worker",
+          state: "ready",
+          availability: "active",
+          managerStatus: name.endsWith("manager-0")
+            ? "Leader"
+            : name.includes("-manager-")
+              ? "Reachable"
+              : "",
+        })),
+      ),
+  };
+}
+
+/** `<owner>-manager-<i>` and `<owner>-worker-<i>`, as the program names its nodes. */
+export function names(owner: string, managers: number, workers: number): string[] {
+  return [
+    ...Array.from({ length: managers }, (_, i) => `${owner}-manager-${i}`),
+    ...Array.from({ length: workers }, (_, i) => `${owner}-worker-${i}`),
+  ];
+}
