@@ -54,11 +54,11 @@ async function runOperation(
   workspace: ClassWorkspace,
   operation: Operation,
   ids: readonly string[],
-  parallel: number,
+  options: { parallel: number; refresh: boolean },
   onInterrupt: (handler: () => void) => void,
 ): Promise<number> {
   const display = new LiveDisplay(ids);
-  const run = new ClassRun(workspace, operation, ids, { parallel, reporter: display });
+  const run = new ClassRun(workspace, operation, ids, { ...options, reporter: display });
   onInterrupt(() => run.interrupt());
   const results = await run.run();
   await display.close();
@@ -144,7 +144,7 @@ async function runWithPulumi(
     workspace,
     args.verb,
     students.map((s) => s.id),
-    args.parallel,
+    { parallel: args.parallel, refresh: args.refresh },
     (stop) => {
       const onSignal = (signal: NodeJS.Signals) => {
         terminalInterrupt = signal === "SIGINT" && Boolean(process.stdin.isTTY);
