@@ -10,7 +10,8 @@ export type VersionCommand = () => Promise<string>;
 
 export const runPulumiVersion: VersionCommand = () =>
   new Promise((resolve, reject) => {
-    execFile("pulumi", ["version"], { timeout: 30_000 }, (error, stdout) =>
+    // env given explicitly, as the Automation API does: the PATH this process has now.
+    execFile("pulumi", ["version"], { timeout: 30_000, env: process.env }, (error, stdout) =>
       error ? reject(error) : resolve(stdout),
     );
   });
