@@ -153,6 +153,14 @@ function typeFix(key: string, declared: DeclaredKey): string {
   }
 }
 
+/** A command that sets `key` with a value of its declared type. */
+function setExample(key: string, declared: DeclaredKey): string {
+  const full = `${CONFIG_NAMESPACE}:${key}`;
+  return declared.type === "array"
+    ? `\`pulumi config set --path '${full}[0]' VALUE\``
+    : `\`pulumi config set ${full} VALUE\``;
+}
+
 function missingMessage(stackName: string, keys: string[]): string {
   const quoted = [...keys].sort().map((key) => `'${key}'`);
   const list =
@@ -202,7 +210,12 @@ export function engineConfig(
       ? [
           {
             message: missingMessage(stackName, missing),
-            fix: `set ${missing.length === 1 ? "it" : "them"} in Pulumi.${stackName}.yaml (see Pulumi.example.yaml)`,
+            fix:
+              `set ${missing.length === 1 ? "it" : "them"} in Pulumi.${stackName}.yaml (see ` +
+              `Pulumi.example.yaml), e.g. ${[...missing]
+                .sort()
+                .map((key) => setExample(key, declared[key] ?? {}))
+                .join(", ")}`,
           },
         ]
       : []),

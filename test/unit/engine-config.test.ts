@@ -261,7 +261,8 @@ describe("the engine's order of problems", () => {
     const { problems } = problemsOf({ zeta: "x" });
     expect(problems).toEqual([
       "Stack 'dev' is missing configuration values 'alpha' and 'omega': set them in " +
-        "Pulumi.dev.yaml (see Pulumi.example.yaml)",
+        "Pulumi.dev.yaml (see Pulumi.example.yaml), e.g. `pulumi config set --path " +
+        "'swarmlab:alpha[0]' VALUE`, `pulumi config set swarmlab:omega VALUE`",
       "Stack 'dev' with configuration key 'zeta' must be of type 'integer': write a whole " +
         "number, e.g. `pulumi config set swarmlab:zeta 3`",
     ]);
