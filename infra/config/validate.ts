@@ -229,8 +229,8 @@ export function parseLabConfig(
   const warnings: string[] = [];
 
   // First, as they often explain the problems below (a misspelt storageDriver is not btrfs).
-  for (const key of Object.keys(input).sort()) {
-    if (!isConfigKey(key)) problems.addUnknown(key, unknownKeyReason(key));
+  for (const [key, value] of Object.entries(input).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (value !== undefined && !isConfigKey(key)) problems.addUnknown(key, unknownKeyReason(key));
   }
 
   const ownerText = raw.owner ?? defaultOwner(stackName);
