@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { parseLabConfig } from "../infra/config/validate";
 import { engineConfig, EngineConfigError } from "./lib/engine-config";
 import { renderStackFiles } from "./lib/offline-render";
-import { rawConfigFromStackYaml } from "./lib/stack-config";
+import { stackConfigFromYaml } from "./lib/stack-config";
 
 function main(): number {
   const { values } = parseArgs({
@@ -32,11 +32,12 @@ function main(): number {
   try {
     raw = engineConfig(
       values.stack,
-      rawConfigFromStackYaml(fs.readFileSync(stackFile, "utf8"), stackFile),
+      stackConfigFromYaml(fs.readFileSync(stackFile, "utf8"), stackFile),
     );
   } catch (error) {
     if (!(error instanceof EngineConfigError)) throw error;
-    console.error(`${stackFile}: ${error.message} (pulumi would stop here too)`);
+    console.error(`${stackFile}: pulumi would stop here too, before the program runs:`);
+    for (const problem of error.problems) console.error(`  - ${problem}`);
     return 1;
   }
   const result = parseLabConfig(raw, values.stack);

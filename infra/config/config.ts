@@ -5,10 +5,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackChecks, StackChoice } from "./stacks-config";
-import { ConfigProblem, parseLabConfig, RawConfig } from "./validate";
+import { ConfigProblem, parseLabConfig } from "./validate";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./keys";
 import type { DockerSource, StorageDriver } from "./settings";
 
-export const CONFIG_NAMESPACE = "swarmlab";
+export { CONFIG_NAMESPACE };
 
 export interface LabConfig {
   /** Student or group this cluster belongs to; part of every resource name. Default: stack name. */
@@ -72,35 +73,8 @@ export interface LabConfig {
   readonly stacks: readonly StackChoice[];
 }
 
-/** Every key of the namespace, in the order Pulumi.yaml declares them. */
-export const CONFIG_KEYS = [
-  "owner",
-  "managers",
-  "workers",
-  "image",
-  "sshUser",
-  "flavor",
-  "managerFlavor",
-  "externalNetwork",
-  "network",
-  "cidr",
-  "dnsNameservers",
-  "allowedCidrs",
-  "storageDriver",
-  "dockerVolumeSize",
-  "dockerVolumeFilesystem",
-  "dockerSource",
-  "mtu",
-  "daemonConfig",
-  "rotateJoinTokens",
-  "autolock",
-  "bootTimeoutSeconds",
-  "confirmManagerRemoval",
-  "registryImage",
-  "stacks",
-  "stackOverrides",
-] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
+export { CONFIG_KEYS } from "./keys";
+export type { ConfigKey } from "./keys";
 
 /** Formats one problem the way Pulumi prints input errors: property, then reason. */
 export function toInputPropertiesError(
@@ -124,8 +98,15 @@ export function toInputPropertiesError(
  */
 export function readLabConfig(stackName = pulumi.getStack(), checkStacks?: StackChecks): LabConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
-  const raw: RawConfig = {};
+  const raw: Record<string, string | undefined> = {};
   for (const key of CONFIG_KEYS) raw[key] = config.get(key);
+  // Every other key of the namespace too, so that parseLabConfig refuses it (a typo the program
+  // would otherwise ignore). pulumi.Config can only get keys by name; allConfig lists them all.
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const key = fullKey.slice(prefix.length);
+    if (fullKey.startsWith(prefix) && !(key in raw)) raw[key] = config.get(key);
+  }
   const result = parseLabConfig(raw, stackName, checkStacks);
   if (!result.ok) throw toInputPropertiesError(result.problems);
   for (const warning of result.warnings) pulumi.log.warn(`${CONFIG_NAMESPACE}:${warning}`);

@@ -55,6 +55,7 @@ function readNames(text: string | undefined, problems: StackProblem[]): string[]
       key: "stacks",
       reason:
         `is ${JSON.stringify(text)}: it must be a list of stack names, e.g. ` +
+        "`pulumi config set --path 'swarmlab:stacks[0]' hostname`, then " +
         "`pulumi config set --path 'swarmlab:stacks[1]' counter`",
     });
     return [];

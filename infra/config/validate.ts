@@ -8,17 +8,20 @@
  * say how to fix the value, which generic schema messages do not.
  */
 import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
-import type { ConfigKey, LabConfig } from "./config";
+import type { LabConfig } from "./config";
+import { type ConfigKey, isConfigKey } from "./keys";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
 import { parseStackChoices, StackChecks } from "./stacks-config";
 import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
+import { unknownKeyReason } from "./unknown-keys";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
 
 export interface ConfigProblem {
-  key: ConfigKey;
+  /** A ConfigKey, or a key of the namespace that swarmlab does not know (a typo). */
+  key: ConfigKey | (string & {});
   reason: string;
 }
 
@@ -61,6 +64,9 @@ function shown(value: string): string {
 class Problems {
   readonly list: ConfigProblem[] = [];
   add(key: ConfigKey, reason: string): void {
+    this.list.push({ key, reason });
+  }
+  addUnknown(key: string, reason: string): void {
     this.list.push({ key, reason });
   }
 }
@@ -221,6 +227,11 @@ export function parseLabConfig(
   const raw = withoutUnsetDefaults(input);
   const problems = new Problems();
   const warnings: string[] = [];
+
+  // First, as they often explain the problems below (a misspelt storageDriver is not btrfs).
+  for (const [key, value] of Object.entries(input).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (value !== undefined && !isConfigKey(key)) problems.addUnknown(key, unknownKeyReason(key));
+  }
 
   const ownerText = raw.owner ?? defaultOwner(stackName);
   if (!OWNER_PATTERN.test(ownerText)) {

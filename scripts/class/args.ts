@@ -18,6 +18,8 @@ export interface ClassArgs {
   expired: boolean;
   format: "md" | "csv";
   skipQuota: boolean;
+  /** With up or preview: refresh each stack's state from the cloud first. */
+  refresh: boolean;
 }
 
 export const USAGE = `usage: npm run class -- <verb> [options]
@@ -37,7 +39,9 @@ options:
   --parallel N      at most N stacks at once (default ${DEFAULT_PARALLEL})
   --expired         with destroy: only expired clusters
   --format md|csv   with outputs (default md)
-  --skip-quota      with up: do not check the OpenStack quota first`;
+  --skip-quota      with up: do not check the OpenStack quota first
+  --refresh         with up or preview: refresh each stack from the cloud first (pulumi up
+                    --refresh), so a server deleted behind Pulumi's back is created again`;
 
 export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: string } {
   let parsed;
@@ -52,6 +56,7 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
         expired: { type: "boolean", default: false },
         format: { type: "string", default: "md" },
         "skip-quota": { type: "boolean", default: false },
+        refresh: { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -74,6 +79,9 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
   if (values.expired && verb !== "destroy") {
     return { error: "--expired goes with destroy (status shows which clusters are expired)" };
   }
+  if (values.refresh && verb !== "up" && verb !== "preview") {
+    return { error: "--refresh goes with up or preview (the refresh verb refreshes alone)" };
+  }
   return {
     verb: verb as Verb,
     roster: values.roster,
@@ -82,6 +90,7 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
     expired: values.expired,
     format: values.format,
     skipQuota: values["skip-quota"],
+    refresh: values.refresh,
   };
 }
 

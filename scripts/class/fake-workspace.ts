@@ -85,7 +85,7 @@ export class FakeClassWorkspace implements ClassWorkspace {
     options: OperationOptions | undefined,
     finish: (resources: number) => ChangeCounts,
   ): Promise<ChangeCounts> {
-    this.calls.push(`${kind} ${id}`);
+    this.calls.push(`${kind} ${id}${options?.refresh ? " --refresh" : ""}`);
     this.active += 1;
     this.maxActive = Math.max(this.maxActive, this.active);
     options?.onPhase?.(`${kind} ${id}-manager-0`);

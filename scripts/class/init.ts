@@ -5,9 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE } from "../../infra/config/config";
-import { parseLabConfig } from "../../infra/config/validate";
-import { rawConfigFromStackYaml } from "../lib/stack-config";
+import { checkStackFile } from "../lib/check-stack-file";
 import type { Student } from "./roster";
 import { renderStackFile } from "./stack-file";
 
@@ -19,7 +17,7 @@ export interface InitResult {
   action: "created" | "updated" | "unchanged";
   /** Keys whose hand-set value differs from the roster's and was kept. */
   kept: string[];
-  /** What parseLabConfig says about the file as the stack will read it (hand-set values too). */
+  /** What the engine and the program say of the file as the stack will read it (hand-set values too). */
   problems: string[];
 }
 
@@ -46,10 +44,8 @@ export function initClass(students: readonly Student[], dir: string): InitResult
       fs.mkdirSync(path.dirname(recordFile), { recursive: true });
       fs.writeFileSync(recordFile, recordNext);
     }
-    const parsed = parseLabConfig(rawConfigFromStackYaml(plan.text, file), student.id);
-    const problems = parsed.ok
-      ? []
-      : parsed.problems.map((p) => `${CONFIG_NAMESPACE}:${p.key}: ${p.reason}`);
+    const checked = checkStackFile(plan.text, file, student.id);
+    const problems = checked.ok ? [] : checked.problems;
     const action = current === undefined ? "created" : plan.changed ? "updated" : "unchanged";
     return { id: student.id, file, action, kept: plan.kept, problems };
   });

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pLimit from "p-limit";
+import { pulumiCliProblem, runPulumiVersion, VersionCommand } from "./cli-check";
 import { ClassArgs, isOperation, parseClassArgs, selectStudents, USAGE } from "./args";
 import { localDay } from "./expiry";
 import { initClass, stackFilePath } from "./init";
@@ -17,12 +18,6 @@ import { ClassRun, exitCode } from "./runner";
 import { renderErrors, renderSummary } from "./summary";
 import { markdownTable } from "./table";
 import type { ClassWorkspace, Operation } from "./workspace";
-
-function pulumiOnPath(): boolean {
-  return (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .some((dir) => dir !== "" && fs.existsSync(path.join(dir, "pulumi")));
-}
 
 function runInit(students: readonly Student[], dir: string): number {
   const results = initClass(students, dir);
@@ -59,11 +54,11 @@ async function runOperation(
   workspace: ClassWorkspace,
   operation: Operation,
   ids: readonly string[],
-  parallel: number,
+  options: { parallel: number; refresh: boolean },
   onInterrupt: (handler: () => void) => void,
 ): Promise<number> {
   const display = new LiveDisplay(ids);
-  const run = new ClassRun(workspace, operation, ids, { parallel, reporter: display });
+  const run = new ClassRun(workspace, operation, ids, { ...options, reporter: display });
   onInterrupt(() => run.interrupt());
   const results = await run.run();
   await display.close();
@@ -72,7 +67,12 @@ async function runOperation(
   return exitCode(results);
 }
 
-export async function main(argv: readonly string[], dir = process.cwd()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  dir = process.cwd(),
+  /** `pulumi version`, run before anything that drives Pulumi; injectable for tests. */
+  pulumiVersion: VersionCommand = runPulumiVersion,
+): Promise<number> {
   const args = parseClassArgs(argv);
   if ("error" in args) {
     console.error(`${args.error}\n\n${USAGE}`);
@@ -99,15 +99,18 @@ export async function main(argv: readonly string[], dir = process.cwd()): Promis
     console.log(args.expired ? "No cluster is past its last day." : "No students selected.");
     return 0;
   }
-  return runWithPulumi(args, selected, dir);
+  return runWithPulumi(args, selected, dir, pulumiVersion);
 }
 
-async function runWithPulumi(args: ClassArgs, students: Student[], dir: string): Promise<number> {
-  if (!pulumiOnPath()) {
-    console.error(
-      "The class verbs drive the Pulumi CLI, which is not on PATH: install it with " +
-        '`curl -fsSL https://get.pulumi.com | sh` (see the README, "A class at once").',
-    );
+async function runWithPulumi(
+  args: ClassArgs,
+  students: Student[],
+  dir: string,
+  pulumiVersion: VersionCommand,
+): Promise<number> {
+  const cliProblem = await pulumiCliProblem(pulumiVersion);
+  if (cliProblem !== undefined) {
+    console.error(cliProblem);
     return 2;
   }
   const missing = students.filter((s) => !fs.existsSync(stackFilePath(dir, s.id)));
@@ -141,7 +144,7 @@ async function runWithPulumi(args: ClassArgs, students: Student[], dir: string):
     workspace,
     args.verb,
     students.map((s) => s.id),
-    args.parallel,
+    { parallel: args.parallel, refresh: args.refresh },
     (stop) => {
       const onSignal = (signal: NodeJS.Signals) => {
         terminalInterrupt = signal === "SIGINT" && Boolean(process.stdin.isTTY);

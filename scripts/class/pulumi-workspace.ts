@@ -3,8 +3,24 @@
  * the Pulumi.<id>.yaml files `class init` wrote), one stack per student. Needs the Pulumi CLI on
  * PATH and a backend (`pulumi login`), like `pulumi up` itself.
  */
+import * as path from "node:path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import type { ChangeCounts, ClassWorkspace, OperationOptions, StackStatus } from "./workspace";
+
+/**
+ * The class policy pack and the teacher's settings of it, as CI passes them to `pulumi preview`
+ * (`--policy-pack policy --policy-pack-config policy/config.json`). The Automation API turns
+ * `policyPacks`/`policyPackConfigs` into those same flags for up and preview only
+ * (@pulumi/pulumi automation/stack.js; pulumi/pulumi sdk/nodejs/automation/stack.ts): the CLI
+ * has no policy run on destroy or refresh.
+ */
+export function policyOptions(workDir: string): {
+  policyPacks: string[];
+  policyPackConfigs: string[];
+} {
+  const pack = path.resolve(workDir, "policy");
+  return { policyPacks: [pack], policyPackConfigs: [path.join(pack, "config.json")] };
+}
 
 export class PulumiClassWorkspace implements ClassWorkspace {
   private readonly controllers = new Map<string, AbortController>();
@@ -22,14 +38,25 @@ export class PulumiClassWorkspace implements ClassWorkspace {
 
   preview(id: string, options?: OperationOptions): Promise<ChangeCounts> {
     return this.operate(id, "create", options, (stack, run) =>
-      stack.preview(run).then((result) => result.changeSummary),
+      stack.preview(this.checkedRun(run, options)).then((result) => result.changeSummary),
     );
   }
 
   up(id: string, options?: OperationOptions): Promise<ChangeCounts> {
     return this.operate(id, "create", options, (stack, run) =>
-      stack.up(run).then((result) => result.summary.resourceChanges ?? {}),
+      stack
+        .up(this.checkedRun(run, options))
+        .then((result) => result.summary.resourceChanges ?? {}),
     );
+  }
+
+  /** Up and preview: with the class policy pack, as in CI, and `--refresh` when asked. */
+  private checkedRun<T extends object>(run: T, options: OperationOptions | undefined) {
+    return {
+      ...run,
+      ...policyOptions(this.workDir),
+      ...(options?.refresh ? { refresh: true } : {}),
+    };
   }
 
   destroy(id: string, options?: OperationOptions): Promise<ChangeCounts> {

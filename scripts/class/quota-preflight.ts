@@ -5,8 +5,7 @@
  */
 import * as fs from "node:fs";
 import type { LabConfig } from "../../infra/config/config";
-import { parseLabConfig } from "../../infra/config/validate";
-import { rawConfigFromStackYaml } from "../lib/stack-config";
+import { checkStackFile } from "../lib/check-stack-file";
 import { stackFilePath } from "./init";
 import { addNeeds, clusterNeeds, noNeeds, refusalText, shortfalls } from "./quota";
 import { OpenStackQuotaSource, QuotaSource } from "./quota-source";
@@ -78,13 +77,8 @@ export async function quotaPreflight(
     const status = await workspace.status(student.id);
     if (status.exists && (status.resourceCount ?? 0) > 0) continue;
     const file = stackFilePath(dir, student.id);
-    const parsed = parseLabConfig(
-      rawConfigFromStackYaml(fs.readFileSync(file, "utf8"), file),
-      student.id,
-    );
-    if (!parsed.ok) {
-      return `${file}: ${parsed.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`).join("; ")}`;
-    }
+    const parsed = checkStackFile(fs.readFileSync(file, "utf8"), file, student.id);
+    if (!parsed.ok) return `${file}: ${parsed.problems.join("; ")}`;
     clusters.push({ id: student.id, project: student.project, config: parsed.config });
   }
   return clusters.length === 0 ? undefined : checkClassQuota(clusters, source);

@@ -6,8 +6,8 @@
  */
 import { parse } from "yaml";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/config";
-import { OWNER_PATTERN, parseLabConfig } from "../../infra/config/validate";
-import { rawConfigFromStackYaml } from "../lib/stack-config";
+import { OWNER_PATTERN } from "../../infra/config/validate";
+import { checkStackFile } from "../lib/check-stack-file";
 import { isCalendarDate } from "./expiry";
 import { renderStackFile } from "./stack-file";
 
@@ -186,11 +186,10 @@ export function parseRoster(text: string, source = "class.yaml"): RosterResult {
       const value = config[`openstack:${key}`];
       if (typeof value === "string") project[key] = value;
     }
-    const raw = rawConfigFromStackYaml(renderStackFile(undefined, config).text, source);
-    const parsed = parseLabConfig(raw, id);
+    // Checked as `pulumi preview` of the stack file init would write checks it.
+    const parsed = checkStackFile(renderStackFile(undefined, config).text, source, id);
     if (!parsed.ok) {
-      for (const p of parsed.problems)
-        problems.push(`${label}: ${CONFIG_NAMESPACE}:${p.key}: ${p.reason}`);
+      for (const p of parsed.problems) problems.push(`${label}: ${p}`);
       return;
     }
     for (const w of parsed.warnings) warnings.push(`${label}: ${CONFIG_NAMESPACE}:${w}`);

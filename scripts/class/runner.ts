@@ -27,6 +27,8 @@ export interface Reporter {
 
 export interface RunOptions {
   parallel: number;
+  /** Up and preview: refresh each stack from the cloud first (OperationOptions.refresh). */
+  refresh?: boolean;
   reporter?: Reporter;
   /** Milliseconds; injectable for tests. */
   clock?: () => number;
@@ -78,6 +80,7 @@ export class ClassRun {
     try {
       const changes = await this.workspace[this.operation](id, {
         onPhase: (phase) => this.report(id, "running", phase, started),
+        ...(this.options.refresh ? { refresh: true } : {}),
       });
       const state: StudentState = isNoChange(changes) ? "no change" : "ok";
       this.report(id, state, undefined, started);

@@ -13,6 +13,11 @@ export type ChangeCounts = Readonly<Record<string, number>>;
 export interface OperationOptions {
   /** Called with a short description of what the engine does now ("create alice-worker-1"). */
   onPhase?: (phase: string) => void;
+  /**
+   * Up and preview: read the stack's resources from the cloud first (`pulumi up --refresh`), the
+   * way Pulumi learns that a server was deleted out of band. Default false.
+   */
+  refresh?: boolean;
 }
 
 export interface LastUpdate {

@@ -3,8 +3,9 @@
  *
  * Reads the output of `pulumi preview --json` for one or many stacks (one file each, named after
  * the stack) and writes a short Markdown report for a pull/merge-request comment; stdout without
- * --out. Beside each `<stack>.json`, CI may leave `<stack>.log` (the preview's stderr: policy
- * violations and most errors are only printed there) and `<stack>.exit` (its exit status: a preview
+ * --out. Beside each `<stack>.json`, CI may leave `<stack>.events.jsonl` (the engine's event
+ * stream from `--event-log`: the policy violations, which the JSON digest leaves out),
+ * `<stack>.log` (the preview's stderr: most errors) and `<stack>.exit` (its exit status: a preview
  * stopped by a policy still prints a complete-looking digest).
  *
  * Exit status: 0 when the report was written, whatever the previews said (CI decides what fails
@@ -14,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parsePreview } from "./digest";
+import { parseEventLog } from "./policy-events";
 import { renderReport } from "./render";
 import { summarizeStack } from "./summarize";
 
@@ -44,9 +46,10 @@ function main(): number {
     const base = file.replace(/\.json$/, "");
     const read = (suffix: string) =>
       fs.existsSync(base + suffix) ? fs.readFileSync(base + suffix, "utf8") : undefined;
-    const [log, exit] = [read(".log"), read(".exit")];
+    const [log, exit, events] = [read(".log"), read(".exit"), read(".events.jsonl")];
     const run = {
       ...(log !== undefined ? { log } : {}),
+      ...(events !== undefined ? { events: parseEventLog(events) } : {}),
       ...(exit !== undefined ? { exitCode: Number(exit.trim()) } : {}),
     };
     const stack = path.basename(base);

@@ -5,6 +5,7 @@
  */
 import type { ParsedPreview, PreviewStep } from "./digest";
 import { parseUrn } from "./digest";
+import { describeViolation, EventLog, isMandatory } from "./policy-events";
 
 export const SERVER_TYPE = "openstack:compute/instance:Instance";
 export const COMMAND_TYPE = "command:remote:Command";
@@ -98,8 +99,10 @@ const SWARM_ROLES: readonly [suffix: string, role: string][] = [
 
 /** What CI knows besides the JSON: a preview that fails a policy prints a whole digest on stdout. */
 export interface PreviewRun {
-  /** The preview's stderr (where policy violations and CLI errors are printed). */
+  /** The preview's stderr (CLI errors; policy violations only without --json). */
   log?: string;
+  /** The engine's event stream (`--event-log`): where a --json preview's policy violations are. */
+  events?: EventLog;
   /** The preview's exit status; non-zero fails the stack even when its JSON looks complete. */
   exitCode?: number;
 }
@@ -121,8 +124,14 @@ export function summarizeStack(
     ...(log ? { log } : {}),
   };
   const failedRun = run.exitCode !== undefined && run.exitCode !== 0;
+  const violations = run.events?.violations ?? [];
+  const mandatory = violations.filter(isMandatory).map(describeViolation);
+  const advisory = violations.filter((v) => !isMandatory(v)).map(describeViolation);
+  summary.warnings.push(...advisory);
+  // Without an event log (an older run), the human display's lines on stderr are all there is.
+  const policyErrors = run.events !== undefined ? mandatory : policyViolations(log);
   if (!parsed.ok) {
-    summary.errors.push(parsed.reason, ...policyViolations(log));
+    summary.errors.push(parsed.reason, ...policyErrors);
     return summary;
   }
   const { digest } = parsed;
@@ -136,8 +145,8 @@ export function summarizeStack(
     if (diagnostic.severity === "error") summary.errors.push(text);
     else if (diagnostic.severity === "warning") summary.warnings.push(text);
   }
-  if (failedRun) {
-    summary.errors.push(...policyViolations(log));
+  if (failedRun || mandatory.length > 0) {
+    summary.errors.push(...policyErrors);
     if (summary.errors.length === 0) {
       summary.errors.push(`pulumi preview exited with status ${run.exitCode}`);
     }
@@ -226,8 +235,10 @@ function serverReplacements(steps: readonly PreviewStep[]): ServerReplacement[] 
 }
 
 /**
- * The JSON digest leaves policy events out; the CLI prints each violation on stderr as a line
- * `[mandatory]  <pack> v<version>  <rule> (<resource>)` followed by the rule's message.
+ * The human display (`pulumi preview` without --json) prints each violation as a line
+ * `[mandatory]  <pack> v<version>  <rule> (<resource>)` followed by the rule's message. A --json
+ * preview prints none of it (policy events are only in the event stream, policy-events.ts): this
+ * reads logs of previews run without --json.
  */
 function policyViolations(log: string | undefined): string[] {
   if (!log) return [];

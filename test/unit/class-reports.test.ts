@@ -1,4 +1,4 @@
-import { parseClassArgs, selectStudents } from "../../scripts/class/args";
+import { parseClassArgs, selectStudents, USAGE } from "../../scripts/class/args";
 import { expiredIds, isCalendarDate, isExpired, localDay } from "../../scripts/class/expiry";
 import { renderOutputs, renderStatus } from "../../scripts/class/reports";
 import type { Student } from "../../scripts/class/roster";
@@ -58,6 +58,7 @@ describe("parseClassArgs", () => {
       expired: false,
       format: "md",
       skipQuota: false,
+      refresh: false,
     });
   });
 
@@ -71,6 +72,16 @@ describe("parseClassArgs", () => {
     expect(parseClassArgs(["up", "--expired"])).toEqual({
       error: "--expired goes with destroy (status shows which clusters are expired)",
     });
+    expect(parseClassArgs(["destroy", "--refresh"])).toEqual({
+      error: "--refresh goes with up or preview (the refresh verb refreshes alone)",
+    });
+  });
+
+  // Issue 21, item 7: `pulumi up --refresh` is how Pulumi learns of a server deleted out of band.
+  it("takes --refresh with up and preview", () => {
+    expect(parseClassArgs(["up", "--refresh"])).toMatchObject({ verb: "up", refresh: true });
+    expect(parseClassArgs(["preview", "--refresh"])).toMatchObject({ refresh: true });
+    expect(USAGE).toContain("--refresh         with up or preview");
   });
 });
 

@@ -123,10 +123,30 @@ describe("parseRoster", () => {
     expect(problemsOf("students: [a")[0]).toMatch(/^class\.yaml: is not valid YAML: /);
   });
 
-  it("reports the program's own validation for values a class default gets wrong, per student", () => {
+  // Issue 21, item 5: the stack file is checked as `pulumi preview` checks it, so the engine's
+  // own refusal (a required key missing, a value of the wrong type) comes first, then the
+  // program's validation.
+  it("reports what the engine refuses in the stack file a student would get", () => {
     expect(problemsOf("students: [alice]")).toEqual([
-      "students[0] (alice): swarmlab:allowedCidrs: is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), including the machine running pulumi, e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' 203.0.113.0/24` (your campus range)",
+      "students[0] (alice): Stack 'alice' is missing configuration value 'allowedCidrs': set it in Pulumi.alice.yaml (see Pulumi.example.yaml), e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' VALUE`",
     ]);
+    expect(
+      problemsOf(
+        "class: { swarmlab: { allowedCidrs: '[\"203.0.113.0/24\"]' } }\nstudents: [alice]",
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^students\[0\] \(alice\): Stack 'alice' with configuration key 'allowedCidrs' must be of type 'array<string>': write a YAML list/,
+      ),
+    ]);
+  });
+
+  it("reports the program's own validation for values a class default gets wrong, per student", () => {
+    expect(
+      problemsOf(
+        "class: { swarmlab: { allowedCidrs: [203.0.113.0/24], managers: 2 } }\nstudents: [alice]",
+      ),
+    ).toEqual([expect.stringMatching(/^students\[0\] \(alice\): swarmlab:managers: is 2: /)]);
   });
 
   it("lets equal owners live in different OpenStack projects", () => {

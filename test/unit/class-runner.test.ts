@@ -15,6 +15,12 @@ describe("ClassRun", () => {
     expect(exitCode(results)).toBe(0);
   });
 
+  it("passes --refresh to every student's operation", async () => {
+    const workspace = new FakeClassWorkspace({ delayMs: 1 });
+    await new ClassRun(workspace, "up", ids(2), { parallel: 2, refresh: true }).run();
+    expect(workspace.calls).toEqual(["up s01 --refresh", "up s02 --refresh"]);
+  });
+
   it("goes on after a failed student, reports it, and sets the exit code", async () => {
     const workspace = new FakeClassWorkspace({ delayMs: 5, failing: new Set(["s02"]) });
     const results = await new ClassRun(workspace, "up", ids(4), { parallel: 2 }).run();

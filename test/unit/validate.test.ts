@@ -1,3 +1,9 @@
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { CONFIG_KEYS, readLabConfig } from "../../infra/config/config";
+import { engineConfig, PROJECT_FILE } from "../../scripts/lib/engine-config";
+import { stackConfigFromYaml } from "../../scripts/lib/stack-config";
 import { dockerDataRoot } from "../../infra/nodes/cloudinit";
 import { nodeSettings } from "../../infra/nodes/node-settings";
 import { parseLabConfig, RawConfig } from "../../infra/config/validate";
@@ -355,4 +361,80 @@ it("reports every problem of a config at once", () => {
     "dockerVolumeSize",
     "daemonConfig",
   ]);
+});
+
+// Issue 21, item 5: Pulumi hands the program every key of the stack and says nothing of those it
+// never reads, so a misspelt key silently kept the default (swarmlab:storagedriver: btrfs
+// deployed overlay2). The program refuses them at preview, naming the nearest known key.
+describe("keys of the swarmlab namespace that swarmlab does not know", () => {
+  const btrfs: RawConfig = { ...minimal, dockerVolumeSize: "20" };
+
+  it.each([
+    ["storagedriver", "storageDriver"],
+    ["worker", "workers"],
+    ["allowedCidr", "allowedCidrs"],
+    ["bootTimeout", "bootTimeoutSeconds"],
+    ["stackOverride", "stackOverrides"],
+  ])("refuses swarmlab:%s, naming swarmlab:%s", (typo, nearest) => {
+    const problems = problemsOf({ ...btrfs, [typo]: "btrfs" } as RawConfig);
+    expect(problems).toEqual([
+      `swarmlab:${typo}: is not a swarmlab setting, so it would be ignored; did you mean ` +
+        `swarmlab:${nearest}? Move the value there: \`pulumi config rm swarmlab:${typo}\`, then ` +
+        `\`pulumi config set swarmlab:${nearest} VALUE\` (or rename the key in Pulumi.<stack>.yaml)`,
+    ]);
+  });
+
+  it("names no key when none is near, and lists the settings", () => {
+    const [problem] = problemsOf({ ...minimal, colour: "blue" } as RawConfig);
+    expect(problem).toMatch(
+      /^swarmlab:colour: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:colour`\)\. The settings are owner, managers, .*stackOverrides \(see Pulumi\.yaml\)$/,
+    );
+  });
+
+  it("lists them first, with every other problem", () => {
+    const problems = problemsOf({ ...minimal, storagedriver: "btrfs", workers: "99" } as RawConfig);
+    expect(problems.map((p) => p.split(":")[1])).toEqual(["storagedriver", "workers"]);
+  });
+
+  it("allows daemonConfig and stackOverrides, which Pulumi.yaml does not declare", () => {
+    const result = parseLabConfig(
+      { ...minimal, daemonConfig: '{"debug":true}', stackOverrides: "{}" },
+      STACK,
+    );
+    expect(result.ok ? [] : result.problems).toEqual([]);
+  });
+
+  it("holds the keys Pulumi.yaml declares, and only daemonConfig and stackOverrides beside", () => {
+    const project = parse(fs.readFileSync(PROJECT_FILE, "utf8")) as { config: object };
+    const declared = Object.keys(project.config);
+    expect([...CONFIG_KEYS].filter((key) => !declared.includes(key))).toEqual([
+      "daemonConfig",
+      "stackOverrides",
+    ]);
+    expect(declared.filter((key) => !(CONFIG_KEYS as readonly string[]).includes(key))).toEqual([]);
+  });
+
+  it("reach the check from a stack file, through the engine's merge (offline render, class tool)", () => {
+    const stack = stackConfigFromYaml(
+      "config:\n  swarmlab:allowedCidrs: [203.0.113.0/24]\n  swarmlab:storagedriver: btrfs\n",
+      "Pulumi.alice.yaml",
+    );
+    const result = parseLabConfig(engineConfig(STACK, stack), STACK);
+    expect(result.ok ? [] : result.problems.map((p) => p.key)).toEqual(["storagedriver"]);
+  });
+
+  it("reach it in the program: readLabConfig reads every key of pulumi.runtime.allConfig()", () => {
+    // setAllConfig is how the engine's config reaches the SDK in a test (FACTS.md); the
+    // language host sets the same map from PULUMI_CONFIG (@pulumi/pulumi runtime/config.js).
+    pulumi.runtime.setAllConfig({
+      "swarmlab:allowedCidrs": '["203.0.113.0/24"]',
+      "swarmlab:worker": "3",
+      "openstack:cloud": "campus",
+    });
+    expect(() => readLabConfig(STACK)).toThrow(
+      /swarmlab:worker: is not a swarmlab setting, so it would be ignored; did you mean swarmlab:workers\?/,
+    );
+    pulumi.runtime.setAllConfig({ "swarmlab:allowedCidrs": '["203.0.113.0/24"]' });
+    expect(readLabConfig(STACK).workers).toBe(2);
+  });
 });
