@@ -16,6 +16,7 @@ import { LabNetwork } from "./network/network";
 import { nodeSettings } from "./nodes/node-settings";
 import { sshReachable } from "./swarm/preflight";
 import { JoinInfo, LabNode } from "./nodes/nodes";
+import { chooseImage, ImagePin, imageKey, warnIfImageMoved } from "./nodes/image";
 import { LabKeys } from "./network/ssh-key";
 import { previousDeployment } from "./swarm/previous-deployment";
 import { swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
@@ -79,8 +80,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * try them: ManagerStep's `managers` for later steps (registry, stacks).
    */
   public readonly managerAddresses: pulumi.Output<string>[];
-  /** Hash of user-data and image: the next deployment tells a rebuild from a heal by it. */
+  /** Hash of user-data, image and flavors: the next deployment tells a rebuild from a heal by it. */
   public readonly rebuildKey: pulumi.Output<string>;
+  /** The image the servers booted, by id: the next deployment boots the same (nodes/image.ts). */
+  public readonly image: pulumi.Output<ImagePin>;
   /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
   public readonly registryReady: pulumi.Resource;
   public readonly access: LabAccess;
@@ -128,12 +131,21 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
     const previous = previousDeployment(`${name}-previous-deployment`, child);
+    // A change of image or flavor replaces every server like a change of user-data does (a new
+    // swarm, and the preview says so): the provider would rebuild or resize them in place, under
+    // the same ids, and no step keyed on those ids would run again (openstack-schema.ts).
     const plan = swarmPlan({
       owner,
       previous,
       userData,
-      image: config.image,
+      image: [
+        imageKey(config),
+        `flavor ${config.flavor}`,
+        `managerFlavor ${config.managerFlavor}`,
+      ].join("\n"),
     });
+    const image = previous.image.apply((pin) => chooseImage(config, pin));
+    warnIfImageMoved(owner, previous.image, config);
     const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
       managers,
       user: config.sshUser,
@@ -154,7 +166,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
           identity,
           owner,
           flavor: identity.role === "manager" ? config.managerFlavor : config.flavor,
-          image: config.image,
+          image,
+          rebuildTrigger: plan.rebuildKey,
           keypairName: keys.keypairName,
           networkId: network.networkId,
           subnetId: network.subnetId,
@@ -355,6 +368,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
+    // The provider reports the id it resolved the name to; a configured or pinned id is kept.
+    this.image = pulumi.all([image, manager0.server.imageId]).apply(([choice, booted]) => ({
+      name: config.imageId === undefined ? config.image : "",
+      id: choice.imageId ?? booted,
+    }));
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;
@@ -370,6 +388,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     this.registerOutputs({
       rebuildKey: this.rebuildKey,
+      image: this.image,
       managerPublicIp: this.managerPublicIp,
       nodes: this.nodes,
       swarm: this.swarm,

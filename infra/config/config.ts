@@ -19,6 +19,11 @@ export interface LabConfig {
   readonly workers: number;
   /** Glance image name. Default "Ubuntu 22.04". */
   readonly image: string;
+  /**
+   * Glance image id; wins over `image`. Default: none (the image named by `image`, resolved on
+   * the first deployment and pinned by id from then on: infra/nodes/image.ts).
+   */
+  readonly imageId?: string;
   /** The image's login user. Default "ubuntu". */
   readonly sshUser: string;
   /** Nova flavor of the workers (and managers unless managerFlavor). Default "m1.small". */
@@ -78,6 +83,7 @@ export const CONFIG_KEYS = [
   "managers",
   "workers",
   "image",
+  "imageId",
   "sshUser",
   "flavor",
   "managerFlavor",

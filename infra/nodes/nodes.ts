@@ -8,6 +8,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "../config/metadata";
 import { RegistryHost, registryEndpoints } from "../config/registry-address";
 import { NodeIdentity, ownerTags } from "../config/naming";
+import type { ImageChoice } from "./image";
+
+/**
+ * The server arguments the provider changes in place (openstack-schema.ts): an image change
+ * rebuilds the disk under the same id, a flavor change resizes with a reboot, and neither would
+ * re-run the steps keyed on the server's id. swarmlab replaces the server instead.
+ */
+export const SERVER_REPLACE_ON_CHANGES = ["imageId", "imageName", "flavorName"] as const;
 
 /** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
 export const SERVER_SECRET_OUTPUTS = ["metadata", "allMetadata"] as const;
@@ -23,7 +31,14 @@ export interface LabNodeArgs {
   identity: NodeIdentity;
   owner: string;
   flavor: string;
-  image: string;
+  /** The image by id (configured or pinned) or, on a first deployment, by name (image.ts). */
+  image: pulumi.Input<ImageChoice>;
+  /**
+   * A value whose change replaces the server (the rebuild key: user-data, image and flavors), so
+   * that an image or flavor change rebuilds every server, not only those whose own argument
+   * changed: a new manager-0 starts a new swarm, which every other node must join afresh.
+   */
+  rebuildTrigger?: pulumi.Input<string>;
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
   /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
@@ -135,7 +150,11 @@ export class LabNode extends pulumi.ComponentResource {
       {
         name: identity.name,
         flavorName: args.flavor,
-        imageName: args.image,
+        // The one not chosen resolves to undefined, which the SDK leaves out of the inputs.
+        imageId: pulumi.output(args.image).apply((image) => image.imageId) as pulumi.Output<string>,
+        imageName: pulumi
+          .output(args.image)
+          .apply((image) => image.imageName) as pulumi.Output<string>,
         keyPair: args.keypairName,
         networks: [{ port: port.id }],
         userData: args.userData,
@@ -147,6 +166,15 @@ export class LabNode extends pulumi.ComponentResource {
         // The port can serve one server at a time, so a replacement must delete the old one first.
         deleteBeforeReplace: true,
         replaceWith: args.replaceWith,
+        replaceOnChanges: [...SERVER_REPLACE_ON_CHANGES],
+        // Metadata is boot data: cloud-init reads it once, at the server's first boot. Changed
+        // on a running server it would do nothing but show a diff on every later update (e.g.
+        // manager-0 getting the survivors' join facts and a manager token on the second `up`);
+        // a server created later (a replacement, a heal) gets the metadata of that update.
+        ignoreChanges: ["metadata"],
+        // Needs a Pulumi CLI of v3.208.0 or later (the engine's replacement_trigger); the
+        // replaceOnChanges above still replace a changed server on an older one.
+        ...(args.rebuildTrigger !== undefined ? { replacementTrigger: args.rebuildTrigger } : {}),
         // The provider echoes the metadata, join token included, in these outputs; the engine
         // would store them in plain text (`pulumi stack export`) unless told they are secret.
         additionalSecretOutputs: [...SERVER_SECRET_OUTPUTS],
