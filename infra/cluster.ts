@@ -19,7 +19,7 @@ import { JoinInfo, LabNode } from "./nodes/nodes";
 import { chooseImage, ImagePin, imageKey, warnIfImageMoved } from "./nodes/image";
 import { LabKeys } from "./network/ssh-key";
 import { previousDeployment } from "./swarm/previous-deployment";
-import { swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
+import { previousManagerAddresses, swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
 import { overlayMtu } from "./config/settings";
 import {
   deleteReachSeconds,
@@ -151,9 +151,23 @@ export class SwarmCluster extends pulumi.ComponentResource {
       user: config.sshUser,
       privateKey: keys.sshPrivateKey,
     });
-    // On an existing swarm, the join facts of the surviving managers (previous deployment's
-    // addresses: known before any server of this update). A manager-0 created now joins them.
-    const survivors = survivorsJoin(`${name}-survivors`, access(plan.survivorAddresses), child);
+    // The join facts of the surviving managers, read at refresh (swarm.ts: survivorsStep). The
+    // step asks the managers' floating IPs, which outlive every server: the previous
+    // deployment's, or on a first deployment this one's (so the second `up` sends the same).
+    const [managerFloatingIps, resolveManagerFloatingIps] = pulumi.deferredOutput<string[]>();
+    const survivorManagers = pulumi
+      .all([plan.mode, previous.nodes, managerFloatingIps])
+      .apply(([mode, nodes, current]) =>
+        mode === "first" ? current : previousManagerAddresses(nodes, owner),
+      );
+    const survivors = survivorsJoin(`${name}-survivors`, access(survivorManagers), child);
+    // On a rebuild manager-0 starts a new swarm whatever a refresh read from the old one.
+    const joinSurvivors = pulumi
+      .all([plan.mode, survivors.answered])
+      .apply(([mode, answered]) => mode !== "rebuild" && answered);
+    const survivorsJoinFacts = pulumi
+      .all([joinSurvivors, survivors.join])
+      .apply(([joining, join]) => (joining ? join : undefined));
     const makeNode = (
       identity: typeof first,
       join?: pulumi.Input<JoinInfo | undefined>,
@@ -185,9 +199,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
         child,
       );
 
-    const manager0 = makeNode(first, survivors.join);
+    const manager0 = makeNode(first, pulumi.secret(survivorsJoinFacts));
     const managerIp = manager0.publicIp as pulumi.Output<string>;
-    warnIfNewSwarm(owner, plan, survivors.answered);
+    // Only a refresh that reached no manager is news; a step that asked nobody is not.
+    warnIfNewSwarm(
+      owner,
+      plan,
+      pulumi
+        .all([survivors.answered, survivors.unreachable])
+        .apply(([answered, unreachable]) => answered || !unreachable),
+    );
     // The registry runs on manager-0: its private address and floating IP.
     const registryHost = pulumi
       .all([manager0.privateIp, managerIp])
@@ -206,13 +227,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // may be slower than they are.
         access: access(
           pulumi
-            .all([managerIp, survivors.answered, plan.previousManagersBut0])
+            .all([managerIp, joinSurvivors, plan.previousManagersBut0])
             .apply(([ip, answered, others]) => (answered ? [ip, ...others] : [ip])),
         ),
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
         // Fails within minutes, naming allowedCidrs, when this machine cannot reach manager-0.
-        waitFor: [...manager0.ready, reachable],
+        // The SSH rules: every later SSH step depends on the bootstrap, so `pulumi destroy`
+        // deletes them only after those steps' delete scripts (stacks, registry, memberships)
+        // have run over SSH; without this they went in the first wave and cut the way in.
+        waitFor: [...manager0.ready, reachable, ...firewall.sshRules],
       },
       child,
     );
@@ -232,6 +256,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const managerIps = [manager0, ...others]
       .filter((node) => node.role === "manager")
       .map((node) => node.publicIp as pulumi.Output<string>);
+    resolveManagerFloatingIps(pulumi.all(managerIps));
 
     // Managers leave one at a time (each membership waits for the previous one on delete), so a
     // scale-down demotes them serially and quorum is recomputed between removals.
@@ -239,7 +264,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     let previousManager: pulumi.Resource | undefined;
     const memberships = others.map((node) => {
       const identity = rest.find((n) => n.name === node.nodeName) as typeof first;
-      const dependsOn = [...node.ready, bootstrap, guard];
+      const dependsOn = [...node.ready, bootstrap, guard, ...firewall.sshRules];
       if (identity.role === "manager" && previousManager) dependsOn.push(previousManager);
       const membership = swarmMembership(
         `${name}-${identity.role}-${identity.index}-membership`,

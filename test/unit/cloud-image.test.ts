@@ -32,8 +32,8 @@ async function run(
     const result = await runProgram(
       { allowedCidrs: ALLOWED, ...config },
       "ivy",
-      // On a later deployment manager-0 of the previous one answers the survivors step.
-      { ...stdout, "-survivors": stdout["-tokens"] },
+      // No "-survivors" stdout: that step reads only at refresh (infra/swarm/swarm.ts).
+      stdout,
       previous,
     );
     if (result.error !== undefined) throw result.error;
