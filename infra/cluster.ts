@@ -16,7 +16,9 @@ import { LabNetwork } from "./network/network";
 import { nodeSettings } from "./nodes/node-settings";
 import { sshReachable } from "./swarm/preflight";
 import { JoinInfo, LabNode } from "./nodes/nodes";
-import { chooseImage, ImagePin, imageKey, warnIfImageMoved } from "./nodes/image";
+import { chooseImage, ImagePin, imageIdOf, imageKey, warnIfImageMoved } from "./nodes/image";
+import { volumeSizeProblem } from "./nodes/volume-size";
+import { toInputPropertiesError } from "./config/config";
 import { LabKeys } from "./network/ssh-key";
 import { previousDeployment } from "./swarm/previous-deployment";
 import { previousManagerAddresses, swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
@@ -142,9 +144,24 @@ export class SwarmCluster extends pulumi.ComponentResource {
         imageKey(config),
         `flavor ${config.flavor}`,
         `managerFlavor ${config.managerFlavor}`,
+        // Boot from volume or not: every block device argument is ForceNew anyway.
+        ...(config.bootVolumeSize !== undefined ? [`bootVolume ${config.bootVolumeSize}`] : []),
       ].join("\n"),
     });
     const image = previous.image.apply((pin) => chooseImage(config, pin));
+    const bootVolume =
+      config.bootVolumeSize === undefined
+        ? undefined
+        : { sizeGib: config.bootVolumeSize, imageId: imageIdOf(image) };
+    // Fails every volume, and so the preview, when the cloud cannot apply the new size.
+    const volumeSize =
+      config.dockerVolumeSize === undefined
+        ? undefined
+        : previous.dockerVolumeSize.apply((before) => {
+            const problem = volumeSizeProblem(before, config.dockerVolumeSize);
+            if (problem) throw toInputPropertiesError([problem]);
+            return config.dockerVolumeSize as number;
+          });
     warnIfImageMoved(owner, previous.image, config);
     const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
       managers,
@@ -182,6 +199,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           flavor: identity.role === "manager" ? config.managerFlavor : config.flavor,
           image,
           rebuildTrigger: plan.rebuildKey,
+          bootVolume,
           keypairName: keys.keypairName,
           networkId: network.networkId,
           subnetId: network.subnetId,
@@ -189,7 +207,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           userData,
           init: identity === first,
           join,
-          dockerVolumeSize: config.dockerVolumeSize,
+          dockerVolumeSize: volumeSize,
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
           routerReady: network.routerReady,
           replaceWith,
@@ -394,10 +412,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
     // The provider reports the id it resolved the name to; a configured or pinned id is kept.
-    this.image = pulumi.all([image, manager0.server.imageId]).apply(([choice, booted]) => ({
-      name: config.imageId === undefined ? config.image : "",
-      id: choice.imageId ?? booted,
-    }));
+    this.image = pulumi
+      .all([image, manager0.server.imageId, bootVolume?.imageId])
+      .apply(([choice, booted, bootVolumeImage]) => ({
+        name: config.imageId === undefined ? config.image : "",
+        // Booted from a volume, the server reports no image (compute_instance_v2.go:1506).
+        id: choice.imageId ?? bootVolumeImage ?? booted,
+      }));
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;

@@ -24,6 +24,12 @@ export interface LabConfig {
    * the first deployment and pinned by id from then on: infra/nodes/image.ts).
    */
   readonly imageId?: string;
+  /**
+   * GiB of a boot volume made from the image per server (boot from volume), for flavors with a
+   * 0 GB disk, which Nova boots from an image only under an admin-only policy. Default: none,
+   * the server boots on the flavor's disk.
+   */
+  readonly bootVolumeSize?: number;
   /** The image's login user. Default "ubuntu". */
   readonly sshUser: string;
   /** Nova flavor of the workers (and managers unless managerFlavor). Default "m1.small". */
@@ -84,6 +90,7 @@ export const CONFIG_KEYS = [
   "workers",
   "image",
   "imageId",
+  "bootVolumeSize",
   "sshUser",
   "flavor",
   "managerFlavor",

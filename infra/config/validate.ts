@@ -44,6 +44,8 @@ export const MANAGER_COUNTS = [1, 3, 5, 7] as const;
 export const MAX_WORKERS = 50;
 export const MIN_VOLUME_GIB = 5;
 export const MAX_VOLUME_GIB = 1000;
+/** A cloud image and Docker need room: Ubuntu's images are 2-3 GiB before any package. */
+export const MIN_BOOT_VOLUME_GIB = 10;
 export const STORAGE_DRIVERS: readonly StorageDriver[] = ["overlay2", "btrfs", "zfs"];
 export const DOCKER_SOURCES: readonly DockerSource[] = ["docker-ce", "distro"];
 /** Owner is part of hostnames (`<owner>-worker-49`, at most 63 characters) and resource names. */
@@ -206,6 +208,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   owner: "",
   network: "",
   imageId: "",
+  bootVolumeSize: "0",
   managerFlavor: "",
   confirmManagerRemoval: "",
   dockerVolumeFilesystem: "",
@@ -272,6 +275,11 @@ export function parseLabConfig(
         "`openstack image list`), or remove it to boot the image named by swarmlab:image",
     );
   }
+  const bootVolumeSize = readInteger(raw, "bootVolumeSize", problems, {
+    min: MIN_BOOT_VOLUME_GIB,
+    max: MAX_VOLUME_GIB,
+    fix: `a boot volume must be ${MIN_BOOT_VOLUME_GIB} to ${MAX_VOLUME_GIB} GiB (remove it to boot on the flavor's disk)`,
+  });
   const sshUser = readText(raw, "sshUser", DEFAULTS.sshUser, problems);
   if (!LINUX_USER_PATTERN.test(sshUser)) {
     problems.add("sshUser", `is ${shown(sshUser)}: it must be a Linux user name such as "ubuntu"`);
@@ -463,6 +471,7 @@ export function parseLabConfig(
     workers,
     image,
     ...(imageId !== undefined ? { imageId } : {}),
+    ...(bootVolumeSize !== undefined ? { bootVolumeSize } : {}),
     sshUser,
     flavor,
     managerFlavor,

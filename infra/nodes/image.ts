@@ -74,6 +74,26 @@ export function imageDriftWarning(
   );
 }
 
+/**
+ * The image as an id, which a boot volume needs (a block device names its image by id): the
+ * chosen id, or the name looked up at preview. Several visible images of that name fail here,
+ * as in the provider: set swarmlab:imageId then.
+ */
+export function imageIdOf(choice: pulumi.Output<ImageChoice>): pulumi.Output<string> {
+  return choice.apply(async (image) => {
+    if (image.imageId !== undefined) return image.imageId;
+    const found = await openstack.images
+      .getImage({ name: image.imageName })
+      .catch((error: unknown) => {
+        throw new Error(
+          `swarmlab:image "${image.imageName}": ${error instanceof Error ? error.message : String(error)}; ` +
+            "name the image by id with swarmlab:imageId (see openstack image list)",
+        );
+      });
+    return found.id;
+  });
+}
+
 /** Looks the pinned name up at preview and warns when Glance moved it; never fails the update. */
 export function warnIfImageMoved(
   owner: string,

@@ -20,6 +20,24 @@ export const SERVER_REPLACE_ON_CHANGES = ["imageId", "imageName", "flavorName"] 
 /** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
 export const SERVER_SECRET_OUTPUTS = ["metadata", "allMetadata"] as const;
 
+/**
+ * The boot volume: made from the image when the server is created, deleted with it. Every field
+ * of a block device is ForceNew (openstack-schema.ts), so a new image replaces the server.
+ */
+export function bootBlockDevice(
+  imageId: pulumi.Input<string>,
+  sizeGib: number,
+): openstack.types.input.compute.InstanceBlockDevice {
+  return {
+    uuid: imageId,
+    sourceType: "image",
+    destinationType: "volume",
+    volumeSize: sizeGib,
+    bootIndex: 0,
+    deleteOnTermination: true,
+  };
+}
+
 export interface JoinInfo {
   /** `<manager-0 private address>:2377` */
   addr: string;
@@ -39,6 +57,11 @@ export interface LabNodeArgs {
    * changed: a new manager-0 starts a new swarm, which every other node must join afresh.
    */
   rebuildTrigger?: pulumi.Input<string>;
+  /**
+   * Boot from a volume of this many GiB made from the image (for 0 GB disk flavors), named by
+   * id as a block device needs. Absent: boot on the flavor's disk.
+   */
+  bootVolume?: { sizeGib: number; imageId: pulumi.Input<string> };
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
   /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
@@ -52,8 +75,11 @@ export interface LabNodeArgs {
   init: boolean;
   /** How to join the swarm (secret); on manager-0 only when there is a swarm to join. */
   join?: pulumi.Input<JoinInfo | undefined>;
-  /** GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. */
-  dockerVolumeSize?: number;
+  /**
+   * GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. An Output
+   * so that a size the cloud cannot apply fails the preview (volume-size.ts).
+   */
+  dockerVolumeSize?: pulumi.Input<number>;
   /** Give the node a floating IP from this pool (managers: SSH and the swarm's front door). */
   floatingIpPool?: string;
   /** What a floating IP association must wait for (the router interface). */
@@ -150,11 +176,16 @@ export class LabNode extends pulumi.ComponentResource {
       {
         name: identity.name,
         flavorName: args.flavor,
-        // The one not chosen resolves to undefined, which the SDK leaves out of the inputs.
-        imageId: pulumi.output(args.image).apply((image) => image.imageId) as pulumi.Output<string>,
-        imageName: pulumi
-          .output(args.image)
-          .apply((image) => image.imageName) as pulumi.Output<string>,
+        // The one not chosen resolves to undefined, which the SDK leaves out of the inputs. A
+        // server booted from a volume names its image in the block device only.
+        ...(args.bootVolume === undefined
+          ? {
+              imageId: pulumi.output(args.image).apply((i) => i.imageId) as pulumi.Output<string>,
+              imageName: pulumi
+                .output(args.image)
+                .apply((i) => i.imageName) as pulumi.Output<string>,
+            }
+          : { blockDevices: [bootBlockDevice(args.bootVolume.imageId, args.bootVolume.sizeGib)] }),
         keyPair: args.keypairName,
         networks: [{ port: port.id }],
         userData: args.userData,

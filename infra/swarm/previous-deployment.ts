@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ImagePin, parseImagePin } from "../nodes/image";
+import { parseVolumeSize } from "../nodes/volume-size";
 
 /** A node as the stack output `nodes` lists it. */
 export interface PreviousNode {
@@ -41,6 +42,8 @@ export interface PreviousDeployment {
   rebuildKey: pulumi.Output<string | undefined>;
   /** Its `image` output: the image id the servers booted (infra/nodes/image.ts). */
   image: pulumi.Output<ImagePin | undefined>;
+  /** Its `dockerVolumeSize` output: GiB of each node's Docker volume, none without volumes. */
+  dockerVolumeSize: pulumi.Output<number | undefined>;
 }
 
 /** The outputs of this stack's previous deployment, none on the first one. */
@@ -56,5 +59,6 @@ export function previousDeployment(
       .getOutput("rebuildKey")
       .apply((key: unknown) => (typeof key === "string" ? key : undefined)),
     image: self.getOutput("image").apply(parseImagePin),
+    dockerVolumeSize: self.getOutput("dockerVolumeSize").apply(parseVolumeSize),
   };
 }

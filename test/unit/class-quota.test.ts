@@ -34,6 +34,12 @@ describe("clusterNeeds", () => {
     });
   });
 
+  it("counts a boot volume per server with bootVolumeSize", () => {
+    expect(
+      clusterNeeds(config({ bootVolumeSize: "20", dockerVolumeSize: "10" }), FLAVORS),
+    ).toMatchObject({ volumes: 6, volumeGiB: 3 * 20 + 3 * 10 });
+  });
+
   it("counts manager flavors, volumes and an existing network", () => {
     const needs = clusterNeeds(
       config({

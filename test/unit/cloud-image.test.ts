@@ -184,3 +184,33 @@ describe("the flavor", () => {
     });
   });
 });
+
+describe("boot from volume (swarmlab:bootVolumeSize)", () => {
+  // compute_instance_v2.go (v1.54.1) line 597: with block_device the provider calls
+  // bootfromvolume.Create, which needs the image by id in the block device; a flavor with a
+  // 0 GB disk boots from an image only under Nova's admin-only create:zero_disk_flavor policy.
+  it("boots every server from a volume made from the image, looked up by id at preview", async () => {
+    resetFakeCloud({ "Ubuntu 22.04": [UBUNTU_OLD] });
+    const { run: bfv } = await run({ bootVolumeSize: "20" });
+    expect(fakeCloud().imageLookups).toEqual([{ name: "Ubuntu 22.04" }]);
+    for (const server of bfv.ofType(INSTANCE)) {
+      expect(server.inputs.imageName).toBeUndefined();
+      expect(server.inputs.imageId).toBeUndefined();
+      expect(server.inputs.blockDevices).toEqual([
+        {
+          uuid: UBUNTU_OLD,
+          sourceType: "image",
+          destinationType: "volume",
+          volumeSize: 20,
+          bootIndex: 0,
+          deleteOnTermination: true,
+        },
+      ]);
+    }
+    // The server reports no image when booted from a volume: the pin is the id looked up.
+    expect(await valueOf(bfv.exports.image as never)).toEqual({
+      name: "Ubuntu 22.04",
+      id: UBUNTU_OLD,
+    });
+  });
+});
