@@ -219,13 +219,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
     const manager0 = makeNode(first, pulumi.secret(survivorsJoinFacts));
     const managerIp = manager0.publicIp as pulumi.Output<string>;
-    // Only a refresh that reached no manager is news; a step that asked nobody is not.
+    // A rebuild always starts a new swarm. Otherwise only a refresh that reached no manager is
+    // news; a step that asked nobody (nothing runs on create) is not.
     warnIfNewSwarm(
       owner,
       plan,
       pulumi
-        .all([survivors.answered, survivors.unreachable])
-        .apply(([answered, unreachable]) => answered || !unreachable),
+        .all([plan.mode, survivors.answered, survivors.unreachable])
+        .apply(([mode, answered, unreachable]) => mode !== "rebuild" && (answered || !unreachable)),
     );
     // The registry runs on manager-0: its private address and floating IP.
     const registryHost = pulumi
