@@ -16,9 +16,12 @@ import { LabNetwork } from "./network/network";
 import { nodeSettings } from "./nodes/node-settings";
 import { sshReachable } from "./swarm/preflight";
 import { JoinInfo, LabNode } from "./nodes/nodes";
+import { chooseImage, ImagePin, imageIdOf, imageKey, warnIfImageMoved } from "./nodes/image";
+import { volumeSizeProblem } from "./nodes/volume-size";
+import { toInputPropertiesError } from "./config/config";
 import { LabKeys } from "./network/ssh-key";
 import { previousDeployment } from "./swarm/previous-deployment";
-import { swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
+import { previousManagerAddresses, swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
 import { overlayMtu } from "./config/settings";
 import {
   deleteReachSeconds,
@@ -79,8 +82,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
    * try them: ManagerStep's `managers` for later steps (registry, stacks).
    */
   public readonly managerAddresses: pulumi.Output<string>[];
-  /** Hash of user-data and image: the next deployment tells a rebuild from a heal by it. */
+  /** Hash of user-data, image and flavors: the next deployment tells a rebuild from a heal by it. */
   public readonly rebuildKey: pulumi.Output<string>;
+  /** The image the servers booted, by id: the next deployment boots the same (nodes/image.ts). */
+  public readonly image: pulumi.Output<ImagePin>;
   /** Later steps (images, stacks) depend on this: the registry answers over TLS with auth. */
   public readonly registryReady: pulumi.Resource;
   public readonly access: LabAccess;
@@ -128,20 +133,58 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
     const previous = previousDeployment(`${name}-previous-deployment`, child);
+    // A change of image or flavor replaces every server like a change of user-data does (a new
+    // swarm, and the preview says so): the provider would rebuild or resize them in place, under
+    // the same ids, and no step keyed on those ids would run again (openstack-schema.ts).
     const plan = swarmPlan({
       owner,
       previous,
       userData,
-      image: config.image,
+      image: [
+        imageKey(config),
+        `flavor ${config.flavor}`,
+        `managerFlavor ${config.managerFlavor}`,
+        // Boot from volume or not: every block device argument is ForceNew anyway.
+        ...(config.bootVolumeSize !== undefined ? [`bootVolume ${config.bootVolumeSize}`] : []),
+      ].join("\n"),
     });
+    const image = previous.image.apply((pin) => chooseImage(config, pin));
+    const bootVolume =
+      config.bootVolumeSize === undefined
+        ? undefined
+        : { sizeGib: config.bootVolumeSize, imageId: imageIdOf(image) };
+    // Fails every volume, and so the preview, when the cloud cannot apply the new size.
+    const volumeSize =
+      config.dockerVolumeSize === undefined
+        ? undefined
+        : previous.dockerVolumeSize.apply((before) => {
+            const problem = volumeSizeProblem(before, config.dockerVolumeSize);
+            if (problem) throw toInputPropertiesError([problem]);
+            return config.dockerVolumeSize as number;
+          });
+    warnIfImageMoved(owner, previous.image, config);
     const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
       managers,
       user: config.sshUser,
       privateKey: keys.sshPrivateKey,
     });
-    // On an existing swarm, the join facts of the surviving managers (previous deployment's
-    // addresses: known before any server of this update). A manager-0 created now joins them.
-    const survivors = survivorsJoin(`${name}-survivors`, access(plan.survivorAddresses), child);
+    // The join facts of the surviving managers, read at refresh (swarm.ts: survivorsStep). The
+    // step asks the managers' floating IPs, which outlive every server: the previous
+    // deployment's, or on a first deployment this one's (so the second `up` sends the same).
+    const [managerFloatingIps, resolveManagerFloatingIps] = pulumi.deferredOutput<string[]>();
+    const survivorManagers = pulumi
+      .all([plan.mode, previous.nodes, managerFloatingIps])
+      .apply(([mode, nodes, current]) =>
+        mode === "first" ? current : previousManagerAddresses(nodes, owner),
+      );
+    const survivors = survivorsJoin(`${name}-survivors`, access(survivorManagers), child);
+    // On a rebuild manager-0 starts a new swarm whatever a refresh read from the old one.
+    const joinSurvivors = pulumi
+      .all([plan.mode, survivors.answered])
+      .apply(([mode, answered]) => mode !== "rebuild" && answered);
+    const survivorsJoinFacts = pulumi
+      .all([joinSurvivors, survivors.join])
+      .apply(([joining, join]) => (joining ? join : undefined));
     const makeNode = (
       identity: typeof first,
       join?: pulumi.Input<JoinInfo | undefined>,
@@ -154,7 +197,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
           identity,
           owner,
           flavor: identity.role === "manager" ? config.managerFlavor : config.flavor,
-          image: config.image,
+          image,
+          rebuildTrigger: plan.rebuildKey,
+          bootVolume,
           keypairName: keys.keypairName,
           networkId: network.networkId,
           subnetId: network.subnetId,
@@ -162,7 +207,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           userData,
           init: identity === first,
           join,
-          dockerVolumeSize: config.dockerVolumeSize,
+          dockerVolumeSize: volumeSize,
           floatingIpPool: identity.role === "manager" ? config.externalNetwork : undefined,
           routerReady: network.routerReady,
           replaceWith,
@@ -172,9 +217,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
         child,
       );
 
-    const manager0 = makeNode(first, survivors.join);
+    const manager0 = makeNode(first, pulumi.secret(survivorsJoinFacts));
     const managerIp = manager0.publicIp as pulumi.Output<string>;
-    warnIfNewSwarm(owner, plan, survivors.answered);
+    // A rebuild always starts a new swarm. Otherwise only a refresh that reached no manager is
+    // news; a step that asked nobody (nothing runs on create) is not.
+    warnIfNewSwarm(
+      owner,
+      plan,
+      pulumi
+        .all([plan.mode, survivors.answered, survivors.unreachable])
+        .apply(([mode, answered, unreachable]) => mode !== "rebuild" && (answered || !unreachable)),
+    );
     // The registry runs on manager-0: its private address and floating IP.
     const registryHost = pulumi
       .all([manager0.privateIp, managerIp])
@@ -193,13 +246,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // may be slower than they are.
         access: access(
           pulumi
-            .all([managerIp, survivors.answered, plan.previousManagersBut0])
+            .all([managerIp, joinSurvivors, plan.previousManagersBut0])
             .apply(([ip, answered, others]) => (answered ? [ip, ...others] : [ip])),
         ),
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
         // Fails within minutes, naming allowedCidrs, when this machine cannot reach manager-0.
-        waitFor: [...manager0.ready, reachable],
+        // The SSH rules: every later SSH step depends on the bootstrap, so `pulumi destroy`
+        // deletes them only after those steps' delete scripts (stacks, registry, memberships)
+        // have run over SSH; without this they went in the first wave and cut the way in.
+        waitFor: [...manager0.ready, reachable, ...firewall.sshRules],
       },
       child,
     );
@@ -219,6 +275,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const managerIps = [manager0, ...others]
       .filter((node) => node.role === "manager")
       .map((node) => node.publicIp as pulumi.Output<string>);
+    resolveManagerFloatingIps(pulumi.all(managerIps));
 
     // Managers leave one at a time (each membership waits for the previous one on delete), so a
     // scale-down demotes them serially and quorum is recomputed between removals.
@@ -226,7 +283,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     let previousManager: pulumi.Resource | undefined;
     const memberships = others.map((node) => {
       const identity = rest.find((n) => n.name === node.nodeName) as typeof first;
-      const dependsOn = [...node.ready, bootstrap, guard];
+      const dependsOn = [...node.ready, bootstrap, guard, ...firewall.sshRules];
       if (identity.role === "manager" && previousManager) dependsOn.push(previousManager);
       const membership = swarmMembership(
         `${name}-${identity.role}-${identity.index}-membership`,
@@ -355,6 +412,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
+    // The provider reports the id it resolved the name to; a configured or pinned id is kept.
+    this.image = pulumi
+      .all([image, manager0.server.imageId, bootVolume?.imageId])
+      .apply(([choice, booted, bootVolumeImage]) => ({
+        name: config.imageId === undefined ? config.image : "",
+        // Booted from a volume, the server reports no image (compute_instance_v2.go:1506).
+        id: choice.imageId ?? bootVolumeImage ?? booted,
+      }));
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;
@@ -370,6 +435,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     this.registerOutputs({
       rebuildKey: this.rebuildKey,
+      image: this.image,
       managerPublicIp: this.managerPublicIp,
       nodes: this.nodes,
       swarm: this.swarm,

@@ -32,8 +32,12 @@ export = async () => {
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */
     ...(cluster.unlockKey ? { swarmUnlockKey: cluster.unlockKey } : {}),
-    /** Hash of user-data and image: the next update tells a rebuild from a heal by it. */
+    /** Hash of user-data, image and flavors: the next update tells a rebuild from a heal by it. */
     rebuildKey: cluster.rebuildKey,
+    /** The image id the servers booted: later updates boot the same one (infra/nodes/image.ts). */
+    image: cluster.image,
+    /** GiB of each node's Docker volume (0: none): a later change is refused at preview. */
+    dockerVolumeSize: config.dockerVolumeSize ?? 0,
     /** The lab registry from a laptop (`<manager-0 floating IP>:5000`), its user and password. */
     registry: cluster.access.registry,
     /** The registry as the nodes reach it: use it in the image names of your stacks. */

@@ -20,6 +20,17 @@ export interface LabConfig {
   readonly workers: number;
   /** Glance image name. Default "Ubuntu 22.04". */
   readonly image: string;
+  /**
+   * Glance image id; wins over `image`. Default: none (the image named by `image`, resolved on
+   * the first deployment and pinned by id from then on: infra/nodes/image.ts).
+   */
+  readonly imageId?: string;
+  /**
+   * GiB of a boot volume made from the image per server (boot from volume), for flavors with a
+   * 0 GB disk, which Nova boots from an image only under an admin-only policy. Default: none,
+   * the server boots on the flavor's disk.
+   */
+  readonly bootVolumeSize?: number;
   /** The image's login user. Default "ubuntu". */
   readonly sshUser: string;
   /** Nova flavor of the workers (and managers unless managerFlavor). Default "m1.small". */

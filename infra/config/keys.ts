@@ -13,6 +13,8 @@ export const CONFIG_KEYS = [
   "managers",
   "workers",
   "image",
+  "imageId",
+  "bootVolumeSize",
   "sshUser",
   "flavor",
   "managerFlavor",

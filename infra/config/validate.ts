@@ -47,6 +47,8 @@ export const MANAGER_COUNTS = [1, 3, 5, 7] as const;
 export const MAX_WORKERS = 50;
 export const MIN_VOLUME_GIB = 5;
 export const MAX_VOLUME_GIB = 1000;
+/** A cloud image and Docker need room: Ubuntu's images are 2-3 GiB before any package. */
+export const MIN_BOOT_VOLUME_GIB = 10;
 export const STORAGE_DRIVERS: readonly StorageDriver[] = ["overlay2", "btrfs", "zfs"];
 export const DOCKER_SOURCES: readonly DockerSource[] = ["docker-ce", "distro"];
 /** Owner is part of hostnames (`<owner>-worker-49`, at most 63 characters) and resource names. */
@@ -54,6 +56,8 @@ export const OWNER_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
 /** A docker image reference: [registry[:port]/]name[:tag][@digest], lower-case repository. */
 const IMAGE_REFERENCE =
   /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+/** Glance image ids are UUIDs. */
+const GLANCE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LINUX_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Quotes a value the way the user wrote it, for messages. */
@@ -161,6 +165,13 @@ function readCidrList(raw: RawConfig, key: ConfigKey, problems: Problems): Ipv4C
   return cidrs;
 }
 
+/** CIDRs listed more than once (compared canonically: 10.0.0.0/8 twice), in first-seen order. */
+export function duplicateCidrs(cidrs: readonly Ipv4Cidr[]): { text: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const cidr of cidrs) counts.set(cidr.text, (counts.get(cidr.text) ?? 0) + 1);
+  return [...counts].filter(([, count]) => count > 1).map(([text, count]) => ({ text, count }));
+}
+
 function readDaemonConfig(raw: RawConfig, problems: Problems): Record<string, unknown> | undefined {
   const text = raw.daemonConfig;
   if (text === undefined) return {};
@@ -202,6 +213,8 @@ function defaultOwner(stackName: string): string {
 export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   owner: "",
   network: "",
+  imageId: "",
+  bootVolumeSize: "0",
   managerFlavor: "",
   confirmManagerRemoval: "",
   dockerVolumeFilesystem: "",
@@ -265,6 +278,19 @@ export function parseLabConfig(
     }) ?? DEFAULTS.workers;
 
   const image = readText(raw, "image", DEFAULTS.image, problems);
+  const imageId = raw.imageId === undefined ? undefined : raw.imageId.trim();
+  if (imageId !== undefined && !GLANCE_ID_PATTERN.test(imageId)) {
+    problems.add(
+      "imageId",
+      `is ${shown(raw.imageId ?? "")}: it must be a Glance image id (a UUID, see ` +
+        "`openstack image list`), or remove it to boot the image named by swarmlab:image",
+    );
+  }
+  const bootVolumeSize = readInteger(raw, "bootVolumeSize", problems, {
+    min: MIN_BOOT_VOLUME_GIB,
+    max: MAX_VOLUME_GIB,
+    fix: `a boot volume must be ${MIN_BOOT_VOLUME_GIB} to ${MAX_VOLUME_GIB} GiB (remove it to boot on the flavor's disk)`,
+  });
   const sshUser = readText(raw, "sshUser", DEFAULTS.sshUser, problems);
   if (!LINUX_USER_PATTERN.test(sshUser)) {
     problems.add("sshUser", `is ${shown(sshUser)}: it must be a Linux user name such as "ubuntu"`);
@@ -313,6 +339,14 @@ export function parseLabConfig(
     );
   } else {
     allowedCidrs = readCidrList(raw, "allowedCidrs", problems) ?? [];
+    for (const duplicate of duplicateCidrs(allowedCidrs)) {
+      problems.add(
+        "allowedCidrs",
+        `lists ${duplicate.text} ${duplicate.count} times: Neutron refuses a second identical ` +
+          "security-group rule (409 SecurityGroupRuleExists), so the first `pulumi up` would " +
+          "fail; keep one entry of it",
+      );
+    }
     if (raw.allowedCidrs.trim() === "[]") {
       problems.add(
         "allowedCidrs",
@@ -447,6 +481,8 @@ export function parseLabConfig(
     managers,
     workers,
     image,
+    ...(imageId !== undefined ? { imageId } : {}),
+    ...(bootVolumeSize !== undefined ? { bootVolumeSize } : {}),
     sshUser,
     flavor,
     managerFlavor,

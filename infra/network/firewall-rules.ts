@@ -65,22 +65,43 @@ export const ACCESS_PORT_RULES: readonly PortRule[] = [
   ...LAB_SERVICE_PORT_RULES,
 ];
 
+/**
+ * SSH between the nodes themselves: the way to a worker (no floating IP) is through a manager,
+ * `ssh -J <user>@<manager> <user>@<worker address>`.
+ */
+export const NODE_SSH_RULE: PortRule = {
+  name: "ssh",
+  protocol: "tcp",
+  ports: port(22),
+  description: "SSH between cluster members (jump through a manager to a worker)",
+};
+
 export function clusterRuleSpecs(): RuleSpec[] {
-  return [...SWARM_PORT_RULES, ...LAB_SERVICE_PORT_RULES].map((rule) => ({
+  return [...SWARM_PORT_RULES, ...LAB_SERVICE_PORT_RULES, NODE_SSH_RULE].map((rule) => ({
     ...rule,
     source: { kind: "cluster-members" },
   }));
 }
 
+/**
+ * A CIDR as part of a resource name: "203.0.113.0/24" -> "203.0.113.0-24". Names carry what a
+ * rule allows, never a position in allowedCidrs: every argument of a rule is ForceNew and
+ * Neutron refuses a duplicate rule (409), so a rule named by index would be replaced by its
+ * neighbour's twin when a CIDR is removed or the list reordered, and that create fails.
+ */
+export function cidrNamePart(cidr: string): string {
+  return cidr.replace("/", "-");
+}
+
+/** One rule per allowed CIDR and port rule; allowedCidrs are unique (validate.ts refuses twins). */
 export function accessRuleSpecs(
   allowedCidrs: readonly string[],
   rules: readonly PortRule[] = ACCESS_PORT_RULES,
 ): RuleSpec[] {
-  return allowedCidrs.flatMap((cidr, index) =>
+  return allowedCidrs.flatMap((cidr) =>
     rules.map((rule) => ({
       ...rule,
-      // The index keeps names unique and short; the CIDR itself is in the description.
-      name: `${rule.name}-${index}`,
+      name: `${rule.name}-${cidrNamePart(cidr)}`,
       description: `${rule.description} (${cidr})`,
       source: { kind: "cidr", cidr } as const,
     })),

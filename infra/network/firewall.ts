@@ -14,6 +14,31 @@ import {
 } from "./firewall-rules";
 import { ownerTags } from "../config/naming";
 
+/**
+ * A rule is deleted before its replacement is created: every argument is ForceNew, and Neutron
+ * answers 409 SecurityGroupRuleExists to a second identical rule (openstack-schema.ts).
+ */
+export const RULE_OPTIONS = { deleteBeforeReplace: true } as const;
+
+/** The provider arguments of one rule of `groupId`; `clusterId` is the members' group. */
+export function ruleArgs(
+  spec: RuleSpec,
+  groupId: pulumi.Input<string>,
+  clusterId: pulumi.Input<string>,
+): openstack.networking.SecGroupRuleArgs {
+  return {
+    securityGroupId: groupId,
+    direction: "ingress",
+    ethertype: "IPv4",
+    protocol: spec.protocol,
+    portRangeMin: spec.ports?.min,
+    portRangeMax: spec.ports?.max,
+    remoteGroupId: spec.source.kind === "cluster-members" ? clusterId : undefined,
+    remoteIpPrefix: spec.source.kind === "cidr" ? spec.source.cidr : undefined,
+    description: spec.description,
+  };
+}
+
 export interface LabFirewallArgs {
   owner: string;
   allowedCidrs: readonly string[];
@@ -24,6 +49,11 @@ export interface LabFirewallArgs {
 export class LabFirewall extends pulumi.ComponentResource {
   public readonly clusterGroupId: pulumi.Output<string>;
   public readonly accessGroupId: pulumi.Output<string>;
+  /**
+   * The rules SSH-driven steps need to reach the nodes: those steps depend on them, so
+   * `pulumi destroy` deletes the rules only after the steps' own delete scripts have run.
+   */
+  public readonly sshRules: pulumi.Resource[];
 
   constructor(name: string, args: LabFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:firewall:LabFirewall", name, {}, opts);
@@ -51,24 +81,20 @@ export class LabFirewall extends pulumi.ComponentResource {
     const addRule = (group: openstack.networking.SecGroup, groupRole: string, spec: RuleSpec) =>
       new openstack.networking.SecGroupRule(
         `${name}-${groupRole}-${spec.name}`,
-        {
-          securityGroupId: group.id,
-          direction: "ingress",
-          ethertype: "IPv4",
-          protocol: spec.protocol,
-          portRangeMin: spec.ports?.min,
-          portRangeMax: spec.ports?.max,
-          remoteGroupId: spec.source.kind === "cluster-members" ? cluster.id : undefined,
-          remoteIpPrefix: spec.source.kind === "cidr" ? spec.source.cidr : undefined,
-          description: spec.description,
-        },
-        { parent: this },
+        ruleArgs(spec, group.id, cluster.id),
+        { parent: this, ...RULE_OPTIONS },
       );
-    clusterRuleSpecs().forEach((spec) => addRule(cluster, "cluster", spec));
-    accessRuleSpecs(args.allowedCidrs, [
+    const accessSpecs = accessRuleSpecs(args.allowedCidrs, [
       ...ACCESS_PORT_RULES,
       ...publishedPortRules(args.publishedPorts ?? []),
-    ]).forEach((spec) => addRule(access, "access", spec));
+    ]);
+    const rules = [
+      ...clusterRuleSpecs().map((spec) => ({ spec, rule: addRule(cluster, "cluster", spec) })),
+      ...accessSpecs.map((spec) => ({ spec, rule: addRule(access, "access", spec) })),
+    ];
+    this.sshRules = rules
+      .filter(({ spec }) => spec.protocol === "tcp" && spec.ports?.min === 22)
+      .map(({ rule }) => rule);
 
     this.clusterGroupId = cluster.id;
     this.accessGroupId = access.id;

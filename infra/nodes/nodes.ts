@@ -8,9 +8,35 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "../config/metadata";
 import { RegistryHost, registryEndpoints } from "../config/registry-address";
 import { NodeIdentity, ownerTags } from "../config/naming";
+import type { ImageChoice } from "./image";
+
+/**
+ * The server arguments the provider changes in place (openstack-schema.ts): an image change
+ * rebuilds the disk under the same id, a flavor change resizes with a reboot, and neither would
+ * re-run the steps keyed on the server's id. swarmlab replaces the server instead.
+ */
+export const SERVER_REPLACE_ON_CHANGES = ["imageId", "imageName", "flavorName"] as const;
 
 /** Outputs of a server that hold its metadata, and so a join token: secret in the state. */
 export const SERVER_SECRET_OUTPUTS = ["metadata", "allMetadata"] as const;
+
+/**
+ * The boot volume: made from the image when the server is created, deleted with it. Every field
+ * of a block device is ForceNew (openstack-schema.ts), so a new image replaces the server.
+ */
+export function bootBlockDevice(
+  imageId: pulumi.Input<string>,
+  sizeGib: number,
+): openstack.types.input.compute.InstanceBlockDevice {
+  return {
+    uuid: imageId,
+    sourceType: "image",
+    destinationType: "volume",
+    volumeSize: sizeGib,
+    bootIndex: 0,
+    deleteOnTermination: true,
+  };
+}
 
 export interface JoinInfo {
   /** `<manager-0 private address>:2377` */
@@ -23,7 +49,19 @@ export interface LabNodeArgs {
   identity: NodeIdentity;
   owner: string;
   flavor: string;
-  image: string;
+  /** The image by id (configured or pinned) or, on a first deployment, by name (image.ts). */
+  image: pulumi.Input<ImageChoice>;
+  /**
+   * A value whose change replaces the server (the rebuild key: user-data, image and flavors), so
+   * that an image or flavor change rebuilds every server, not only those whose own argument
+   * changed: a new manager-0 starts a new swarm, which every other node must join afresh.
+   */
+  rebuildTrigger?: pulumi.Input<string>;
+  /**
+   * Boot from a volume of this many GiB made from the image (for 0 GB disk flavors), named by
+   * id as a block device needs. Absent: boot on the flavor's disk.
+   */
+  bootVolume?: { sizeGib: number; imageId: pulumi.Input<string> };
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
   /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
@@ -37,8 +75,11 @@ export interface LabNodeArgs {
   init: boolean;
   /** How to join the swarm (secret); on manager-0 only when there is a swarm to join. */
   join?: pulumi.Input<JoinInfo | undefined>;
-  /** GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. */
-  dockerVolumeSize?: number;
+  /**
+   * GiB of a Cinder volume for /var/lib/docker; absent keeps Docker on the root disk. An Output
+   * so that a size the cloud cannot apply fails the preview (volume-size.ts).
+   */
+  dockerVolumeSize?: pulumi.Input<number>;
   /** Give the node a floating IP from this pool (managers: SSH and the swarm's front door). */
   floatingIpPool?: string;
   /** What a floating IP association must wait for (the router interface). */
@@ -135,7 +176,16 @@ export class LabNode extends pulumi.ComponentResource {
       {
         name: identity.name,
         flavorName: args.flavor,
-        imageName: args.image,
+        // The one not chosen resolves to undefined, which the SDK leaves out of the inputs. A
+        // server booted from a volume names its image in the block device only.
+        ...(args.bootVolume === undefined
+          ? {
+              imageId: pulumi.output(args.image).apply((i) => i.imageId) as pulumi.Output<string>,
+              imageName: pulumi
+                .output(args.image)
+                .apply((i) => i.imageName) as pulumi.Output<string>,
+            }
+          : { blockDevices: [bootBlockDevice(args.bootVolume.imageId, args.bootVolume.sizeGib)] }),
         keyPair: args.keypairName,
         networks: [{ port: port.id }],
         userData: args.userData,
@@ -147,6 +197,15 @@ export class LabNode extends pulumi.ComponentResource {
         // The port can serve one server at a time, so a replacement must delete the old one first.
         deleteBeforeReplace: true,
         replaceWith: args.replaceWith,
+        replaceOnChanges: [...SERVER_REPLACE_ON_CHANGES],
+        // Metadata is boot data: cloud-init reads it once, at the server's first boot. Changed
+        // on a running server it would do nothing but show a diff on every later update (e.g.
+        // manager-0 getting the survivors' join facts and a manager token on the second `up`);
+        // a server created later (a replacement, a heal) gets the metadata of that update.
+        ignoreChanges: ["metadata"],
+        // Needs a Pulumi CLI of v3.208.0 or later (the engine's replacement_trigger); the
+        // replaceOnChanges above still replace a changed server on an older one.
+        ...(args.rebuildTrigger !== undefined ? { replacementTrigger: args.rebuildTrigger } : {}),
         // The provider echoes the metadata, join token included, in these outputs; the engine
         // would store them in plain text (`pulumi stack export`) unless told they are secret.
         additionalSecretOutputs: [...SERVER_SECRET_OUTPUTS],

@@ -5,6 +5,8 @@
  * of this update no longer knows their addresses.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ImagePin, parseImagePin } from "../nodes/image";
+import { parseVolumeSize } from "../nodes/volume-size";
 
 /** A node as the stack output `nodes` lists it. */
 export interface PreviousNode {
@@ -38,6 +40,10 @@ export interface PreviousDeployment {
   nodes: pulumi.Output<PreviousNode[]>;
   /** Its `rebuildKey` output (user-data and image): a change means every server is rebuilt. */
   rebuildKey: pulumi.Output<string | undefined>;
+  /** Its `image` output: the image id the servers booted (infra/nodes/image.ts). */
+  image: pulumi.Output<ImagePin | undefined>;
+  /** Its `dockerVolumeSize` output: GiB of each node's Docker volume, none without volumes. */
+  dockerVolumeSize: pulumi.Output<number | undefined>;
 }
 
 /** The outputs of this stack's previous deployment, none on the first one. */
@@ -52,5 +58,7 @@ export function previousDeployment(
     rebuildKey: self
       .getOutput("rebuildKey")
       .apply((key: unknown) => (typeof key === "string" ? key : undefined)),
+    image: self.getOutput("image").apply(parseImagePin),
+    dockerVolumeSize: self.getOutput("dockerVolumeSize").apply(parseVolumeSize),
   };
 }

@@ -104,22 +104,19 @@ export class SwarmBootstrap extends pulumi.ComponentResource {
 }
 
 /**
- * On a swarm that existed before this update: asks the managers, in order, for the manager join
- * token and their own address, without waiting for any server of this update. A manager-0 that
- * is created now (lost, then `pulumi up --refresh`) joins the surviving managers with them
- * instead of starting a new swarm. Refresh asks again. Undefined when no manager answered:
- * then manager-0 starts a new swarm, and the program says so.
+ * The join facts a NEW manager-0 of an existing swarm needs (the manager token and a surviving
+ * manager's address), read from the managers at REFRESH only. manager-0 is created again in an
+ * existing swarm only after it was lost out of band, and Pulumi learns that only from
+ * `pulumi up --refresh` (or `pulumi refresh`): that same refresh asks the managers, in order.
+ * Nothing runs on create or update, so a second `up` with no change runs nothing here and the
+ * step's inputs (this deployment's manager addresses) do not change between deployments.
  */
-/** The survivors step: join facts from the first manager that answers; skipped if none. */
 export function survivorsStep(access: ManagerAccess): ManagerStepArgs {
   return {
     description: "join facts from surviving managers",
     ...access,
-    create: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
     read: bootstrapScript(REFRESH_SCRIPT_TIMEOUT_SECONDS),
     secretStdout: true,
-    // Other addresses (first deployment -> existing swarm, after a rebuild): ask again.
-    triggers: [access.managers],
     reachTimeoutSeconds: 30,
     whenUnreachable: "skip",
   };
@@ -127,7 +124,7 @@ export function survivorsStep(access: ManagerAccess): ManagerStepArgs {
 
 /** How a new manager-0 joins the survivors: their manager token and the answering address. */
 export function survivorsJoinInfo(stdout: string, answeredBy: string): JoinInfo | undefined {
-  if (!answeredBy) return undefined;
+  if (!answeredBy || stdout.trim() === "") return undefined;
   const tokens = parseJoinTokens(stdout);
   return { addr: tokens.joinAddr, token: tokens.manager };
 }
@@ -135,8 +132,10 @@ export function survivorsJoinInfo(stdout: string, answeredBy: string): JoinInfo 
 export interface SurvivorsJoin {
   /** The manager token and the answering manager's address (secret); undefined: none answered. */
   join: pulumi.Output<JoinInfo | undefined>;
-  /** Whether a manager answered (not secret, unlike `join`). */
+  /** Whether a manager answered with join facts (not secret, unlike `join`). */
   answered: pulumi.Output<boolean>;
+  /** Whether the last refresh asked and no manager answered. */
+  unreachable: pulumi.Output<boolean>;
 }
 
 export function survivorsJoin(
@@ -148,7 +147,12 @@ export function survivorsJoin(
   const join = pulumi
     .all([step.stdout, step.answeredBy])
     .apply(([stdout, answeredBy]) => survivorsJoinInfo(stdout, answeredBy));
-  return { join: pulumi.secret(join), answered: step.answeredBy.apply((by) => by !== "") };
+  return {
+    join: pulumi.secret(join),
+    // Whether there are facts is no secret, only the facts are.
+    answered: pulumi.unsecret(join.apply((info) => info !== undefined)),
+    unreachable: step.skipped,
+  };
 }
 
 export interface SwarmMembershipArgs {

@@ -8,7 +8,7 @@ import type { LabConfig } from "../../infra/config/config";
 import { checkStackFile } from "../lib/check-stack-file";
 import { stackFilePath } from "./init";
 import { addNeeds, clusterNeeds, noNeeds, refusalText, shortfalls } from "./quota";
-import { OpenStackQuotaSource, QuotaSource } from "./quota-source";
+import { OpenStackQuotaSource, ProjectQuotaReport, QuotaSource } from "./quota-source";
 import { OPENSTACK_KEYS, ProjectRef, Student } from "./roster";
 import type { ClassWorkspace } from "./workspace";
 
@@ -26,29 +26,51 @@ export function projectLabel(project: ProjectRef): string {
   return parts.length > 0 ? `(${parts.join(", ")})` : "(from the OS_* environment)";
 }
 
-/** Returns the refusal text, or undefined when every project has room. */
+/** The flavors of these clusters, each once. */
+function flavorsOf(list: readonly NewCluster[]): string[] {
+  return [...new Set(list.flatMap((c) => [c.config.flavor, c.config.managerFlavor]))];
+}
+
+/**
+ * Returns the refusal text, or undefined when every project has room. Each distinct set of
+ * credentials is asked once; the clusters are then summed by the project its token was scoped
+ * to, since two settings (e.g. two clouds.yaml entries, or a tenantName the provider ignores
+ * beside `cloud`) may land in the same project.
+ */
 export async function checkClassQuota(
   clusters: readonly NewCluster[],
   source: QuotaSource,
 ): Promise<string | undefined> {
-  const byProject = new Map<string, NewCluster[]>();
+  const byCredentials = new Map<string, NewCluster[]>();
   for (const cluster of clusters) {
     const key = projectLabel(cluster.project);
-    byProject.set(key, [...(byProject.get(key) ?? []), cluster]);
+    byCredentials.set(key, [...(byCredentials.get(key) ?? []), cluster]);
   }
   const refusals: string[] = [];
-  for (const [label, list] of byProject) {
-    const flavorNames = [
-      ...new Set(list.flatMap((c) => [c.config.flavor, c.config.managerFlavor])),
-    ];
+  const byProject = new Map<
+    string,
+    { label: string; report: ProjectQuotaReport; list: NewCluster[] }
+  >();
+  for (const [label, list] of byCredentials) {
+    const flavorNames = [...new Set([...flavorsOf(clusters), ...flavorsOf(list)])];
     const report = await source.lookup(list[0].project, flavorNames);
-    const unknown = flavorNames.filter((name) => report.flavors[name] === undefined);
+    const unknown = flavorsOf(list).filter((name) => report.flavors[name] === undefined);
     if (unknown.length > 0) {
       refusals.push(
         `OpenStack project ${label} has no flavor ${unknown.join(", ")}; check swarmlab:flavor and swarmlab:managerFlavor.`,
       );
       continue;
     }
+    const seen = byProject.get(report.project.id);
+    if (seen === undefined) {
+      const name = `${report.project.name} (${report.project.id})`;
+      byProject.set(report.project.id, { label: `${name} ${label}`, report, list: [...list] });
+    } else {
+      seen.label += ` ${label}`;
+      seen.list.push(...list);
+    }
+  }
+  for (const { label, report, list } of byProject.values()) {
     const needs = list
       .map((c) => clusterNeeds(c.config, report.flavors))
       .reduce(addNeeds, noNeeds());

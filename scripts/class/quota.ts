@@ -62,7 +62,7 @@ export function noNeeds(): Needs {
 
 /**
  * What one cluster needs (infra/network/network.ts, firewall.ts, nodes.ts): a server, a port and
- * optionally a volume per node, a floating IP per manager, two security groups with their
+ * optionally a Docker volume and a boot volume per node, a floating IP per manager, two security groups with their
  * rules, and unless `network` names an existing one: network, subnet, router, and two more
  * ports (the router interface and the subnet's DHCP port).
  */
@@ -76,13 +76,16 @@ export function clusterNeeds(config: LabConfig, flavors: Readonly<Record<string,
     );
   }
   const ownNetwork = config.network === undefined ? 1 : 0;
-  const volumes = config.dockerVolumeSize === undefined ? 0 : nodes;
+  const dockerVolumes = config.dockerVolumeSize === undefined ? 0 : nodes;
+  // Boot from volume (swarmlab:bootVolumeSize): one more volume per server, from the same quota.
+  const bootVolumes = config.bootVolumeSize === undefined ? 0 : nodes;
   return {
     instances: nodes,
     vcpus: config.managers * manager.vcpus + config.workers * worker.vcpus,
     ramMiB: config.managers * manager.ramMiB + config.workers * worker.ramMiB,
-    volumes,
-    volumeGiB: volumes * (config.dockerVolumeSize ?? 0),
+    volumes: dockerVolumes + bootVolumes,
+    volumeGiB:
+      dockerVolumes * (config.dockerVolumeSize ?? 0) + bootVolumes * (config.bootVolumeSize ?? 0),
     floatingIps: config.managers,
     securityGroups: GROUPS_PER_CLUSTER,
     securityGroupRules:

@@ -114,6 +114,25 @@ function projectKey(project: ProjectRef): string {
   return JSON.stringify(OPENSTACK_KEYS.map((key) => project[key] ?? ""));
 }
 
+/**
+ * With `cloud` set, the provider builds its credentials from that clouds.yaml entry (and OS_*)
+ * alone: gophercloud/utils terraform/auth/config.go (the version terraform-provider-openstack
+ * v1.54.1 uses, lines 103-133) reads tenant_name/tenant_id only when no cloud is named, and an
+ * application credential carries its own project anyway. So the cluster would silently land in
+ * the entry's project. Refused, with the way that works.
+ */
+export function ignoredBesideCloud(project: ProjectRef): string | undefined {
+  if (project.cloud === undefined) return undefined;
+  const keys = (["tenantName", "tenantId"] as const).filter((k) => project[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  return (
+    `${keys.join(" and ")} ${keys.length === 1 ? "is" : "are"} set beside cloud "${project.cloud}": ` +
+    "the OpenStack provider then reads only that clouds.yaml entry, so the cluster would be made " +
+    "in the entry's project, not this one. Add a clouds.yaml entry scoped to this project " +
+    "(auth: project_name, or an application credential made in it) and name it in cloud instead"
+  );
+}
+
 /** Turns the class and student sections into the student's stack file config. */
 function studentConfig(classSection: Section, own: Section): YamlMap {
   const config: YamlMap = {};
@@ -186,6 +205,8 @@ export function parseRoster(text: string, source = "class.yaml"): RosterResult {
       const value = config[`openstack:${key}`];
       if (typeof value === "string") project[key] = value;
     }
+    const ignored = ignoredBesideCloud(project);
+    if (ignored !== undefined) problems.push(`${label}.openstack: ${ignored}`);
     // Checked as `pulumi preview` of the stack file init would write checks it.
     const parsed = checkStackFile(renderStackFile(undefined, config).text, source, id);
     if (!parsed.ok) {

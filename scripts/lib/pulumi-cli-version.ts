@@ -1,15 +1,18 @@
 /**
  * The oldest Pulumi CLI this program runs under, and the check of `pulumi version` against it.
  *
- * 3.207.0 because the program sets the `replaceWith` resource option (infra/cluster.ts: replacing
- * manager-0 replaces the other servers): the engine gained it in v3.207.0 (pulumi/pulumi
- * CHANGELOG.md, "## 3.207.0": "[engine] Add `ReplaceWith` resource option"), and on an older CLI
- * the SDK refuses to register the resource ("The Pulumi CLI does not support the ReplaceWith
- * option", @pulumi/pulumi runtime/resource.js), so `pulumi up` fails halfway. Nothing else the
+ * 3.208.0 because of two resource options the program sets. `replaceWith` (infra/cluster.ts:
+ * replacing manager-0 replaces the other servers) came to the engine in v3.207.0 (pulumi/pulumi
+ * CHANGELOG.md, "## 3.207.0": "[engine] Add `ReplaceWith` resource option"); on an older CLI the
+ * SDK refuses to register the resource ("The Pulumi CLI does not support the ReplaceWith
+ * option", @pulumi/pulumi runtime/resource.js), so `pulumi up` fails halfway. `replacementTrigger`
+ * (infra/nodes/nodes.ts: an image or flavor change replaces every server) came in v3.208.0, and
+ * the SDK sends it to any CLI without asking: an older engine ignores it, and a flavor change of
+ * the workers alone would leave manager-0, and so the old swarm, in place. Nothing else the
  * program uses is newer: project config `type: object` (v3.187) is not used, and Pulumi.yaml's
  * `requiredPulumiVersion` (v3.219) is not set, since an older CLI would refuse the unknown key.
  */
-export const MIN_PULUMI_CLI_VERSION = "3.207.0";
+export const MIN_PULUMI_CLI_VERSION = "3.208.0";
 
 interface Version {
   numbers: [number, number, number];
@@ -57,7 +60,8 @@ export function pulumiVersionProblem(
   if (!isOlder(version, needed)) return undefined;
   return (
     `The Pulumi CLI is ${versionOutput.trim()}, older than v${minimum}, the oldest that runs ` +
-    `swarmlab (it sets the replaceWith resource option, which the engine has since v3.207.0): ` +
+    "swarmlab (it sets the replaceWith and replacementTrigger resource options, which the " +
+    "engine has since v3.207.0 and v3.208.0): " +
     UPGRADE
   );
 }

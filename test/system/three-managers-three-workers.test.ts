@@ -165,7 +165,8 @@ describe("scenario b: 3 managers + 3 workers, one manager lost", () => {
         "bob-survivors",
         survivorsStep(steps.access()),
       );
-      expect(survivors.answeredBy).toBe(cluster.addressOf(manager0));
+      // Nothing runs on create: the join facts are read at refresh, when a loss is found.
+      expect(survivors.answeredBy).toBe("");
       let bootstrap = await steps.create(
         "bob-bootstrap-tokens",
         bootstrapStep(steps.access(), SCRIPT_TIMEOUT_SECONDS),

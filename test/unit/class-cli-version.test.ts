@@ -11,26 +11,28 @@ import {
 
 // Issue 21, item 6. `replaceWith` came to the engine in v3.207.0 (pulumi/pulumi CHANGELOG.md),
 // and @pulumi/pulumi runtime/resource.js throws "The Pulumi CLI does not support the
-// ReplaceWith option" when the CLI's resource monitor does not report the feature.
+// ReplaceWith option" when the CLI's resource monitor does not report the feature;
+// `replacementTrigger` came in v3.208.0 and an older engine ignores it without a word.
 describe("the minimum Pulumi CLI", () => {
-  it("is v3.207.0, the first with replaceWith, and the README names it", () => {
-    expect(MIN_PULUMI_CLI_VERSION).toBe("3.207.0");
+  it("is v3.208.0, the first with replaceWith and replacementTrigger, and the README names it", () => {
+    expect(MIN_PULUMI_CLI_VERSION).toBe("3.208.0");
     const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
     expect(readme).toContain(`**v${MIN_PULUMI_CLI_VERSION} or newer**`);
     expect(readme).not.toContain("released after December 2025");
   });
 
-  it.each(["v3.207.0", "v3.207.0\n", "v3.270.0", "v3.1000.0", "v4.0.0", "v3.208.0-alpha.17+g1"])(
+  it.each(["v3.208.0", "v3.208.0\n", "v3.270.0", "v3.1000.0", "v4.0.0", "v3.209.0-alpha.17+g1"])(
     "accepts %j",
     (printed) => expect(pulumiVersionProblem(printed)).toBeUndefined(),
   );
 
-  it.each(["v3.206.1", "v3.99.0", "v2.25.2", "v3.207.0-alpha.1731+dirty"])(
+  it.each(["v3.207.0", "v3.99.0", "v2.25.2", "v3.208.0-alpha.1731+dirty"])(
     "refuses %j, with the fix",
     (printed) =>
       expect(pulumiVersionProblem(printed)).toBe(
-        `The Pulumi CLI is ${printed}, older than v3.207.0, the oldest that runs swarmlab (it ` +
-          "sets the replaceWith resource option, which the engine has since v3.207.0): upgrade " +
+        `The Pulumi CLI is ${printed}, older than v3.208.0, the oldest that runs swarmlab (it ` +
+          "sets the replaceWith and replacementTrigger resource options, which the engine has " +
+          "since v3.207.0 and v3.208.0): upgrade " +
           "it with `curl -fsSL https://get.pulumi.com | sh` (or `brew upgrade pulumi`, or the " +
           "binaries at https://www.pulumi.com/docs/install/), then check `pulumi version`",
       ),

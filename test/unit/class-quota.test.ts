@@ -1,7 +1,7 @@
 import { parseLabConfig } from "../../infra/config/validate";
 import { checkClassQuota, NewCluster } from "../../scripts/class/quota-preflight";
 import { clusterNeeds, ProjectQuota, refusalText, shortfalls } from "../../scripts/class/quota";
-import type { QuotaSource } from "../../scripts/class/quota-source";
+import { novaOwnLimits, QuotaSource } from "../../scripts/class/quota-source";
 
 const FLAVORS = { "m1.small": { vcpus: 1, ramMiB: 2048 }, "m1.medium": { vcpus: 2, ramMiB: 4096 } };
 
@@ -24,13 +24,20 @@ describe("clusterNeeds", () => {
       volumeGiB: 0,
       floatingIps: 1,
       securityGroups: 2,
-      // 2 x 2 Neutron default egress rules + 5 swarm + 2 lab service rules + 4 access rules x 2 CIDRs
-      securityGroupRules: 19,
+      // 2 x 2 Neutron default egress rules + 5 swarm + 2 lab service rules + SSH between
+      // members + 4 access rules x 2 CIDRs
+      securityGroupRules: 20,
       networks: 1,
       subnets: 1,
       routers: 1,
       ports: 5,
     });
+  });
+
+  it("counts a boot volume per server with bootVolumeSize", () => {
+    expect(
+      clusterNeeds(config({ bootVolumeSize: "20", dockerVolumeSize: "10" }), FLAVORS),
+    ).toMatchObject({ volumes: 6, volumeGiB: 3 * 20 + 3 * 10 });
   });
 
   it("counts manager flavors, volumes and an existing network", () => {
@@ -104,10 +111,16 @@ describe("shortfalls", () => {
 });
 
 describe("checkClassQuota", () => {
-  const fakeSource = (quota: ProjectQuota, lookups: string[] = []): QuotaSource => ({
+  // The project each token is scoped to: by cloud, unless `resolvesTo` says otherwise.
+  const fakeSource = (
+    quota: ProjectQuota,
+    lookups: string[] = [],
+    resolvesTo: Record<string, string> = {},
+  ): QuotaSource => ({
     lookup: async (project) => {
       lookups.push(JSON.stringify(project));
-      return { quota, flavors: FLAVORS };
+      const name = resolvesTo[JSON.stringify(project)] ?? String(project.cloud);
+      return { project: { id: `${name}-id`, name }, quota, flavors: FLAVORS };
     },
   });
   const clusters = (n: number, project = { cloud: "campus" }): NewCluster[] =>
@@ -121,10 +134,27 @@ describe("checkClassQuota", () => {
     );
     expect(lookups).toEqual(['{"cloud":"campus"}', '{"cloud":"other"}']);
     expect(refusal).toContain(
-      "OpenStack project (cloud campus) has no room for 30 new cluster(s) (s1, s2, s3,",
+      "OpenStack project campus (campus-id) (cloud campus) has no room for 30 new cluster(s) (s1, s2, s3,",
     );
     expect(refusal).toContain("  - vCPUs: needs 90, 20 used of a limit of 100, 80 left\n");
     expect(refusal).not.toContain("(cloud other)");
+  });
+
+  it("sums clusters whose settings differ but whose tokens land in the same project", async () => {
+    // E.g. a tenantName beside `cloud`, which the provider ignores (gophercloud/utils
+    // terraform/auth/config.go: with Cloud set only clouds.yaml is read).
+    const lookups: string[] = [];
+    const refusal = await checkClassQuota(
+      [...clusters(20), ...clusters(20, { cloud: "campus", tenantName: "own" } as never)],
+      fakeSource({ vcpus: { limit: 100, used: 20 } }, lookups, {
+        '{"cloud":"campus","tenantName":"own"}': "campus",
+      }),
+    );
+    expect(lookups).toHaveLength(2);
+    expect(refusal).toContain(
+      "OpenStack project campus (campus-id) (cloud campus) (cloud campus, tenantName own) has no room for 40 new cluster(s)",
+    );
+    expect(refusal).toContain("  - vCPUs: needs 120, 20 used of a limit of 100, 80 left\n");
   });
 
   it("lets a class through that fits", async () => {
@@ -134,9 +164,45 @@ describe("checkClassQuota", () => {
   });
 
   it("refuses a flavor the project does not have", async () => {
-    const source: QuotaSource = { lookup: async () => ({ quota: {}, flavors: {} }) };
+    const source: QuotaSource = {
+      lookup: async () => ({ project: { id: "p", name: "p" }, quota: {}, flavors: {} }),
+    };
     expect(await checkClassQuota(clusters(1), source)).toBe(
       "OpenStack project (cloud campus) has no flavor m1.small; check swarmlab:flavor and swarmlab:managerFlavor.",
     );
+  });
+});
+
+describe("Nova's limits", () => {
+  it("are read for the token's own project, without tenant_id (admin-only policy otherwise)", async () => {
+    // Nova api/openstack/compute/limits.py: a `tenant_id` query is checked against
+    // os_compute_api:limits:other_project (admin) even when it names the caller's project.
+    const requests: { url: string; token: string }[] = [];
+    const limits = await novaOwnLimits(
+      "https://nova.example.org/v2.1",
+      "tok",
+      async (url, token) => {
+        requests.push({ url, token });
+        return {
+          limits: {
+            absolute: {
+              maxTotalInstances: 40,
+              totalInstancesUsed: 3,
+              maxTotalCores: 80,
+              totalCoresUsed: 6,
+              maxTotalRAMSize: 163840,
+              totalRAMUsed: 12288,
+            },
+          },
+        };
+      },
+    );
+    expect(requests).toEqual([{ url: "https://nova.example.org/v2.1/limits", token: "tok" }]);
+    expect(new URL(requests[0].url).searchParams.has("tenant_id")).toBe(false);
+    expect(limits).toEqual({
+      instances: { limit: 40, used: 3 },
+      vcpus: { limit: 80, used: 6 },
+      ramMiB: { limit: 163840, used: 12288 },
+    });
   });
 });

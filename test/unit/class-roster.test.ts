@@ -162,6 +162,26 @@ describe("parseRoster", () => {
   });
 });
 
+describe("per-student projects", () => {
+  // gophercloud/utils terraform/auth/config.go (under terraform-provider-openstack v1.54.1):
+  // with `cloud` set, tenant_name/tenant_id are never read.
+  it("refuses tenantName beside cloud, which the provider would ignore", () => {
+    expect(
+      problemsOf(
+        [
+          "class: { openstack: { cloud: campus }, swarmlab: { allowedCidrs: [203.0.113.0/24] } }",
+          "students:",
+          "  - { id: dave, openstack: { tenantName: thesis-dave } }",
+        ].join("\n"),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^students\[0\] \(dave\)\.openstack: tenantName is set beside cloud "campus": the OpenStack provider then reads only that clouds\.yaml entry.*name it in cloud instead$/,
+      ),
+    ]);
+  });
+});
+
 describe("the README's class.yaml", () => {
   it("is a valid roster", () => {
     const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
@@ -171,7 +191,7 @@ describe("the README's class.yaml", () => {
       ["alice", "2026-12-18", { cloud: "campus" }],
       ["bob", "2026-12-18", { cloud: "campus" }],
       ["carol", "2026-12-18", { cloud: "campus" }],
-      ["dave", "2027-01-15", { cloud: "campus", tenantName: "thesis-dave" }],
+      ["dave", "2027-01-15", { cloud: "campus-thesis-dave" }],
     ]);
   });
 });

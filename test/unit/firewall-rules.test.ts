@@ -15,6 +15,8 @@ describe("firewall rule specs", () => {
       "icmp/-",
       "tcp/5000",
       "tcp/2376",
+      // SSH between members: the jump through a manager to a worker (issue 22, item 9).
+      "tcp/22",
     ]);
     expect(rules.every((r) => r.source.kind === "cluster-members")).toBe(true);
   });

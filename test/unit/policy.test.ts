@@ -178,7 +178,7 @@ describe("the pack on the program's own resources", () => {
     // opened to allowedCidrs) is, so 0.0.0.0/0 is refused for it alone.
     expect(await violations(open)).toEqual([
       expect.stringMatching(
-        /^swarmlab-no-open-docker-api: security group rule alice-firewall-access-docker-api-0 opens Docker API port 2376 to 0\.0\.0\.0\/0/,
+        /^swarmlab-no-open-docker-api: security group rule alice-firewall-access-docker-api-0\.0\.0\.0-0 opens Docker API port 2376 to 0\.0\.0\.0\/0/,
       ),
     ]);
   });

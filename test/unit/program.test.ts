@@ -113,8 +113,13 @@ describe.each([
       expect(opened.every((r) => r.remoteGroupId === `${owner}-firewall-cluster-id`)).toBe(true);
     }
     const ssh = rules.filter((r) => r.portRangeMin === 22);
-    expect(ssh.map((r) => r.remoteIpPrefix).sort()).toEqual([...ALLOWED].sort());
-    expect(ssh.every((r) => r.remoteGroupId === undefined)).toBe(true);
+    const sshFromCidrs = ssh.filter((r) => r.remoteGroupId === undefined);
+    expect(sshFromCidrs.map((r) => r.remoteIpPrefix).sort()).toEqual([...ALLOWED].sort());
+    // And once between members, for the jump through a manager to a worker (issue 22, item 9).
+    const sshFromMembers = ssh.filter((r) => r.remoteGroupId !== undefined);
+    expect(sshFromMembers.map((r) => [r.remoteGroupId, r.remoteIpPrefix])).toEqual([
+      [`${owner}-firewall-cluster-id`, undefined],
+    ]);
   });
 
   it("gives every node the stack's user-data, which holds no metadata value", () => {
@@ -342,8 +347,11 @@ describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)",
     expect(survivors.inputs.managers).toEqual(["198.51.100.20", "198.51.100.21", "198.51.100.22"]);
     expect(survivors.dependsOn.filter((d) => d.endsWith("-server"))).toEqual([]);
     expect(survivors.inputs.whenUnreachable).toBe("skip");
-    // Asked again whenever the addresses change (first deployment -> existing swarm).
-    expect(survivors.inputs.triggers).toEqual([survivors.inputs.managers]);
+    // Asked at refresh only (the `read` script): nothing runs on create or update, so a second
+    // `up` runs nothing here (issue 22, item 7). The mock's answer stands for that refresh.
+    expect(survivors.inputs.triggers).toEqual([]);
+    expect(survivors.inputs.create).toBeUndefined();
+    expect(survivors.inputs.read).toBeDefined();
     expect(survivors.additionalSecretOutputs).toContain("stdout");
     // The bootstrap, then the gate, try manager-0 first, then the others, in order.
     expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual([
@@ -395,7 +403,7 @@ describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)",
     ]);
   });
 
-  it("says a rebuild (new user-data or image) starts a new swarm, and asks no survivor", async () => {
+  it("says a rebuild (new user-data or image) starts a new swarm, and joins no survivor", async () => {
     const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
     const run = await runProgram(
       { allowedCidrs: JSON.stringify(ALLOWED), managers: "3", workers: "3" },
@@ -406,7 +414,14 @@ describe("an existing 3+3 swarm whose manager-0 was lost (pulumi up --refresh)",
     const warnings = warn.mock.calls.map((call) => String(call[0]));
     warn.mockRestore();
     if (run.error !== undefined) throw run.error;
-    expect(run.byName("kai-survivors").inputs.managers).toEqual([]);
+    // What a refresh read from the old swarm's managers is not used: manager-0 initialises.
+    const meta = secretValue(run.byName("kai-manager-0-server").inputs.metadata) as Record<
+      string,
+      string
+    >;
+    expect(meta[MetaKey.init]).toBe("true");
+    expect(meta[MetaKey.token]).toBeUndefined();
+    expect(run.byName("kai-bootstrap-tokens").inputs.managers).toEqual(["203.0.113.10"]);
     expect(warnings).toEqual([
       expect.stringMatching(
         /kai: user-data or image changed, so every server is rebuilt and manager-0 starts a NEW swarm/,
