@@ -26,6 +26,7 @@ import type {
   ManagerStepOutputs,
 } from "../../../infra/swarm/manager-step-provider";
 import type { RawConfig } from "../../../infra/config/validate";
+import { engineStep } from "./provider-semantics";
 import { engineConfig } from "../../../scripts/lib/engine-config";
 import {
   CommandStdout,
@@ -71,7 +72,23 @@ export interface RecordedResource {
   step: "create" | "update" | "replace" | "same" | "read";
   /** The id the mock provider gave it (kept from the previous state when not replaced). */
   id: string;
+  /** The resource options that decide what the engine does with a change. */
+  options: RecordedOptions;
 }
+
+/** Options the SDK sent that the engine's step generator reads. */
+export interface RecordedOptions {
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  /** The `replacementTrigger` value; undefined when not set. */
+  trigger: unknown;
+}
+
+const EMPTY_OPTIONS: RecordedOptions = {
+  ignoreChanges: [],
+  replaceOnChanges: [],
+  trigger: undefined,
+};
 
 export interface RunOptions {
   /** The stack outputs of the previous deployment (a self StackReference reads them). */
@@ -127,11 +144,13 @@ export async function runProgram(
     const dependencies = new Map<string, string[]>();
     const replaceWith = new Map<string, string[]>();
     const secretOutputs = new Map<string, string[]>();
+    const stepOptions = new Map<string, RecordedOptions>();
     await pulumi.runtime.setMocks(
       {
         async newResource(args) {
           const before = previousState.get(args.name);
-          const step = await stepAgainst(before, args);
+          const options = stepOptions.get(args.name) ?? EMPTY_OPTIONS;
+          const step = await stepAgainst(before, args, options);
           const record = (outputs: Record<string, unknown>, id: string) => {
             resources.push({
               type: args.type,
@@ -143,14 +162,23 @@ export async function runProgram(
               outputs,
               step,
               id,
+              options,
             });
             return { id, state: outputs };
           };
           // Unchanged: the engine keeps the stored outputs and calls no provider.
           if (before && step === "same") return record(before.outputs, before.id);
-          const keptId = step === "update" && before ? before.id : `${args.name}-id`;
+          // An update keeps the id; a replacement gets a new one, which a preview does not know.
+          const keptId =
+            step === "update" && before
+              ? before.id
+              : step === "replace"
+                ? `${args.name}-id-replaced`
+                : `${args.name}-id`;
           // Preview of a create or change: only the inputs are known. Reads happen in previews too.
-          if (preview && step !== "read") return record({ ...args.inputs }, keptId);
+          if (preview && step !== "read") {
+            return record({ ...args.inputs }, step === "update" ? keptId : "");
+          }
           const computed = mockOutputs(args, counters, commandStdout, previousOutputs);
           return record({ ...args.inputs, ...computed }, keptId);
         },
@@ -168,6 +196,9 @@ export async function runProgram(
       getDependenciesList(): string[];
       getReplaceWithList(): string[];
       getAdditionalsecretoutputsList(): string[];
+      getIgnorechangesList(): string[];
+      getReplaceonchangesList(): string[];
+      getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
     };
     const monitor = pulumi.runtime.getMonitor() as unknown as {
       registerResource(req: RegisterRequest, cb: unknown): unknown;
@@ -177,6 +208,11 @@ export async function runProgram(
       dependencies.set(req.getName(), req.getDependenciesList().map(nameFromUrn));
       replaceWith.set(req.getName(), req.getReplaceWithList().map(nameFromUrn));
       secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
+      stepOptions.set(req.getName(), {
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        trigger: req.getReplacementTrigger()?.toJavaScript(),
+      });
       return register(req, cb);
     };
     pulumi.runtime.setAllConfig(
@@ -226,13 +262,15 @@ async function program(): Promise<() => Promise<Record<string, unknown>>> {
 
 /**
  * What the engine's step generator makes of a registration against the stored state: a ManagerStep
- * asks its provider's own diff (as the dynamic-provider host does); any other resource is
- * unchanged exactly when its inputs are (the engine's diff of the provider's inputs when the
- * provider reports no diff of its own; which arguments replace is the provider schema's business).
+ * asks its provider's own diff (as the dynamic-provider host does); an OpenStack resource is
+ * diffed by the provider's schema (infra/config/openstack-schema.ts, through
+ * provider-semantics.ts) with the program's ignoreChanges, replaceOnChanges and
+ * replacementTrigger; any other resource is unchanged exactly when its inputs are.
  */
 async function stepAgainst(
   before: RecordedResource | undefined,
   args: { type: string; inputs: Record<string, unknown> },
+  options: RecordedOptions,
 ): Promise<RecordedResource["step"]> {
   if (args.type === "pulumi:pulumi:StackReference") return "read";
   if (!before) return "create";
@@ -244,6 +282,13 @@ async function stepAgainst(
     );
     if (!result.changes) return "same";
     return (result.replaces ?? []).length > 0 ? "replace" : "update";
+  }
+  if (args.type.startsWith("openstack:")) {
+    return engineStep(args.type, before.inputs, args.inputs, {
+      ignoreChanges: options.ignoreChanges,
+      replaceOnChanges: options.replaceOnChanges,
+      trigger: { old: before.options.trigger, new: options.trigger },
+    }).step;
   }
   return JSON.stringify(before.inputs) === JSON.stringify(args.inputs) ? "same" : "update";
 }
@@ -296,4 +341,37 @@ export function plaintextPaths(value: unknown, pattern: RegExp, path = "$"): str
 export function secretValue(input: unknown): unknown {
   if (!isSecretWire(input)) throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
   return input.value;
+}
+
+/** The stack outputs as the next deployment's self StackReference reads them: plain values. */
+export async function plainOutputs(run: ProgramRun): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(run.exports).map(async ([key, value]) => [key, await valueOf(value)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * The next deployment of a stack, `previous` (a run, or a state made from one) being what the
+ * engine holds; with the warnings the program logged (console.warn under mocks).
+ */
+export async function nextDeployment(
+  previous: ProgramRun,
+  stack: string,
+  stackKeys: RawConfig,
+  commandStdout: CommandStdout,
+  options: { preview?: boolean; state?: RecordedResource[] } = {},
+): Promise<{ run: ProgramRun; warnings: string[] }> {
+  const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+  try {
+    const run = await runProgram(stackKeys, stack, commandStdout, {
+      previousOutputs: await plainOutputs(previous),
+      previousState: options.state ?? previous.resources,
+      preview: options.preview ?? false,
+    });
+    if (run.error !== undefined) throw run.error;
+    return { run, warnings: warn.mock.calls.map((call) => String(call[0])) };
+  } finally {
+    warn.mockRestore();
+  }
 }
