@@ -41,7 +41,7 @@ describe("the minimum Pulumi CLI", () => {
   it("refuses what is not a version", () => {
     expect(parsePulumiVersion("warning: A new version of Pulumi is available")).toBeUndefined();
     expect(pulumiVersionProblem("no version here")).toMatch(
-      /^`pulumi version` printed "no version here", not a version: swarmlab needs Pulumi CLI v3\.207\.0 or newer/,
+      /^`pulumi version` printed "no version here", not a version: swarmlab needs Pulumi CLI v3\.208\.0 or newer/,
     );
   });
 
@@ -76,7 +76,7 @@ describe("npm run class with an old Pulumi CLI", () => {
         const code = await main([verb], dir, () => Promise.resolve("v3.206.0\n"));
         expect(code).toBe(2);
         expect(errors).toEqual([
-          expect.stringMatching(/^The Pulumi CLI is v3\.206\.0, older than v3\.207\.0/),
+          expect.stringMatching(/^The Pulumi CLI is v3\.206\.0, older than v3\.208\.0/),
         ]);
       } finally {
         spy.mockRestore();
