@@ -837,7 +837,10 @@ describe("registry login in the stack scripts (credentials on the step's secret 
   ];
 
   it("stack-image.sh builds, logs in with the password on stdin, pushes and prints the image", () => {
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5), credentials);
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 5),
+      credentials,
+    );
     expect(result.stderr).not.toMatch(/ERROR/);
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(image);
@@ -853,7 +856,9 @@ describe("registry login in the stack scripts (credentials on the step's secret 
   });
 
   it("stack-image.sh refuses to build without credentials, naming them", () => {
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5));
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 5),
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/no registry credentials given/);
     expect(calls()).not.toContain("docker build");
@@ -861,7 +866,10 @@ describe("registry login in the stack scripts (credentials on the step's secret 
 
   it("a refused login fails at its deadline with the registry's answer, never the password", () => {
     put("login_refused", "");
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 1), credentials);
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 1),
+      credentials,
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/docker login to 10\.42\.0\.10:5000 failed: .*401 Unauthorized/);
     expect(result.stderr + result.stdout).not.toContain("pa ss");

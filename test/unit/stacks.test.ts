@@ -1,7 +1,8 @@
 import * as path from "path";
 import { parseLabConfig } from "../../infra/config/validate";
 import { availableStacks } from "../../infra/stacks/catalog";
-import { loadStack, renderCompose, StackDefinition } from "../../infra/stacks/compose";
+import { loadStack, StackDefinition } from "../../infra/stacks/compose";
+import { renderCompose } from "../../infra/stacks/render-compose";
 import { contextTag } from "../../infra/stacks/image-tag";
 import {
   parseStackServices,
@@ -154,10 +155,10 @@ describe("swarmlab:stacks", () => {
       expect.stringMatching(
         /^swarmlab:stacks: yaml-error: bad-stacks\/yaml-error\/compose.yaml is not valid YAML: .*line 4/,
       ),
-      'swarmlab:stacks: unknown-key: bad-stacks/unknown-key/compose.yaml the top level: unknown key "servces"',
+      'swarmlab:stacks: unknown-key: bad-stacks/unknown-key/compose.yaml the top level: unknown key "servces" (docker stack deploy refuses it)',
       "swarmlab:stacks: no-image: bad-stacks/no-image/compose.yaml services.web has neither image nor build: name an image, or a build context with a Dockerfile",
       'swarmlab:stacks: missing-dockerfile: bad-stacks/missing-dockerfile/compose.yaml services.web.build: Dockerfile not found in context "./web" (bad-stacks/missing-dockerfile/web)',
-      "swarmlab:stacks: unknown-variable: bad-stacks/unknown-variable/compose.yaml uses ${BUSYBOX_VERSION}, which nothing sets on the cluster; swarmlab resolves only ${SWARMLAB_REGISTRY}, ${SWARMLAB_CONTEXT_TAG}, ${SWARMLAB_OVERLAY_MTU}",
+      "swarmlab:stacks: unknown-variable: bad-stacks/unknown-variable/compose.yaml uses ${BUSYBOX_VERSION}, which nothing sets on the cluster; give it a default (${BUSYBOX_VERSION:-value}) or use one of swarmlab's ${SWARMLAB_REGISTRY}, ${SWARMLAB_CONTEXT_TAG}, ${SWARMLAB_OVERLAY_MTU}",
     ]);
   });
 });
@@ -232,7 +233,7 @@ describe("renderCompose", () => {
     const text = renderCompose(stack("counter"), values, overrides);
     expect(text).toBe(renderCompose(stack("counter"), values, overrides));
     expect(text).toMatch(/replicas: 5\n/);
-    expect(text).toMatch(/target: 5000\n\s+published: 18000\n\s+mode: host\n/);
+    expect(text).toMatch(/- mode: host\n\s+target: 5000\n\s+published: 18000\n/);
   });
 });
 
@@ -264,7 +265,7 @@ describe("stack scripts", () => {
       registryCredentials({ address: "10.42.0.10:5000", user: "swarmlab", password: "a\nb" }),
     ).toThrow(/one line/);
     // Both scripts bring the login function; neither holds a credential.
-    const image = stackImageScript("r:5000/a:ctx-1", "Dockerfile", [], 1);
+    const image = stackImageScript("r:5000/a:ctx-1", { dockerfile: "Dockerfile", args: {} }, [], 1);
     const deploy = stackScript("deploy", "counter", "services: {}\n", 1);
     for (const script of [image, deploy]) {
       expect(script.stdin).toContain("registry_login() {");
@@ -274,12 +275,17 @@ describe("stack scripts", () => {
 
   it("send a build context as path:base64 entries and refuse escaping paths", () => {
     const files = [{ path: "web/app.py", content: Buffer.from("x") }];
-    const image = stackImageScript("r:5000/counter-web:ctx-1", "Dockerfile", files, 300);
+    const image = stackImageScript(
+      "r:5000/counter-web:ctx-1",
+      { dockerfile: "Dockerfile", args: {} },
+      files,
+      300,
+    );
     expect(image.stdin).toContain("  'web/app.py:eA=='");
     expect(() =>
       stackImageScript(
         "r:5000/a:ctx-1",
-        "Dockerfile",
+        { dockerfile: "Dockerfile", args: {} },
         [{ path: "../x", content: Buffer.from("") }],
         1,
       ),
