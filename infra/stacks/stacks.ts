@@ -14,7 +14,7 @@ import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
 import type { ManagerAccess } from "../swarm/swarm";
 import { loadStack, StackDefinition } from "./compose";
-import { portUrl, publishedPorts } from "./published-ports";
+import { portKey, portUrl, publishedPorts } from "./published-ports";
 import { renderStack } from "./render-compose";
 import type { RegistryEndpoint } from "./registry-endpoint";
 import { parseStackServices, registryCredentials, ServiceStatus } from "./stack-scripts";
@@ -22,7 +22,7 @@ import { builtImages, imageStep, stackStep, StepScripts } from "./stack-steps";
 
 export interface StackStatus {
   services: ServiceStatus[];
-  /** `<service>:<port>` -> how to open it. */
+  /** `<service>:<port>` (`/udp` added for UDP) -> how to open it. */
   urls: Record<string, string>;
 }
 
@@ -131,7 +131,7 @@ export class LabStacks extends pulumi.ComponentResource {
         stack.name,
         {
           services: parseStackServices(stdout),
-          urls: Object.fromEntries(ports.map((p) => [`${p.service}:${p.target}`, portUrl(p, ip)])),
+          urls: Object.fromEntries(ports.map((p) => [portKey(p), portUrl(p, ip)])),
         },
       ]);
     });
