@@ -23,6 +23,7 @@ import {
   stackImageScript,
   stackScript,
 } from "../../infra/stacks/stack-scripts";
+import { stackFilesAssignment } from "../../infra/stacks/stack-files";
 import { run } from "./tools";
 
 const WORKER_TOKEN =
@@ -771,6 +772,29 @@ describe("swarm-stack.sh (application stacks)", () => {
     expect(fs.readFileSync(path.join(fake, "deployed.yaml"), "utf8")).toBe(compose);
     expect(calls()).toMatch(
       /docker stack deploy --compose-file \S+ --resolve-image never --prune --with-registry-auth hostname/,
+    );
+  });
+
+  it("writes the stack's files from the secret stdin beside the compose file, for root only", () => {
+    put("service_rows", "files_app|1/1\n");
+    put("service_states", "files_app|2|\n");
+    const files = [
+      { path: "files/0123456789ab/token.txt", content: Buffer.from("s3cret\n") },
+      { path: "files/ba9876543210/app.env", content: Buffer.from("A=1\n") },
+    ];
+    const result = runRemote(
+      stackScript("deploy", "files", compose, 5),
+      stackFilesAssignment(files),
+    );
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    for (const file of files) {
+      const copy = path.join(fake, "deployed-" + file.path);
+      expect(fs.readFileSync(copy, "utf8")).toBe(file.content.toString());
+      expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
+    }
+    expect(() => stackFilesAssignment([{ path: "../x", content: Buffer.from("") }])).toThrow(
+      /not files\/<hash>\/<name>/,
     );
   });
 

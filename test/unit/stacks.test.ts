@@ -163,6 +163,28 @@ describe("swarmlab:stacks", () => {
   });
 });
 
+describe("stacks as teachers write them (fixtures/stack-corpus)", () => {
+  const CORPUS = path.join(__dirname, "fixtures", "stack-corpus");
+
+  it("short-syntax ports are published, checked against the cluster's ports and overridable", () => {
+    expect(
+      problemsOf(["port-shapes"], { "port-shapes": { range: { ports: { "443": 2377 } } } }, CORPUS),
+    ).toEqual([
+      'swarmlab:stackOverrides: port-shapes.range publishes port 2377, which swarm management uses on the nodes; publish it elsewhere, e.g. {"port-shapes": {"range": {"ports": {"443": 12377}}}}',
+    ]);
+  });
+
+  it("merge keys and 1.1 octals are read as docker reads them", () => {
+    const anchors = loadStack("anchors", CORPUS);
+    expect(anchors.ok && anchors.stack.services.map((s) => s.name)).toEqual(["api", "cache"]);
+    const secrets = loadStack("file-secrets", CORPUS);
+    const app =
+      secrets.ok &&
+      (secrets.stack.document.services as Record<string, { secrets: { mode: number }[] }>).app;
+    expect(app && app.secrets.map((s) => s.mode)).toEqual([0o400, 0o600]);
+  });
+});
+
 describe("a bad compose file at preview", () => {
   const saved = process.env.SWARMLAB_STACKS_DIR;
   afterEach(() => {
