@@ -14,7 +14,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { composeFileLabel, contextDir, readComposeFile, stacksDir } from "./catalog";
+import {
+  composeFileLabel,
+  contextDir,
+  readComposeFile,
+  readContextFiles,
+  stacksDir,
+} from "./catalog";
 import { parseComposeYaml } from "./compose-yaml";
 import { schemaProblems } from "./compose-schema";
 import { interpolate, Lookup, variablesOf } from "./interpolate";
@@ -162,6 +168,12 @@ function serviceProblems(
       `${where}.build: ${build.dockerfile} not found in context ${JSON.stringify(build.context)} ` +
         `(${path.relative(path.dirname(path.dirname(stackRoot)), context)})`,
     );
+  } else {
+    try {
+      readContextFiles(context, build.dockerfile);
+    } catch (error) {
+      problems.push(`${where}.build: ${(error as Error).message}`);
+    }
   }
   return problems;
 }

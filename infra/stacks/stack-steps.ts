@@ -45,7 +45,10 @@ export interface BuiltImage {
 export function builtImages(stack: StackDefinition): BuiltImage[] {
   return stack.services.flatMap((service) => {
     if (!service.build) return [];
-    const files = readContextFiles(path.resolve(stack.dir, service.build.context));
+    const files = readContextFiles(
+      path.resolve(stack.dir, service.build.context),
+      service.build.dockerfile,
+    );
     return [{ service: service.name, build: service.build, files, tag: contextTag(files) }];
   });
 }

@@ -11,7 +11,7 @@ import { interpolate, substituteString } from "../../infra/stacks/interpolate";
 import { parseShortPort } from "../../infra/stacks/ports";
 import { chosenStackPorts, publishedPorts } from "../../infra/stacks/published-ports";
 import { builtImageName, renderStack } from "../../infra/stacks/render-compose";
-import { stackStep } from "../../infra/stacks/stack-steps";
+import { builtImages, stackStep } from "../../infra/stacks/stack-steps";
 import { stackProblems } from "../../infra/stacks/validate-stacks";
 
 const CORPUS = path.join(__dirname, "fixtures", "stack-corpus");
@@ -263,5 +263,22 @@ describe("built images", () => {
       target: "runtime",
       args: { APP_VERSION: "1.4.0", BASE: "alpine:3.20" },
     });
+  });
+
+  it("send what .dockerignore leaves (by docker's rules), a linked file's content, and refuse a linked folder", () => {
+    const web = builtImages(loaded("builds")).find((image) => image.service === "web");
+    expect(web?.files.map((f) => f.path)).toEqual([
+      ".dockerignore",
+      "Dockerfile",
+      "api.Dockerfile",
+      "index.html",
+      "notes/keep.md",
+    ]);
+    const linked = web?.files.find((f) => f.path === "api.Dockerfile");
+    expect(linked?.content.toString()).toMatch(/^ARG BASE=alpine/);
+    const result = loadStack("symlink-dir", BAD);
+    expect(result.ok ? [] : result.problems).toEqual([
+      "services.web.build: linked in the build context is a symlink to a folder; copy what it points to into the context, or list it in .dockerignore",
+    ]);
   });
 });
