@@ -429,4 +429,35 @@ describe("the program's stacks", () => {
       },
     });
   });
+
+  it("sends a stack's files on the secret stdin, and opens its short-syntax ports", async () => {
+    const saved = process.env.SWARMLAB_STACKS_DIR;
+    process.env.SWARMLAB_STACKS_DIR = path.join(__dirname, "fixtures", "stack-corpus");
+    try {
+      const run = await runProgram(
+        { allowedCidrs: ALLOWED, stacks: '["file-secrets","port-shapes"]' },
+        "alice",
+        SWARM_STDOUT,
+      );
+      if (run.error !== undefined) throw run.error;
+      const step = run.byName("alice-stacks-file-secrets");
+      const secret = secretValue(step.inputs.secretStdin) as string;
+      // No registry credentials (the stack pulls nothing from it); the files, base64.
+      expect(secret).toMatch(/^SWARMLAB_STACK_FILES=\(\n/);
+      expect(secret).toContain(Buffer.from("k-0123456789abcdef\n").toString("base64"));
+      const plain = scriptOf(step.inputs.create).stdin;
+      expect(plain).toMatch(/name: file-secrets_api_key_[0-9a-f]{8}\n/);
+      expect(plain).not.toContain("k-0123456789abcdef");
+      const leaks = plaintextPaths(recordedState(step), /k-0123456789abcdef/);
+      expect(leaks).toEqual([]);
+      const published = run
+        .ofType("openstack:networking/secGroupRule:SecGroupRule")
+        .filter((r) => /published/.test(r.name))
+        .map((r) => r.inputs.portRangeMin);
+      expect(published).toEqual([53, 7000, 7001, 8443, 9000, 9001, 9002]);
+    } finally {
+      if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
+      else process.env.SWARMLAB_STACKS_DIR = saved;
+    }
+  });
 });
