@@ -16,9 +16,15 @@ export function stacksDir(): string {
 /** The stacks that exist: folders of stacksDir() holding a compose.yaml, sorted. */
 export function availableStacks(dir = stacksDir()): string[] {
   if (!fs.existsSync(dir)) return [];
+  // A linked folder is a stack too (a course may link its stacks in from elsewhere).
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter(
+      (entry) =>
+        entry.isDirectory() ||
+        (entry.isSymbolicLink() &&
+          fs.statSync(path.join(dir, entry.name), { throwIfNoEntry: false })?.isDirectory()),
+    )
     .map((entry) => entry.name)
     .filter((name) => fs.existsSync(path.join(dir, name, COMPOSE_FILE)))
     .sort();

@@ -5,6 +5,9 @@
  */
 import * as path from "path";
 import { parseLabConfig } from "../../infra/config/validate";
+import * as fs from "fs";
+import * as os from "os";
+import { availableStacks } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { parseComposeYaml, stringifyCompose } from "../../infra/stacks/compose-yaml";
 import { interpolate, substituteString } from "../../infra/stacks/interpolate";
@@ -280,5 +283,19 @@ describe("built images", () => {
     expect(result.ok ? [] : result.problems).toEqual([
       "services.web.build: linked in the build context is a symlink to a folder; copy what it points to into the context, or list it in .dockerignore",
     ]);
+  });
+});
+
+describe("the folder of stacks", () => {
+  it("counts a linked folder as a stack, and a dangling link as none", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-stacks-"));
+    try {
+      fs.symlinkSync(path.join(CORPUS, "anchors"), path.join(dir, "linked"));
+      fs.symlinkSync(path.join(dir, "nowhere"), path.join(dir, "dangling"));
+      expect(availableStacks(dir)).toEqual(["linked"]);
+      expect(loadStack("linked", dir).ok).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
