@@ -879,6 +879,20 @@ describe("registry login in the stack scripts (credentials on the step's secret 
     expect(calls()).not.toContain("pa ss");
   });
 
+  it("stack-image.sh builds the file's target stage with its build args", () => {
+    const build = {
+      dockerfile: "Dockerfile",
+      target: "runtime",
+      args: { APP_VERSION: "1.4.0", GREETING: "hello world" },
+    };
+    const result = runRemote(stackImageScript(image, build, context, 5), credentials);
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(calls()).toMatch(
+      /docker build --quiet --file \S+\/Dockerfile --tag \S+ --target runtime --build-arg APP_VERSION=1\.4\.0 --build-arg GREETING=hello world \S+\n/,
+    );
+  });
+
   it("stack-image.sh refuses to build without credentials, naming them", () => {
     const result = runRemote(
       stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 5),
