@@ -88,7 +88,14 @@ function sentence(error: ErrorObject): string {
     const key = (error.params as { additionalProperty: string }).additionalProperty;
     return `${where}: unknown key "${key}" (docker stack deploy refuses it)`;
   }
-  return `${where}: ${error.message ?? error.keyword}`;
+  if (error.keyword === "type") {
+    // docker's words (schema.go humanReadableType): a list, a mapping.
+    const words: Record<string, string> = { array: "list", object: "mapping" };
+    const types = String((error.params as { type: string | string[] }).type).split(",");
+    const wanted = types.map((t) => words[t] ?? t).join(" or ");
+    return `${where}: must be a ${wanted} (docker stack deploy refuses it)`;
+  }
+  return `${where}: ${error.message ?? error.keyword} (docker stack deploy refuses it)`;
 }
 
 /** The schema version docker picks for `document`, as schema.Version does. */

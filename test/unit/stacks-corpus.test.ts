@@ -211,7 +211,9 @@ describe("files docker stack deploy refuses", () => {
       const result = loadStack(name, REFUSED);
       return result.ok ? [] : result.problems;
     };
-    expect(problems("depends-on-condition")).toEqual(["services.app.depends_on: must be array"]);
+    expect(problems("depends-on-condition")).toEqual([
+      "services.app.depends_on: must be a list (docker stack deploy refuses it)",
+    ]);
     expect(problems("forbidden-key")).toEqual([
       "services.app.mem_limit: docker stack deploy refuses it. Set resource limits using deploy.resources",
     ]);
