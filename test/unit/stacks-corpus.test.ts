@@ -103,6 +103,15 @@ function comparable(service: unknown, built: boolean): Dict {
 
 const STACKS = availableStacks(CORPUS);
 
+// The reference must be there: docker CLI 28 (FACTS.md: first on PATH on our machines; Debian
+// 12's docker.io 20.10 has no `docker stack config`). Say so rather than fail on every file.
+const reference = spawnSync("docker", ["stack", "config", "--help"], { encoding: "utf8" });
+if (reference.status !== 0) {
+  throw new Error(
+    `stacks-corpus.test.ts needs a docker CLI with "docker stack config" (28.x) on PATH: ${reference.error?.message ?? reference.stderr}`,
+  );
+}
+
 describe("the stack corpus", () => {
   it("has the shapes public stacks use, at least ten", () => {
     expect(STACKS.length).toBeGreaterThanOrEqual(10);
