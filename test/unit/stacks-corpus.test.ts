@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { availableStacks } from "../../infra/stacks/catalog";
+import { availableStacks, stacksDir } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { MTU_OPTION, renderStack } from "../../infra/stacks/render-compose";
 import { builtImages } from "../../infra/stacks/stack-steps";
@@ -102,6 +102,11 @@ function comparable(service: unknown, built: boolean): Dict {
 }
 
 const STACKS = availableStacks(CORPUS);
+/** The corpus, then the built-in stacks of stacks/ (the same rule holds for them). */
+const ALL: [string, string][] = [
+  ...STACKS.map((name): [string, string] => [`stack-corpus/${name}`, CORPUS]),
+  ...availableStacks().map((name): [string, string] => [`stacks/${name}`, stacksDir()]),
+];
 
 // The reference must be there: docker CLI 28 (FACTS.md: first on PATH on our machines; Debian
 // 12's docker.io 20.10 has no `docker stack config`). Say so rather than fail on every file.
@@ -117,11 +122,12 @@ describe("the stack corpus", () => {
     expect(STACKS.length).toBeGreaterThanOrEqual(10);
   });
 
-  describe.each(STACKS)(
+  describe.each(ALL)(
     "%s: docker stack config of the original and of what swarmlab sends",
-    (name) => {
-      const stack = loaded(name);
-      const original = dockerConfig(path.join(CORPUS, name, "compose.yaml"), {
+    (label, dir) => {
+      const name = path.basename(label);
+      const stack = loaded(name, dir);
+      const original = dockerConfig(path.join(dir, name, "compose.yaml"), {
         SWARMLAB_REGISTRY: REGISTRY,
         SWARMLAB_OVERLAY_MTU: String(MTU),
       });
