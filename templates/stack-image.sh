@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the build
-# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, then lib.sh and lib-registry-login.sh;
+# context as SWARMLAB_CONTEXT_FILES, "path:base64" entries, and the compose file's build options
+# (target stage, build args) as SWARMLAB_BUILD_OPTIONS, then lib.sh and lib-registry-login.sh;
 # the registry credentials come first, on the step's secret stdin). Builds one stack image on the
 # cluster, logs in and pushes it to the cluster's registry. Prints the image reference.
 #
@@ -34,6 +35,7 @@ main() {
   if [ -z "$image" ] || [ -z "$dockerfile" ] || ! [[ "$timeout_seconds" =~ ^[0-9]+$ ]]; then
     die "usage: stack-image.sh IMAGE DOCKERFILE TIMEOUT_SECONDS"
   fi
+  declare -p SWARMLAB_BUILD_OPTIONS >/dev/null 2>&1 || SWARMLAB_BUILD_OPTIONS=()
   ((${#SWARMLAB_CONTEXT_FILES[@]} > 0)) || die "no build context given (SWARMLAB_CONTEXT_FILES is empty)"
   registry_credentials_given || die "no registry credentials given: the image could not be pushed"
   context=$(mktemp -d /tmp/swarmlab-context.XXXXXX)
@@ -41,7 +43,8 @@ main() {
   trap "rm -rf '$context'" EXIT
   unpack_context "$context"
   log "building $image"
-  as_root timeout "$timeout_seconds" docker build --quiet --file "$context/$dockerfile" --tag "$image" "$context" >&2 ||
+  as_root timeout "$timeout_seconds" docker build --quiet --file "$context/$dockerfile" --tag "$image" \
+    "${SWARMLAB_BUILD_OPTIONS[@]}" "$context" >&2 ||
     die "building $image failed or took over ${timeout_seconds}s (docker build's output is above)"
   registry_login "$timeout_seconds"
   log "pushing $image"

@@ -2,7 +2,10 @@
 # Run over SSH on a manager as `bash -s` (infra/stacks/stack-scripts.ts prepends the compose text
 # as SWARMLAB_COMPOSE, then lib.sh and lib-registry-login.sh; a stack whose images come from the
 # cluster's registry gets the credentials first, on the step's secret stdin, and deploys logged
-# in, so --with-registry-auth hands them to the nodes that pull). One application stack's life:
+# in, so --with-registry-auth hands them to the nodes that pull). The files the compose text
+# names (secrets, configs, env files: files/<hash>/<name>) come on the secret stdin too, as
+# SWARMLAB_STACK_FILES "path:base64" entries, and are written beside the compose file, where
+# `docker stack deploy` reads them. One application stack's life:
 #
 #   swarm-stack.sh deploy STACK TIMEOUT_SECONDS
 #     `docker stack deploy` of SWARMLAB_COMPOSE, then waits until every service of the stack has
@@ -112,13 +115,26 @@ print_services_json() {
   printf ']\n'
 }
 
+# Writes the stack's files into DIR (readable by root only: some are secrets).
+unpack_stack_files() {
+  local dir=$1 entry file
+  declare -p SWARMLAB_STACK_FILES >/dev/null 2>&1 || return 0
+  for entry in "${SWARMLAB_STACK_FILES[@]}"; do
+    file=${entry%%:*}
+    [[ "$file" =~ ^files/[0-9a-f]{12}/[A-Za-z0-9_.-]+$ ]] || die "refusing stack file path '$file'"
+    mkdir -p "$dir/$(dirname "$file")"
+    base64 -d <<<"${entry#*:}" >"$dir/$file"
+  done
+}
+
 deploy() {
-  local timeout_seconds=$1 compose_file problem name
+  local timeout_seconds=$1 dir compose_file problem name
   [ -n "${SWARMLAB_COMPOSE:-}" ] || die "no compose text given (SWARMLAB_COMPOSE is empty)"
-  compose_file=$(mktemp /tmp/swarmlab-stack.XXXXXX.yaml)
+  dir=$(umask 077 && mktemp -d /tmp/swarmlab-stack.XXXXXX)
   # shellcheck disable=SC2064 # expand now: the path is fixed
-  trap "rm -f '$compose_file'" EXIT
-  printf '%s\n' "$SWARMLAB_COMPOSE" >"$compose_file"
+  trap "rm -rf '$dir'" EXIT
+  compose_file=$dir/compose.yaml
+  (umask 077 && unpack_stack_files "$dir" && printf '%s\n' "$SWARMLAB_COMPOSE" >"$compose_file")
   remember_versions
   if registry_credentials_given; then registry_login "$timeout_seconds"; fi
   log "deploying stack $STACK"

@@ -3,6 +3,7 @@
  * hold. This is the only place that knows where they live. `SWARMLAB_STACKS_DIR` points swarmlab
  * at another folder of stacks (a course's own, or a test's fixtures).
  */
+import dockerignore from "@balena/dockerignore";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -15,9 +16,15 @@ export function stacksDir(): string {
 /** The stacks that exist: folders of stacksDir() holding a compose.yaml, sorted. */
 export function availableStacks(dir = stacksDir()): string[] {
   if (!fs.existsSync(dir)) return [];
+  // A linked folder is a stack too (a course may link its stacks in from elsewhere).
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter(
+      (entry) =>
+        entry.isDirectory() ||
+        (entry.isSymbolicLink() &&
+          fs.statSync(path.join(dir, entry.name), { throwIfNoEntry: false })?.isDirectory()),
+    )
     .map((entry) => entry.name)
     .filter((name) => fs.existsSync(path.join(dir, name, COMPOSE_FILE)))
     .sort();
@@ -43,15 +50,42 @@ export function contextDir(stack: string, context: string, dir = stacksDir()): s
   return path.resolve(dir, stack, context);
 }
 
-/** Every regular file under `root`, by path, sorted (so hashing and sending them is deterministic). */
-export function readContextFiles(root: string): ContextFile[] {
+/**
+ * The files `docker build` sends of the context at `root`, by path, sorted (so hashing and
+ * sending them is deterministic): what its .dockerignore leaves, matched by docker's own rules
+ * (@balena/dockerignore, a port of moby's matcher: `*` stays in one folder, `!` re-includes
+ * under an ignored folder), plus the Dockerfile and .dockerignore, which docker always sends. A
+ * symlink to a file is sent as that file's content (swarmlab ships bytes, not links); a link to
+ * a folder, or to nothing, is refused: docker would send the link itself, which then points
+ * nowhere in the build.
+ */
+export function readContextFiles(root: string, dockerfile = "Dockerfile"): ContextFile[] {
+  const ignoreFile = path.join(root, ".dockerignore");
+  const ignored = dockerignore().add(
+    fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "",
+  );
+  const always = new Set([dockerfile.replace(/^\.\//, ""), ".dockerignore"]);
   const files: ContextFile[] = [];
   const walk = (relative: string) => {
     for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
       const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) walk(child);
-      else if (entry.isFile())
-        files.push({ path: child, content: fs.readFileSync(path.join(root, child)) });
+      const full = path.join(root, child);
+      if (entry.isDirectory()) {
+        walk(child);
+        continue;
+      }
+      if (!always.has(child) && ignored.ignores(child)) continue;
+      if (entry.isSymbolicLink()) {
+        const target = fs.existsSync(full) ? fs.statSync(full) : undefined;
+        if (!target?.isFile()) {
+          throw new Error(
+            `${child} in the build context is a symlink to ${target ? "a folder" : "nothing"}; copy what it points to into the context, or list it in .dockerignore`,
+          );
+        }
+      } else if (!entry.isFile()) {
+        continue;
+      }
+      files.push({ path: child, content: fs.readFileSync(full) });
     }
   };
   walk("");

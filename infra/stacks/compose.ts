@@ -1,39 +1,54 @@
 /**
- * A stack's compose file: read and checked (YAML, the compose spec's schema, swarmlab's own rules)
- * by `loadStack`, then resolved by `renderCompose` into the text `docker stack deploy` gets on the
- * cluster. Compose files name what differs per cluster through three variables only swarmlab
- * resolves, so one file works on every student's cluster:
+ * A stack's compose file, read and checked as `docker stack deploy` (docker CLI 28) reads it:
+ * YAML by docker's parser's rules (compose-yaml.ts: merge keys, 1.1 octals), variables by its
+ * interpolation (interpolate.ts: defaults, `$$`), then its own schema (compose-schema.ts), then
+ * what swarmlab needs beyond docker (every file it names exists, no relative bind mount, a build
+ * context inside the stack's folder). render-compose.ts makes the text sent to the cluster.
+ *
+ * swarmlab sets three variables, so one file works on every student's cluster; a file needs none:
  *   ${SWARMLAB_REGISTRY}     the cluster's registry (host:port)
  *   ${SWARMLAB_CONTEXT_TAG}  in a service with `build`: the hash of its build context
- *   ${SWARMLAB_OVERLAY_MTU}  the overlay MTU (network MTU - 50), for `driver_opts`
+ *   ${SWARMLAB_OVERLAY_MTU}  the overlay MTU (network MTU - 50); swarmlab sets it on every
+ *                            overlay network that sets no MTU of its own anyway
+ * Any other variable must have a default (`${TAG:-1.27}`): nothing sets it on the cluster.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { isMap, isScalar, parseDocument, stringify } from "yaml";
-import type { ServiceOverride } from "../config/stacks-config";
-import { composeFileLabel, contextDir, readComposeFile, stacksDir } from "./catalog";
+import {
+  composeFileLabel,
+  contextDir,
+  readComposeFile,
+  readContextFiles,
+  stacksDir,
+} from "./catalog";
+import { parseComposeYaml } from "./compose-yaml";
 import { schemaProblems } from "./compose-schema";
+import { interpolate, Lookup, variablesOf } from "./interpolate";
+import { PortSpec, portsOf } from "./ports";
+import { fileReferences, readReferencedFiles } from "./stack-files";
+
+export type { PortSpec } from "./ports";
 
 export const REGISTRY_VARIABLE = "SWARMLAB_REGISTRY";
 export const CONTEXT_TAG_VARIABLE = "SWARMLAB_CONTEXT_TAG";
 export const OVERLAY_MTU_VARIABLE = "SWARMLAB_OVERLAY_MTU";
-const VARIABLES = [REGISTRY_VARIABLE, CONTEXT_TAG_VARIABLE, OVERLAY_MTU_VARIABLE];
+export const VARIABLES = [REGISTRY_VARIABLE, CONTEXT_TAG_VARIABLE, OVERLAY_MTU_VARIABLE];
 
-/** `$$` is compose's escaped dollar; anything else after `$` is a variable. */
-const VARIABLE = /\$\$|\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-
-export interface PortSpec {
-  target: number;
-  published?: number;
-  mode?: string;
+/** How docker builds a service's image: what `build:` says, with docker's defaults. */
+export interface BuildSpec {
+  /** Relative to the stack's folder. */
+  context: string;
+  dockerfile: string;
+  target?: string;
+  args: Record<string, string>;
 }
 
 export interface StackService {
   name: string;
-  /** The build context, relative to the stack's folder, when the stack builds this image. */
-  build?: { context: string; dockerfile: string };
+  /** The build, when the stack builds this image. */
+  build?: BuildSpec;
   global: boolean;
-  /** Long-syntax ports (the only kind overrides can change). */
+  /** Every published or exposed port, short and long syntax alike. */
   ports: PortSpec[];
 }
 
@@ -41,72 +56,88 @@ export interface StackDefinition {
   name: string;
   /** "stacks/counter/compose.yaml", for messages. */
   file: string;
-  /** The file as parsed, variables not resolved. */
+  /** The stack's folder, absolute. */
+  dir: string;
+  /** The file as parsed (merge keys applied), variables not substituted. */
   document: Record<string, unknown>;
   services: StackService[];
+  /** The files it names (secrets, configs, env files), by the path it names them with. */
+  files: ReadonlyMap<string, Buffer>;
 }
 
 export type LoadResult =
   { ok: true; stack: StackDefinition } | { ok: false; file: string; problems: string[] };
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Calls `visit` on every string of `node` (keys excluded) and rebuilds it with the results. */
-function mapStrings(node: unknown, visit: (text: string) => string): unknown {
-  if (typeof node === "string") return visit(node);
-  if (Array.isArray(node)) return node.map((item) => mapStrings(item, visit));
-  if (isObject(node)) {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mapStrings(v, visit)]));
-  }
-  return node;
+/** Values that stand in for swarmlab's variables while a file is checked. */
+const PLACEHOLDERS: Record<string, string> = {
+  [REGISTRY_VARIABLE]: "registry.invalid:5000",
+  [CONTEXT_TAG_VARIABLE]: "ctx-0000000000000000",
+  [OVERLAY_MTU_VARIABLE]: "1400",
+};
+
+/** swarmlab's values only: the cluster sets nothing else a compose file could read. */
+export function swarmlabLookup(values: Readonly<Record<string, string>>): Lookup {
+  return (name) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined);
 }
 
-/** Replaces swarmlab's variables in `text`; `$$` stays (docker stack deploy unescapes it). */
-function resolve(text: string, values: Record<string, string>): string {
-  return text.replace(VARIABLE, (whole, braced?: string, bare?: string) => {
-    const name = braced ?? bare;
-    return name !== undefined && name in values ? values[name] : whole;
+function strings(node: unknown, out: string[] = []): string[] {
+  if (typeof node === "string") out.push(node);
+  else if (Array.isArray(node)) node.forEach((item) => strings(item, out));
+  else if (isObject(node)) Object.values(node).forEach((value) => strings(value, out));
+  return out;
+}
+
+function argsOf(value: unknown): Record<string, string> {
+  if (Array.isArray(value)) {
+    return Object.fromEntries(
+      value.map((item) => {
+        const [key, ...rest] = String(item).split("=");
+        return [key, rest.join("=")];
+      }),
+    );
+  }
+  if (!isObject(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, v === null ? "" : String(v)]),
+  );
+}
+
+export function buildOf(value: unknown): BuildSpec | undefined {
+  if (typeof value === "string") return { context: value, dockerfile: "Dockerfile", args: {} };
+  if (!isObject(value)) return undefined;
+  const context = typeof value.context === "string" ? value.context : ".";
+  return {
+    context,
+    dockerfile: typeof value.dockerfile === "string" ? value.dockerfile : "Dockerfile",
+    ...(typeof value.target === "string" ? { target: value.target } : {}),
+    args: argsOf(value.args),
+  };
+}
+
+/** A bind mount's host path relative to the compose file: it cannot exist on every node. */
+function relativeBinds(service: Record<string, unknown>): string[] {
+  if (!Array.isArray(service.volumes)) return [];
+  return service.volumes.flatMap((volume: unknown) => {
+    const source =
+      typeof volume === "string"
+        ? volume.split(":")[0]
+        : isObject(volume) && volume.type === "bind" && typeof volume.source === "string"
+          ? volume.source
+          : "";
+    return source.startsWith(".") || source.startsWith("~") ? [source] : [];
   });
 }
 
-function variablesIn(node: unknown): Set<string> {
-  const found = new Set<string>();
-  mapStrings(node, (text) => {
-    for (const match of text.matchAll(VARIABLE)) {
-      const name = match[1] ?? match[2];
-      if (name !== undefined) found.add(name);
-    }
-    return text;
-  });
-  return found;
-}
-
-function buildOf(value: unknown): { context: string; dockerfile: string } | undefined {
-  if (typeof value === "string") return { context: value, dockerfile: "Dockerfile" };
-  if (isObject(value) && typeof value.context === "string") {
-    const dockerfile = typeof value.dockerfile === "string" ? value.dockerfile : "Dockerfile";
-    return { context: value.context, dockerfile };
-  }
-  return undefined;
-}
-
-function portsOf(value: unknown): PortSpec[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter(isObject).map((port) => ({
-    target: Number(port.target),
-    ...(port.published !== undefined ? { published: Number(port.published) } : {}),
-    ...(typeof port.mode === "string" ? { mode: port.mode } : {}),
-  }));
-}
-
-/** swarmlab's rules for one service beyond the schema; returns the problems. */
+/** swarmlab's rules for one service beyond docker's; returns the problems. */
 function serviceProblems(
-  stack: string,
+  stackRoot: string,
   name: string,
   service: Record<string, unknown>,
-  dir: string,
+  usesContextTag: boolean,
 ): string[] {
   const problems: string[] = [];
   const where = `services.${name}`;
@@ -116,25 +147,18 @@ function serviceProblems(
       `${where} has neither image nor build: name an image, or a build context with a Dockerfile`,
     );
   }
-  const used = variablesIn(service);
+  for (const source of relativeBinds(service)) {
+    problems.push(
+      `${where}.volumes: ${source} is a bind mount of a folder beside the compose file, which exists on no node of a swarm (a task runs on any of them); put the files in a config or secret, or use a named volume`,
+    );
+  }
   if (build === undefined) {
-    if (used.has(CONTEXT_TAG_VARIABLE)) {
+    if (usesContextTag) {
       problems.push(`${where} uses \${${CONTEXT_TAG_VARIABLE}} but has no build context to hash`);
     }
     return problems;
   }
-  const image = typeof service.image === "string" ? service.image : "";
-  if (
-    !image.includes(`\${${REGISTRY_VARIABLE}}`) ||
-    !image.includes(`\${${CONTEXT_TAG_VARIABLE}}`)
-  ) {
-    problems.push(
-      `${where} builds its image, so its image must be pushed to the cluster's registry: ` +
-        `write image: \${${REGISTRY_VARIABLE}}/${stack}-${name}:\${${CONTEXT_TAG_VARIABLE}}`,
-    );
-  }
-  const stackRoot = path.resolve(dir, stack);
-  const context = contextDir(stack, build.context, dir);
+  const context = path.resolve(stackRoot, build.context);
   if (context !== stackRoot && !context.startsWith(`${stackRoot}${path.sep}`)) {
     problems.push(
       `${where}.build: context ${JSON.stringify(build.context)} is outside the stack's folder`,
@@ -142,23 +166,36 @@ function serviceProblems(
   } else if (!fs.existsSync(path.join(context, build.dockerfile))) {
     problems.push(
       `${where}.build: ${build.dockerfile} not found in context ${JSON.stringify(build.context)} ` +
-        `(${path.relative(path.dirname(dir), context)})`,
+        `(${path.relative(path.dirname(path.dirname(stackRoot)), context)})`,
     );
+  } else {
+    try {
+      readContextFiles(context, build.dockerfile);
+    } catch (error) {
+      problems.push(`${where}.build: ${(error as Error).message}`);
+    }
   }
   return problems;
 }
 
-/** Values that stand in for swarmlab's variables while the schema checks a file. */
-const PLACEHOLDERS: Record<string, string> = {
-  [REGISTRY_VARIABLE]: "registry.invalid:5000",
-  [CONTEXT_TAG_VARIABLE]: "ctx-0000000000000000",
-  [OVERLAY_MTU_VARIABLE]: "1400",
-};
+function variableProblems(document: Record<string, unknown>): string[] {
+  const missing = new Set<string>();
+  for (const text of strings(document)) {
+    for (const use of variablesOf(text)) {
+      if (!use.hasDefault && !VARIABLES.includes(use.name)) missing.add(use.name);
+    }
+  }
+  return [...missing]
+    .sort()
+    .map(
+      (variable) =>
+        `uses \${${variable}}, which nothing sets on the cluster; give it a default (\${${variable}:-value}) or use one of swarmlab's ${VARIABLES.map((v) => `\${${v}}`).join(", ")}`,
+    );
+}
 
 /**
- * Reads stacks/<name>/compose.yaml and checks it: YAML syntax, the compose spec's schema (unknown
- * keys, wrong types), and swarmlab's rules (every service has an image or a build context whose
- * Dockerfile exists, built images go to the registry, only swarmlab's variables are used).
+ * Reads <dir>/<name>/compose.yaml and checks it as docker would, and for what swarmlab needs:
+ * every problem at once, each naming the key and the fix.
  */
 export function loadStack(name: string, dir = stacksDir()): LoadResult {
   const file = composeFileLabel(name, dir);
@@ -169,97 +206,50 @@ export function loadStack(name: string, dir = stacksDir()): LoadResult {
   } catch (error) {
     return fail([`cannot be read: ${(error as Error).message}`]);
   }
-  const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (parsed.errors.length > 0) {
-    return fail(parsed.errors.map((e) => `is not valid YAML: ${e.message.split("\n")[0]}`));
-  }
-  if (!isMap(parsed.contents) && !(isScalar(parsed.contents) && parsed.contents.value === null)) {
+  const parsed = parseComposeYaml(text);
+  if (parsed.errors.length > 0) return fail(parsed.errors.map((e) => `is not valid YAML: ${e}`));
+  const raw: unknown = parsed.document.toJS();
+  if (raw !== null && raw !== undefined && !isObject(raw)) {
     return fail(["is not a YAML mapping of compose keys (services, networks, volumes, ...)"]);
   }
-  const document = (parsed.toJS() ?? {}) as Record<string, unknown>;
-  const problems: string[] = [];
-  const unknown = [...variablesIn(document)].filter((v) => !VARIABLES.includes(v)).sort();
-  for (const variable of unknown) {
-    problems.push(
-      `uses \${${variable}}, which nothing sets on the cluster; swarmlab resolves only ${VARIABLES.map((v) => `\${${v}}`).join(", ")}`,
-    );
-  }
-  problems.push(...schemaProblems(mapStrings(document, (t) => resolve(t, PLACEHOLDERS))));
-  const services = isObject(document.services) ? document.services : {};
+  const document = (raw ?? {}) as Record<string, unknown>;
+  const problems = variableProblems(document);
+  const interpolated = interpolate(document, swarmlabLookup(PLACEHOLDERS), problems) as Record<
+    string,
+    unknown
+  >;
+  problems.push(...schemaProblems(interpolated));
+  const stackRoot = contextDir(name, ".", dir);
+  const services = isObject(interpolated.services) ? interpolated.services : {};
+  const rawServices = isObject(document.services) ? document.services : {};
   if (Object.keys(services).length === 0) problems.push("defines no services");
   const list: StackService[] = [];
   for (const [service, definition] of Object.entries(services)) {
     if (!isObject(definition)) continue; // the schema said why
-    problems.push(...serviceProblems(name, service, definition, dir));
+    const usesTag = strings(rawServices[service]).some((t) =>
+      variablesOf(t).some((use) => use.name === CONTEXT_TAG_VARIABLE),
+    );
+    problems.push(...serviceProblems(stackRoot, service, definition, usesTag));
+    let ports: PortSpec[] = [];
+    try {
+      ports = portsOf(definition.ports, `services.${service}.ports`);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
     const deploy = isObject(definition.deploy) ? definition.deploy : {};
     const build = buildOf(definition.build);
     list.push({
       name: service,
       ...(build ? { build } : {}),
       global: deploy.mode === "global",
-      ports: portsOf(definition.ports),
+      ports,
     });
   }
-  if (problems.length > 0) return fail(problems);
-  return { ok: true, stack: { name, file, document, services: list } };
-}
-
-/** What the cluster gives a stack's variables. */
-export interface ClusterValues {
-  /** The registry's address, host:port. */
-  registry: string;
-  overlayMtu: number;
-  /** The image tag of each service that builds its image (contextTag of its context). */
-  contextTags: Readonly<Record<string, string>>;
-}
-
-function applyOverride(service: Record<string, unknown>, override: ServiceOverride): void {
-  if (override.replicas !== undefined) {
-    service.deploy = {
-      ...(isObject(service.deploy) ? service.deploy : {}),
-      replicas: override.replicas,
-    };
-  }
-  for (const [target, port] of Object.entries(override.ports ?? {})) {
-    if (!Array.isArray(service.ports)) continue; // validate-stacks.ts refuses such overrides
-    service.ports = service.ports.map((entry: unknown) =>
-      isObject(entry) && String(entry.target) === target
-        ? { ...entry, published: port.published, ...(port.mode ? { mode: port.mode } : {}) }
-        : entry,
-    );
-  }
-}
-
-/**
- * The compose text deployed for `stack` on a cluster: swarmlab's variables resolved, `build`
- * dropped (the image is built and pushed before the deploy), `overrides` applied. Deterministic,
- * so an unchanged stack gives the same text and Pulumi sees no change.
- */
-export function renderCompose(
-  stack: StackDefinition,
-  values: ClusterValues,
-  overrides: Readonly<Record<string, ServiceOverride>> = {},
-): string {
-  const services = isObject(stack.document.services) ? stack.document.services : {};
-  const rendered: Record<string, unknown> = {};
-  for (const [name, definition] of Object.entries(services)) {
-    const tag = values.contextTags[name];
-    const built = buildOf((definition as Record<string, unknown>).build) !== undefined;
-    if (built && tag === undefined)
-      throw new Error(`no image tag for ${stack.file} service ${name}`);
-    const resolved = mapStrings(definition, (text) =>
-      resolve(text, {
-        [REGISTRY_VARIABLE]: values.registry,
-        [OVERLAY_MTU_VARIABLE]: String(values.overlayMtu),
-        ...(built ? { [CONTEXT_TAG_VARIABLE]: tag } : {}),
-      }),
-    ) as Record<string, unknown>;
-    delete resolved.build;
-    applyOverride(resolved, overrides[name] ?? {});
-    rendered[name] = resolved;
-  }
-  const document = mapStrings({ ...stack.document, services: rendered }, (text) =>
-    resolve(text, { [OVERLAY_MTU_VARIABLE]: String(values.overlayMtu) }),
+  const { files, problems: fileProblems } = readReferencedFiles(
+    fileReferences(interpolated),
+    stackRoot,
   );
-  return `# ${stack.file}, resolved by swarmlab for this cluster\n${stringify(document, { lineWidth: 0 })}`;
+  problems.push(...fileProblems);
+  if (problems.length > 0) return fail([...new Set(problems)]);
+  return { ok: true, stack: { name, file, dir: stackRoot, document, services: list, files } };
 }

@@ -11,6 +11,7 @@ export interface PublishedPort {
   published: number;
   /** ingress: every node answers (routing mesh); host: only nodes running one of its tasks. */
   mode: "ingress" | "host";
+  protocol: string;
 }
 
 export function publishedPorts(
@@ -23,22 +24,34 @@ export function publishedPorts(
       const published = override?.published ?? port.published;
       if (published === undefined) return [];
       const mode = (override?.mode ?? port.mode) === "host" ? "host" : "ingress";
-      return [{ service: service.name, target: port.target, published, mode }];
+      const protocol = port.protocol ?? "tcp";
+      return [{ service: service.name, target: port.target, published, mode, protocol }];
     }),
   );
 }
 
 /** How a student opens a published port: any node for the routing mesh, the task's node for host mode. */
 export function portUrl(port: PublishedPort, managerIp: string): string {
+  const scheme = port.protocol === "tcp" ? "http" : port.protocol;
   return port.mode === "ingress"
-    ? `http://${managerIp}:${port.published}`
-    : `http://<a node running ${port.service}>:${port.published}`;
+    ? `${scheme}://${managerIp}:${port.published}`
+    : `${scheme}://<a node running ${port.service}>:${port.published}`;
 }
 
-/** Every port the chosen stacks publish, for the security group (known at preview). */
+/** The key of a port in the `stacks` output: "web:80", "dns:53/udp". */
+export function portKey(port: PublishedPort): string {
+  return `${port.service}:${port.target}${port.protocol === "tcp" ? "" : `/${port.protocol}`}`;
+}
+
+/**
+ * Every port the chosen stacks publish, once each, for the security group (known at preview).
+ * The firewall takes port numbers (its rules are TCP); a port published for UDP and TCP alike
+ * appears once.
+ */
 export function chosenStackPorts(choices: readonly StackChoice[]): number[] {
-  return choices.flatMap((choice) => {
+  const ports = choices.flatMap((choice) => {
     const loaded = loadStack(choice.name);
     return loaded.ok ? publishedPorts(loaded.stack, choice.services).map((p) => p.published) : [];
   });
+  return [...new Set(ports)];
 }

@@ -8,6 +8,7 @@
  * the step's secret stdin (`registryCredentials`, ManagerStep's `secretStdin`), fed before it.
  */
 import type { ContextFile } from "./catalog";
+import type { BuildSpec } from "./compose";
 import { templateFile } from "../nodes/templates";
 import { checkTimeout, RemoteScript, shellQuote } from "../swarm/remote-scripts";
 
@@ -55,13 +56,23 @@ export function stackScript(
   ]);
 }
 
+/** `docker build` options for what `build:` says beyond the context: target stage, build args. */
+function buildOptions(build: Pick<BuildSpec, "target" | "args">): string {
+  const options = [
+    ...(build.target !== undefined ? ["--target", build.target] : []),
+    ...Object.entries(build.args).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
+  ];
+  return `SWARMLAB_BUILD_OPTIONS=(${options.map(shellQuote).join(" ")})`;
+}
+
 /** Builds `image` from `files` (a build context) on the manager and pushes it. */
 export function stackImageScript(
   image: string,
-  dockerfile: string,
+  build: Pick<BuildSpec, "dockerfile" | "target" | "args">,
   files: readonly ContextFile[],
   timeoutSeconds: number,
 ): RemoteScript {
+  const { dockerfile } = build;
   if (!IMAGE_REFERENCE.test(image))
     throw new Error(`image ${JSON.stringify(image)} is not host:port/name:tag`);
   if (!CONTEXT_PATH.test(dockerfile))
@@ -74,7 +85,7 @@ export function stackImageScript(
     }
     return `  '${file.path}:${file.content.toString("base64")}'`;
   });
-  const preamble = `SWARMLAB_CONTEXT_FILES=(\n${entries.join("\n")}\n)`;
+  const preamble = `SWARMLAB_CONTEXT_FILES=(\n${entries.join("\n")}\n)\n${buildOptions(build)}`;
   return script(preamble, "stack-image.sh", [image, dockerfile, checkTimeout(timeoutSeconds)]);
 }
 

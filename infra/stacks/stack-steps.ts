@@ -4,9 +4,12 @@
  * ManagerSteps inside Outputs; the system test hands the same to ManagerStep's provider functions,
  * so both run the same strings.
  */
-import { contextDir, ContextFile, readContextFiles } from "./catalog";
-import { CONTEXT_TAG_VARIABLE, REGISTRY_VARIABLE, StackDefinition } from "./compose";
+import * as path from "path";
+import { ContextFile, readContextFiles } from "./catalog";
+import { BuildSpec, REGISTRY_VARIABLE, StackDefinition } from "./compose";
 import { contextTag } from "./image-tag";
+import { builtImageName, RenderedStack } from "./render-compose";
+import { stackFilesAssignment } from "./stack-files";
 import type { RemoteScript } from "../swarm/remote-scripts";
 import { stackImageScript, stackScript } from "./stack-scripts";
 
@@ -21,12 +24,18 @@ export interface StepScripts {
   delete?: RemoteScript;
   /** The script logs in to the registry: give it the credentials (secretStdin). */
   needsRegistry: boolean;
+  /**
+   * More of the secret stdin, after the credentials: the files the stack names (secrets,
+   * configs, env files). Secret because they often are; the compose text names each by its
+   * content's hash, so a changed file still shows in the plain diff.
+   */
+  secretStdin?: string;
 }
 
 /** A service of a stack whose image the cluster builds from a context in the stack's folder. */
 export interface BuiltImage {
   service: string;
-  dockerfile: string;
+  build: BuildSpec;
   files: ContextFile[];
   /** The hash of the context: the image changes when, and only when, a file of it changes. */
   tag: string;
@@ -36,32 +45,36 @@ export interface BuiltImage {
 export function builtImages(stack: StackDefinition): BuiltImage[] {
   return stack.services.flatMap((service) => {
     if (!service.build) return [];
-    const files = readContextFiles(contextDir(stack.name, service.build.context));
-    const { dockerfile } = service.build;
-    return [{ service: service.name, dockerfile, files, tag: contextTag(files) }];
+    const files = readContextFiles(
+      path.resolve(stack.dir, service.build.context),
+      service.build.dockerfile,
+    );
+    return [{ service: service.name, build: service.build, files, tag: contextTag(files) }];
   });
 }
 
-/** The image a built service runs: its compose `image` with the registry and the context's tag. */
+/** The image a built service runs (render-compose.ts's builtImageName). */
 export function imageReference(
   stack: StackDefinition,
   image: BuiltImage,
   registryAddress: string,
 ): string {
-  const services = stack.document.services as Record<string, { image: string }>;
-  return services[image.service].image
-    .split(`\${${REGISTRY_VARIABLE}}`)
-    .join(registryAddress)
-    .split(`\${${CONTEXT_TAG_VARIABLE}}`)
-    .join(image.tag);
+  const services = stack.document.services as Record<string, { image?: unknown }>;
+  return builtImageName(stack.name, image.service, services[image.service].image, {
+    registry: registryAddress,
+    tag: image.tag,
+  });
 }
 
 /** True when some service of `stack` runs an image from the cluster's registry. */
 export function pullsFromRegistry(stack: StackDefinition): boolean {
   const services = (stack.document.services ?? {}) as Record<string, { image?: unknown }>;
-  return Object.values(services).some(
-    (service) =>
-      typeof service.image === "string" && service.image.includes(`\${${REGISTRY_VARIABLE}}`),
+  return (
+    stack.services.some((service) => service.build !== undefined) ||
+    Object.values(services).some(
+      (service) =>
+        typeof service.image === "string" && service.image.includes(`\${${REGISTRY_VARIABLE}}`),
+    )
   );
 }
 
@@ -75,24 +88,26 @@ export function imageStep(
   const reference = imageReference(stack, image, registryAddress);
   return {
     description: `image of ${stack.name} ${image.service}: build and push`,
-    create: stackImageScript(reference, image.dockerfile, image.files, timeoutSeconds),
+    create: stackImageScript(reference, image.build, image.files, timeoutSeconds),
     needsRegistry: true,
   };
 }
 
 /**
- * Deploys `compose` (renderCompose's text) as `stack` and waits until it converged; removes it on
- * delete. A stack that pulls from the cluster's registry deploys logged in to it.
+ * Deploys `rendered` (renderStack's text and files) as `stack` and waits until it converged;
+ * removes it on delete. A stack that pulls from the cluster's registry deploys logged in to it.
  */
 export function stackStep(
   stack: StackDefinition,
-  compose: string,
+  rendered: RenderedStack,
   timeoutSeconds: number,
 ): StepScripts {
+  const { compose, files } = rendered;
   return {
     description: `stack ${stack.name}: deploy`,
     create: stackScript("deploy", stack.name, compose, timeoutSeconds),
     delete: stackScript("remove", stack.name, compose, timeoutSeconds),
     needsRegistry: pullsFromRegistry(stack),
+    ...(files.length > 0 ? { secretStdin: stackFilesAssignment(files) } : {}),
   };
 }

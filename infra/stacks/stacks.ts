@@ -13,15 +13,16 @@ import type { StackChoice } from "../config/stacks-config";
 import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
 import type { ManagerAccess } from "../swarm/swarm";
-import { loadStack, renderCompose, StackDefinition } from "./compose";
-import { portUrl, publishedPorts } from "./published-ports";
+import { loadStack, StackDefinition } from "./compose";
+import { portKey, portUrl, publishedPorts } from "./published-ports";
+import { renderStack } from "./render-compose";
 import type { RegistryEndpoint } from "./registry-endpoint";
 import { parseStackServices, registryCredentials, ServiceStatus } from "./stack-scripts";
 import { builtImages, imageStep, stackStep, StepScripts } from "./stack-steps";
 
 export interface StackStatus {
   services: ServiceStatus[];
-  /** `<service>:<port>` -> how to open it. */
+  /** `<service>:<port>` (`/udp` added for UDP) -> how to open it. */
   urls: Record<string, string>;
 }
 
@@ -80,6 +81,13 @@ export class LabStacks extends pulumi.ComponentResource {
           `${stepName}: its stack builds or pulls images from the cluster's registry; this program has none yet`,
         );
       }
+      // The credentials first (lib-registry-login.sh reads them), then the stack's files.
+      const secretStdin =
+        needsRegistry || plain.secretStdin !== undefined
+          ? pulumi
+              .all([needsRegistry ? credentials : "", scripts.apply((s) => s.secretStdin ?? "")])
+              .apply(([login, files]) => `${login ?? ""}${files}`)
+          : undefined;
       return new ManagerStep(
         stepName,
         {
@@ -87,7 +95,7 @@ export class LabStacks extends pulumi.ComponentResource {
           description: plain.description,
           create: scripts.apply((s) => s.create),
           ...(plain.delete ? { delete: scripts.apply((s) => s.delete as RemoteScript) } : {}),
-          ...(needsRegistry ? { secretStdin: credentials } : {}),
+          ...(secretStdin !== undefined ? { secretStdin } : {}),
         },
         { parent: this, dependsOn: [...args.waitFor, ...(registry?.ready ?? []), ...dependsOn] },
       );
@@ -109,7 +117,7 @@ export class LabStacks extends pulumi.ComponentResource {
       const step = (address: string, overlayMtu: number) =>
         stackStep(
           stack,
-          renderCompose(stack, { registry: address, overlayMtu, contextTags }, choice.services),
+          renderStack(stack, { registry: address, overlayMtu, contextTags }, choice.services),
           args.timeoutSeconds,
         );
       const deploy = onManager(
@@ -123,7 +131,7 @@ export class LabStacks extends pulumi.ComponentResource {
         stack.name,
         {
           services: parseStackServices(stdout),
-          urls: Object.fromEntries(ports.map((p) => [`${p.service}:${p.target}`, portUrl(p, ip)])),
+          urls: Object.fromEntries(ports.map((p) => [portKey(p), portUrl(p, ip)])),
         },
       ]);
     });

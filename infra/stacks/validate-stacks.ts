@@ -54,7 +54,8 @@ function overrideProblems(choice: StackChoice, stack: StackDefinition): StackPro
 export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()): StackProblem[] {
   const available = availableStacks(dir);
   const problems: StackProblem[] = [];
-  const publishers = new Map<number, string>();
+  // By port and protocol: 53/udp and 53/tcp are two ports to the swarm.
+  const publishers = new Map<string, string>();
   for (const choice of choices) {
     if (!available.includes(choice.name)) {
       problems.push({
@@ -72,7 +73,8 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
     }
     problems.push(...overrideProblems(choice, loaded.stack));
     for (const port of publishedPorts(loaded.stack, choice.services)) {
-      const owner = publishers.get(port.published);
+      const key = `${port.published}/${port.protocol}`;
+      const owner = publishers.get(key);
       const reserved = RESERVED_PORTS.get(port.published);
       if (reserved !== undefined) {
         problems.push({
@@ -85,7 +87,7 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
           reason: `${owner} and ${choice.name}.${port.service} both publish port ${port.published}; give one another port, e.g. {"${choice.name}": {"${port.service}": {"ports": {"${port.target}": ${port.published + 100}}}}}`,
         });
       } else {
-        publishers.set(port.published, `${choice.name}.${port.service}`);
+        publishers.set(key, `${choice.name}.${port.service}`);
       }
     }
   }

@@ -23,6 +23,7 @@ import {
   stackImageScript,
   stackScript,
 } from "../../infra/stacks/stack-scripts";
+import { stackFilesAssignment } from "../../infra/stacks/stack-files";
 import { run } from "./tools";
 
 const WORKER_TOKEN =
@@ -774,6 +775,29 @@ describe("swarm-stack.sh (application stacks)", () => {
     );
   });
 
+  it("writes the stack's files from the secret stdin beside the compose file, for root only", () => {
+    put("service_rows", "files_app|1/1\n");
+    put("service_states", "files_app|2|\n");
+    const files = [
+      { path: "files/0123456789ab/token.txt", content: Buffer.from("s3cret\n") },
+      { path: "files/ba9876543210/app.env", content: Buffer.from("A=1\n") },
+    ];
+    const result = runRemote(
+      stackScript("deploy", "files", compose, 5),
+      stackFilesAssignment(files),
+    );
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    for (const file of files) {
+      const copy = path.join(fake, "deployed-" + file.path);
+      expect(fs.readFileSync(copy, "utf8")).toBe(file.content.toString());
+      expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
+    }
+    expect(() => stackFilesAssignment([{ path: "../x", content: Buffer.from("") }])).toThrow(
+      /not files\/<hash>\/<name>/,
+    );
+  });
+
   it("names the service that does not converge and quotes its task errors", () => {
     put("service_rows", "counter_web|1/3\ncounter_redis|1/1\n");
     put("service_states", "counter_web|7|updating\ncounter_redis|3|\n");
@@ -837,7 +861,10 @@ describe("registry login in the stack scripts (credentials on the step's secret 
   ];
 
   it("stack-image.sh builds, logs in with the password on stdin, pushes and prints the image", () => {
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5), credentials);
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 5),
+      credentials,
+    );
     expect(result.stderr).not.toMatch(/ERROR/);
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(image);
@@ -852,8 +879,24 @@ describe("registry login in the stack scripts (credentials on the step's secret 
     expect(calls()).not.toContain("pa ss");
   });
 
+  it("stack-image.sh builds the file's target stage with its build args", () => {
+    const build = {
+      dockerfile: "Dockerfile",
+      target: "runtime",
+      args: { APP_VERSION: "1.4.0", GREETING: "hello world" },
+    };
+    const result = runRemote(stackImageScript(image, build, context, 5), credentials);
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(calls()).toMatch(
+      /docker build --quiet --file \S+\/Dockerfile --tag \S+ --target runtime --build-arg APP_VERSION=1\.4\.0 --build-arg GREETING=hello world \S+\n/,
+    );
+  });
+
   it("stack-image.sh refuses to build without credentials, naming them", () => {
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 5));
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 5),
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/no registry credentials given/);
     expect(calls()).not.toContain("docker build");
@@ -861,7 +904,10 @@ describe("registry login in the stack scripts (credentials on the step's secret 
 
   it("a refused login fails at its deadline with the registry's answer, never the password", () => {
     put("login_refused", "");
-    const result = runRemote(stackImageScript(image, "Dockerfile", context, 1), credentials);
+    const result = runRemote(
+      stackImageScript(image, { dockerfile: "Dockerfile", args: {} }, context, 1),
+      credentials,
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/docker login to 10\.42\.0\.10:5000 failed: .*401 Unauthorized/);
     expect(result.stderr + result.stdout).not.toContain("pa ss");

@@ -1,7 +1,8 @@
 import * as path from "path";
 import { parseLabConfig } from "../../infra/config/validate";
 import { availableStacks } from "../../infra/stacks/catalog";
-import { loadStack, renderCompose, StackDefinition } from "../../infra/stacks/compose";
+import { loadStack, StackDefinition } from "../../infra/stacks/compose";
+import { renderCompose } from "../../infra/stacks/render-compose";
 import { contextTag } from "../../infra/stacks/image-tag";
 import {
   parseStackServices,
@@ -154,11 +155,33 @@ describe("swarmlab:stacks", () => {
       expect.stringMatching(
         /^swarmlab:stacks: yaml-error: bad-stacks\/yaml-error\/compose.yaml is not valid YAML: .*line 4/,
       ),
-      'swarmlab:stacks: unknown-key: bad-stacks/unknown-key/compose.yaml the top level: unknown key "servces"',
+      'swarmlab:stacks: unknown-key: bad-stacks/unknown-key/compose.yaml the top level: unknown key "servces" (docker stack deploy refuses it)',
       "swarmlab:stacks: no-image: bad-stacks/no-image/compose.yaml services.web has neither image nor build: name an image, or a build context with a Dockerfile",
       'swarmlab:stacks: missing-dockerfile: bad-stacks/missing-dockerfile/compose.yaml services.web.build: Dockerfile not found in context "./web" (bad-stacks/missing-dockerfile/web)',
-      "swarmlab:stacks: unknown-variable: bad-stacks/unknown-variable/compose.yaml uses ${BUSYBOX_VERSION}, which nothing sets on the cluster; swarmlab resolves only ${SWARMLAB_REGISTRY}, ${SWARMLAB_CONTEXT_TAG}, ${SWARMLAB_OVERLAY_MTU}",
+      "swarmlab:stacks: unknown-variable: bad-stacks/unknown-variable/compose.yaml uses ${BUSYBOX_VERSION}, which nothing sets on the cluster; give it a default (${BUSYBOX_VERSION:-value}) or use one of swarmlab's ${SWARMLAB_REGISTRY}, ${SWARMLAB_CONTEXT_TAG}, ${SWARMLAB_OVERLAY_MTU}",
     ]);
+  });
+});
+
+describe("stacks as teachers write them (fixtures/stack-corpus)", () => {
+  const CORPUS = path.join(__dirname, "fixtures", "stack-corpus");
+
+  it("short-syntax ports are published, checked against the cluster's ports and overridable", () => {
+    expect(
+      problemsOf(["port-shapes"], { "port-shapes": { range: { ports: { "443": 2377 } } } }, CORPUS),
+    ).toEqual([
+      'swarmlab:stackOverrides: port-shapes.range publishes port 2377, which swarm management uses on the nodes; publish it elsewhere, e.g. {"port-shapes": {"range": {"ports": {"443": 12377}}}}',
+    ]);
+  });
+
+  it("merge keys and 1.1 octals are read as docker reads them", () => {
+    const anchors = loadStack("anchors", CORPUS);
+    expect(anchors.ok && anchors.stack.services.map((s) => s.name)).toEqual(["api", "cache"]);
+    const secrets = loadStack("file-secrets", CORPUS);
+    const app =
+      secrets.ok &&
+      (secrets.stack.document.services as Record<string, { secrets: { mode: number }[] }>).app;
+    expect(app && app.secrets.map((s) => s.mode)).toEqual([0o400, 0o600]);
   });
 });
 
@@ -232,7 +255,7 @@ describe("renderCompose", () => {
     const text = renderCompose(stack("counter"), values, overrides);
     expect(text).toBe(renderCompose(stack("counter"), values, overrides));
     expect(text).toMatch(/replicas: 5\n/);
-    expect(text).toMatch(/target: 5000\n\s+published: 18000\n\s+mode: host\n/);
+    expect(text).toMatch(/- mode: host\n\s+target: 5000\n\s+published: 18000\n/);
   });
 });
 
@@ -264,7 +287,7 @@ describe("stack scripts", () => {
       registryCredentials({ address: "10.42.0.10:5000", user: "swarmlab", password: "a\nb" }),
     ).toThrow(/one line/);
     // Both scripts bring the login function; neither holds a credential.
-    const image = stackImageScript("r:5000/a:ctx-1", "Dockerfile", [], 1);
+    const image = stackImageScript("r:5000/a:ctx-1", { dockerfile: "Dockerfile", args: {} }, [], 1);
     const deploy = stackScript("deploy", "counter", "services: {}\n", 1);
     for (const script of [image, deploy]) {
       expect(script.stdin).toContain("registry_login() {");
@@ -274,12 +297,17 @@ describe("stack scripts", () => {
 
   it("send a build context as path:base64 entries and refuse escaping paths", () => {
     const files = [{ path: "web/app.py", content: Buffer.from("x") }];
-    const image = stackImageScript("r:5000/counter-web:ctx-1", "Dockerfile", files, 300);
+    const image = stackImageScript(
+      "r:5000/counter-web:ctx-1",
+      { dockerfile: "Dockerfile", args: {} },
+      files,
+      300,
+    );
     expect(image.stdin).toContain("  'web/app.py:eA=='");
     expect(() =>
       stackImageScript(
         "r:5000/a:ctx-1",
-        "Dockerfile",
+        { dockerfile: "Dockerfile", args: {} },
         [{ path: "../x", content: Buffer.from("") }],
         1,
       ),
@@ -400,5 +428,36 @@ describe("the program's stacks", () => {
         urls: { "web:8080": "http://203.0.113.10:8080" },
       },
     });
+  });
+
+  it("sends a stack's files on the secret stdin, and opens its short-syntax ports", async () => {
+    const saved = process.env.SWARMLAB_STACKS_DIR;
+    process.env.SWARMLAB_STACKS_DIR = path.join(__dirname, "fixtures", "stack-corpus");
+    try {
+      const run = await runProgram(
+        { allowedCidrs: ALLOWED, stacks: '["file-secrets","port-shapes"]' },
+        "alice",
+        SWARM_STDOUT,
+      );
+      if (run.error !== undefined) throw run.error;
+      const step = run.byName("alice-stacks-file-secrets");
+      const secret = secretValue(step.inputs.secretStdin) as string;
+      // No registry credentials (the stack pulls nothing from it); the files, base64.
+      expect(secret).toMatch(/^SWARMLAB_STACK_FILES=\(\n/);
+      expect(secret).toContain(Buffer.from("k-0123456789abcdef\n").toString("base64"));
+      const plain = scriptOf(step.inputs.create).stdin;
+      expect(plain).toMatch(/name: file-secrets_api_key_[0-9a-f]{8}\n/);
+      expect(plain).not.toContain("k-0123456789abcdef");
+      const leaks = plaintextPaths(recordedState(step), /k-0123456789abcdef/);
+      expect(leaks).toEqual([]);
+      const published = run
+        .ofType("openstack:networking/secGroupRule:SecGroupRule")
+        .filter((r) => /published/.test(r.name))
+        .map((r) => r.inputs.portRangeMin);
+      expect(published).toEqual([53, 7000, 7001, 8443, 9000, 9001, 9002]);
+    } finally {
+      if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
+      else process.env.SWARMLAB_STACKS_DIR = saved;
+    }
   });
 });

@@ -1,12 +1,13 @@
 /**
  * The application stacks as the Pulumi program runs them (infra/stacks/stacks.ts): the project's
- * own compose files (stacks/, unchanged) resolved by its renderCompose, its image and stack steps
+ * own compose files (stacks/, unchanged) resolved by its renderStack, its image and stack steps
  * (infra/stacks/stack-steps.ts) run by ManagerStep's provider functions over SSH, the registry's
  * credentials as the steps' secret stdin. Only the Pulumi engine is missing: this file calls the
  * provider's create, update, diff and delete where the engine would.
  */
 import type { ServiceOverride } from "../../../infra/config/stacks-config";
-import { loadStack, renderCompose, StackDefinition } from "../../../infra/stacks/compose";
+import { loadStack, StackDefinition } from "../../../infra/stacks/compose";
+import { renderStack } from "../../../infra/stacks/render-compose";
 import {
   parseStackServices,
   RegistryCredentials,
@@ -56,7 +57,11 @@ export class StackSteps {
       description: scripts.description,
       create: scripts.create,
       ...(scripts.delete ? { delete: scripts.delete } : {}),
-      ...(scripts.needsRegistry ? { secretStdin: registryCredentials(this.registry) } : {}),
+      ...(scripts.needsRegistry || scripts.secretStdin !== undefined
+        ? {
+            secretStdin: `${scripts.needsRegistry ? registryCredentials(this.registry) : ""}${scripts.secretStdin ?? ""}`,
+          }
+        : {}),
     };
   }
 
@@ -64,8 +69,8 @@ export class StackSteps {
     const stack = loaded(name);
     const contextTags = Object.fromEntries(builtImages(stack).map((i) => [i.service, i.tag]));
     const values = { registry: this.registry.address, overlayMtu: this.overlayMtu, contextTags };
-    const compose = renderCompose(stack, values, overrides);
-    return this.args(stackStep(stack, compose, STACK_TIMEOUT_SECONDS));
+    const rendered = renderStack(stack, values, overrides);
+    return this.args(stackStep(stack, rendered, STACK_TIMEOUT_SECONDS));
   }
 
   /** The image steps of `name` (in parallel, as the engine runs them); their stdout. */
