@@ -6,6 +6,10 @@ const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/test/tsconfig.j
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Each test file that runs the program loads the Pulumi SDK into its own module registry, and the
+  // SDK's process-wide handlers keep every registry alive: a worker that ran ten such files held
+  // ten copies (3.5 GB). Past this, jest replaces the worker after the file it just ran.
+  workerIdleMemoryLimit: "700MB",
   projects: [
     {
       displayName: "unit",
