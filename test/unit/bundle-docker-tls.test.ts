@@ -10,6 +10,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 import { bundleSource } from "../../scripts/bundle/contents";
 import { writeBundle } from "../../scripts/bundle/write-bundle";
@@ -83,8 +84,8 @@ describe("a bundle's context against a stub Docker API", () => {
     server = https.createServer(
       { ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true },
       (request, response) => {
-        const peer = (request.socket as import("node:tls").TLSSocket).getPeerCertificate();
-        clients.push(peer.subject.CN);
+        const peer = (request.socket as TLSSocket).getPeerCertificate();
+        clients.push(String(peer.subject.CN));
         response.setHeader("Api-Version", "1.47");
         response.setHeader("Content-Type", "application/json");
         if (request.url?.endsWith("/_ping")) response.end("OK");
