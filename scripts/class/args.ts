@@ -4,7 +4,7 @@ import { expiredIds } from "./expiry";
 import type { Student } from "./roster";
 import { OPERATIONS, Operation } from "./workspace";
 
-export const VERBS = ["init", ...OPERATIONS, "outputs", "status"] as const;
+export const VERBS = ["init", ...OPERATIONS, "outputs", "bundles", "status"] as const;
 export type Verb = (typeof VERBS)[number];
 
 /** Small on purpose: floating-IP allocation races and API rate limits hurt a burst. */
@@ -20,6 +20,8 @@ export interface ClassArgs {
   skipQuota: boolean;
   /** With up or preview: refresh each stack's state from the cloud first. */
   refresh: boolean;
+  /** With bundles: the folder that gets one folder per student. */
+  out: string;
 }
 
 export const USAGE = `usage: npm run class -- <verb> [options]
@@ -31,6 +33,8 @@ verbs:
   destroy     pulumi destroy (with --expired: only the clusters past their last day)
   refresh     pulumi refresh of each stack
   outputs     manager IP, ssh command, registry and state of each student (Markdown or CSV)
+  bundles     one private folder per student (docker context, SSH key and config, registry
+              login, URLs, a guide): hand each student theirs, nothing else
   status      which stacks exist, their last update and result, and expiry
 
 options:
@@ -39,6 +43,7 @@ options:
   --parallel N      at most N stacks at once (default ${DEFAULT_PARALLEL})
   --expired         with destroy: only expired clusters
   --format md|csv   with outputs (default md)
+  --out DIR         with bundles: where the per-student folders go (default bundles)
   --skip-quota      with up: do not check the OpenStack quota first
   --refresh         with up or preview: refresh each stack from the cloud first (pulumi up
                     --refresh), so a server deleted behind Pulumi's back is created again`;
@@ -57,6 +62,7 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
         format: { type: "string", default: "md" },
         "skip-quota": { type: "boolean", default: false },
         refresh: { type: "boolean", default: false },
+        out: { type: "string" },
       },
     });
   } catch (error) {
@@ -82,6 +88,9 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
   if (values.refresh && verb !== "up" && verb !== "preview") {
     return { error: "--refresh goes with up or preview (the refresh verb refreshes alone)" };
   }
+  if (values.out !== undefined && verb !== "bundles") {
+    return { error: "--out goes with bundles" };
+  }
   return {
     verb: verb as Verb,
     roster: values.roster,
@@ -91,6 +100,7 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
     format: values.format,
     skipQuota: values["skip-quota"],
     refresh: values.refresh,
+    out: values.out ?? "bundles",
   };
 }
 

@@ -70,6 +70,26 @@ export class FakeClassWorkspace implements ClassWorkspace {
     };
   }
 
+  /** Secrets that name their student, so a test can tell whose material a bundle holds. */
+  async secretOutputs(id: string): Promise<Record<string, unknown>> {
+    if ((this.resources.get(id) ?? 0) === 0) return {};
+    const ip = `203.0.113.${10 + [...this.resources.keys()].indexOf(id)}`;
+    return {
+      managerPublicIp: ip,
+      sshUser: "ubuntu",
+      sshPrivateKey: `SSH KEY of ${id}\n`,
+      dockerHost: `tcp://${ip}:2376`,
+      registry: `${ip}:5000`,
+      registryInternal: "10.42.0.10:5000",
+      registryUser: "swarmlab",
+      registryPassword: `registry password of ${id}`,
+      caCertificate: `CA of ${id}\n`,
+      clientCertificate: `CLIENT CERT of ${id}\n`,
+      clientKey: `CLIENT KEY of ${id}\n`,
+      stacks: { web: { services: [], urls: { "web:80": `http://${ip}:8080` } } },
+    };
+  }
+
   async status(id: string): Promise<StackStatus> {
     const lastUpdate = this.history.get(id);
     return {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import pLimit from "p-limit";
 import { pulumiCliProblem, runPulumiVersion, VersionCommand } from "./cli-check";
 import { ClassArgs, isOperation, parseClassArgs, selectStudents, USAGE } from "./args";
+import { writeBundles } from "./bundles";
 import { localDay } from "./expiry";
 import { initClass, stackFilePath } from "./init";
 import { LiveDisplay } from "./live-display";
@@ -50,6 +51,26 @@ async function reports(
   );
 }
 
+async function runBundles(
+  workspace: ClassWorkspace,
+  students: readonly Student[],
+  outDir: string,
+  parallel: number,
+): Promise<number> {
+  const results = await writeBundles(
+    workspace,
+    students.map((s) => s.id),
+    outDir,
+    parallel,
+  );
+  const rows = results.map((r) => [r.id, r.dir ?? "", r.problem ?? ""]);
+  console.log(markdownTable(["student", "bundle", "problem"], rows));
+  console.log(
+    `\nHand each student their own folder only (README, "Bundles"); ${outDir} holds every key.`,
+  );
+  return results.some((r) => r.problem !== undefined) ? 1 : 0;
+}
+
 async function runOperation(
   workspace: ClassWorkspace,
   operation: Operation,
@@ -72,6 +93,8 @@ export async function main(
   dir = process.cwd(),
   /** `pulumi version`, run before anything that drives Pulumi; injectable for tests. */
   pulumiVersion: VersionCommand = runPulumiVersion,
+  /** The class's stacks; tests give the in-memory fake (the Pulumi CLI cannot run here). */
+  makeWorkspace: WorkspaceFactory = pulumiWorkspace,
 ): Promise<number> {
   const args = parseClassArgs(argv);
   if ("error" in args) {
@@ -99,14 +122,20 @@ export async function main(
     console.log(args.expired ? "No cluster is past its last day." : "No students selected.");
     return 0;
   }
-  return runWithPulumi(args, selected, dir, pulumiVersion);
+  return runWithPulumi(args, selected, dir, pulumiVersion, makeWorkspace);
 }
+
+export type WorkspaceFactory = (dir: string, terminalInterrupted: () => boolean) => ClassWorkspace;
+
+const pulumiWorkspace: WorkspaceFactory = (dir, terminalInterrupted) =>
+  new PulumiClassWorkspace(dir, terminalInterrupted);
 
 async function runWithPulumi(
   args: ClassArgs,
   students: Student[],
   dir: string,
   pulumiVersion: VersionCommand,
+  makeWorkspace: WorkspaceFactory,
 ): Promise<number> {
   const cliProblem = await pulumiCliProblem(pulumiVersion);
   if (cliProblem !== undefined) {
@@ -123,7 +152,10 @@ async function runWithPulumi(
   // Ctrl-C on a terminal reaches the pulumi processes too (one process group): they cancel
   // gracefully themselves, and a second SIGINT from us would make them terminate at once.
   let terminalInterrupt = false;
-  const workspace = new PulumiClassWorkspace(dir, () => terminalInterrupt);
+  const workspace = makeWorkspace(dir, () => terminalInterrupt);
+  if (args.verb === "bundles") {
+    return runBundles(workspace, students, path.resolve(dir, args.out), args.parallel);
+  }
   if (args.verb === "outputs" || args.verb === "status") {
     const list = await reports(workspace, students, args.parallel, args.verb === "outputs");
     const today = localDay(new Date());

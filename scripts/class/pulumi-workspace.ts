@@ -89,6 +89,16 @@ export class PulumiClassWorkspace implements ClassWorkspace {
     );
   }
 
+  /**
+   * `Stack.outputs()` runs `pulumi stack output --json --show-secrets` (and once more without,
+   * to mark which are secret): the values here are the real ones.
+   */
+  async secretOutputs(id: string): Promise<Record<string, unknown>> {
+    if (!(await this.status(id)).exists) return {};
+    const outputs = await (await this.stack(id, false)).outputs();
+    return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+  }
+
   async status(id: string): Promise<StackStatus> {
     const summary = (await this.stackSummaries()).get(id);
     if (summary === undefined) return { exists: false };

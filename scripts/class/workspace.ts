@@ -42,6 +42,11 @@ export interface ClassWorkspace {
   cancel(id: string): Promise<void>;
   /** The stack's outputs; secrets are not revealed. Empty when the stack has none. */
   outputs(id: string): Promise<Record<string, unknown>>;
+  /**
+   * The stack's outputs with secrets revealed, for that student's bundle only (never printed).
+   * Empty when the stack has none.
+   */
+  secretOutputs(id: string): Promise<Record<string, unknown>>;
   status(id: string): Promise<StackStatus>;
 }
 

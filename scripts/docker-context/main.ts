@@ -1,14 +1,20 @@
 /**
- * `npm run docker-context -- --stack alice`: a docker context for the student's cluster from the
- * stack's outputs, and a registry login through it. See plan.ts for what it does and why.
+ * `npm run docker-context -- --bundle DIR` (the folder a teacher handed out) or `-- --stack alice`
+ * (from the stack's outputs, for whoever holds the backend and passphrase): a docker context for
+ * the student's cluster, and a registry login through it. See plan.ts for what it does and why.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { BUNDLE_FILE, parseBundle } from "../bundle/contents";
+import { privateDir, writeFileWithMode } from "../bundle/private-files";
 import { labOutputs, nextSteps, planDockerContext } from "./plan";
 
-export const USAGE = "usage: npm run docker-context -- --stack <stack>";
+export const USAGE =
+  "usage: npm run docker-context -- --bundle <folder from your teacher>\n" +
+  "   or: npm run docker-context -- --stack <stack>   (needs the Pulumi CLI, backend and passphrase)";
 
 /** Reads a stack's outputs, secrets shown; injectable so tests feed fixed outputs. */
 export type OutputReader = (stack: string) => Promise<Record<string, unknown>>;
@@ -17,6 +23,11 @@ export interface CommandRunner {
   (args: string[], stdin?: string): Promise<{ exitCode: number; stderr: string }>;
 }
 
+/** What to say when `pulumi` is not on PATH: a student should not need it at all. */
+export const NO_PULUMI =
+  "the Pulumi CLI is not installed (spawn pulumi ENOENT). Students do not need it: ask your " +
+  "teacher for your bundle folder and run `npm run docker-context -- --bundle <folder>`.";
+
 export const pulumiOutputs: OutputReader = (stack) =>
   new Promise((resolve, reject) => {
     execFile(
@@ -24,6 +35,10 @@ export const pulumiOutputs: OutputReader = (stack) =>
       ["stack", "output", "--json", "--show-secrets", "--stack", stack],
       { maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
+        if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") {
+          reject(new Error(NO_PULUMI));
+          return;
+        }
         if (error) {
           reject(
             new Error(
@@ -47,6 +62,29 @@ export const dockerCli: CommandRunner = (args, stdin) =>
     child.stdin.end(stdin ?? "");
   });
 
+/** The stack name and its outputs, from a bundle folder or from Pulumi. */
+async function source(
+  values: { stack?: string; bundle?: string },
+  read: OutputReader,
+): Promise<{ stack: string; outputs: Record<string, unknown> }> {
+  if (values.bundle !== undefined && values.stack !== undefined) {
+    throw new Error(`give --bundle or --stack, not both\n${USAGE}`);
+  }
+  if (values.bundle !== undefined) {
+    const file = path.join(values.bundle, BUNDLE_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      throw new Error(`${file} not found: give the folder your teacher handed out`);
+    }
+    const data = parseBundle(text, file);
+    return { stack: data.stack, outputs: { ...data } };
+  }
+  if (!values.stack) throw new Error(USAGE);
+  return { stack: values.stack, outputs: await read(values.stack) };
+}
+
 export async function dockerContext(
   argv: string[],
   read: OutputReader = pulumiOutputs,
@@ -54,15 +92,16 @@ export async function dockerContext(
   home = homedir(),
   print: (line: string) => void = console.log,
 ): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { stack: { type: "string" } } });
-  if (!values.stack) throw new Error(USAGE);
-  const outputs = labOutputs(values.stack, await read(values.stack));
-  const plan = planDockerContext(values.stack, outputs, home);
-  mkdirSync(plan.dir, { recursive: true, mode: 0o700 });
-  for (const file of plan.files) {
-    writeFileSync(file.path, file.content, { mode: file.mode });
-    chmodSync(file.path, file.mode);
-  }
+  const { values } = parseArgs({
+    args: argv,
+    options: { stack: { type: "string" }, bundle: { type: "string" } },
+  });
+  const { stack, outputs: raw } = await source(values, read);
+  const outputs = labOutputs(stack, raw);
+  const plan = planDockerContext(stack, outputs, home);
+  privateDir(plan.dir);
+  // Each file a new inode with its final mode (issue 24, item 6): the key is never 0644.
+  for (const file of plan.files) writeFileWithMode(file.path, file.content, file.mode);
   for (const [index, step] of plan.commands.entries()) {
     print(`- ${step.what}`);
     const result = await docker(step.args, step.stdin);

@@ -18,7 +18,11 @@ const FAKE_PULUMI = `#!/usr/bin/env bash
 echo "$*" >>"$FAKE_CALLS"
 case "$1 $2" in
   "version "*) echo "v3.270.0" ;;
-  "stack output") echo "{}" ;;
+  "stack output")
+    # A stack with one secret output: masked unless --show-secrets, as the CLI prints it.
+    if [[ " $* " == *" --show-secrets "* ]]; then echo '{"clientKey":"KEY of alice","owner":"alice"}'
+    else echo '{"clientKey":"[secret]","owner":"alice"}'; fi ;;
+  "stack ls") echo '[{"name":"alice","current":false,"resourceCount":3}]' ;;
   "stack history") echo '[{"kind":"update","result":"succeeded","startTime":"2026-12-01T21:00:00Z","endTime":"2026-12-01T21:05:00Z","resourceChanges":{"same":3}}]' ;;
 esac
 exit 0
@@ -75,6 +79,17 @@ describe("PulumiClassWorkspace through the Automation API", () => {
       warn.mockRestore();
     }
     expect(command("preview")).toContain(`--policy-pack ${path.join(ROOT, "policy")} `);
+  });
+
+  it("secretOutputs reveals the stack's secrets (for its bundle); outputs keeps them masked", async () => {
+    const workspace = new PulumiClassWorkspace(ROOT);
+    expect(await workspace.secretOutputs("alice")).toEqual({
+      clientKey: "KEY of alice",
+      owner: "alice",
+    });
+    expect(await workspace.outputs("alice")).toEqual({ clientKey: "[secret]", owner: "alice" });
+    expect(await workspace.secretOutputs("bob")).toEqual({});
+    expect(command("stack output")).toContain("--stack alice");
   });
 
   it("`npm run class -- up --refresh` runs `pulumi up --refresh` for each student", async () => {

@@ -59,12 +59,13 @@ describe("parseClassArgs", () => {
       format: "md",
       skipQuota: false,
       refresh: false,
+      out: "bundles",
     });
   });
 
   it("refuses what it cannot do", () => {
     expect(parseClassArgs([])).toEqual({
-      error: "name one verb: init, preview, up, destroy, refresh, outputs, status",
+      error: "name one verb: init, preview, up, destroy, refresh, outputs, bundles, status",
     });
     expect(parseClassArgs(["up", "--parallel", "0"])).toEqual({
       error: '--parallel is "0": give a whole number of at least 1',

@@ -1,7 +1,21 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import type * as fs from "node:fs";
+import {
+  chmodSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dockerContext } from "../../scripts/docker-context/main";
+import { writeBundles } from "../../scripts/class/bundles";
+import { FakeClassWorkspace } from "../../scripts/class/fake-workspace";
+import { dockerContext, NO_PULUMI, pulumiOutputs } from "../../scripts/docker-context/main";
 import { labOutputs, planDockerContext } from "../../scripts/docker-context/plan";
 
 const OUTPUTS = {
@@ -95,5 +109,112 @@ describe("npm run docker-context", () => {
         () => undefined,
       ),
     ).rejects.toThrow("docker context create swarmlab-alice failed: create refused");
+  });
+});
+
+describe("npm run docker-context without Pulumi (issue 24)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "swarmlab-bundle-context-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("--bundle starts from the teacher's folder: no Pulumi read, that student's keys", async () => {
+    const workspace = new FakeClassWorkspace({ delayMs: 0 });
+    await workspace.up("alice");
+    await workspace.up("bob");
+    await writeBundles(workspace, ["alice", "bob"], join(dir, "bundles"), 1);
+    const home = join(dir, "home");
+    const calls: { args: string[]; stdin?: string }[] = [];
+    const read = jest.fn(async () => OUTPUTS);
+    await dockerContext(
+      ["--bundle", join(dir, "bundles", "bob")],
+      read,
+      async (args, stdin) => {
+        calls.push({ args, stdin });
+        return { exitCode: 0, stderr: "" };
+      },
+      home,
+      () => undefined,
+    );
+    expect(read).not.toHaveBeenCalled();
+    expect(readFileSync(join(home, ".docker/swarmlab/bob/key.pem"), "utf8")).toBe(
+      "CLIENT KEY of bob\n",
+    );
+    expect(calls[1].args).toContain(
+      `host=tcp://203.0.113.11:2376,ca=${home}/.docker/swarmlab/bob/ca.pem,` +
+        `cert=${home}/.docker/swarmlab/bob/cert.pem,key=${home}/.docker/swarmlab/bob/key.pem`,
+    );
+    expect(calls[2].stdin).toBe("registry password of bob");
+  });
+
+  it("--bundle names a folder that is not a bundle", async () => {
+    await expect(
+      dockerContext(["--bundle", dir], undefined, undefined, dir, () => undefined),
+    ).rejects.toThrow(`${join(dir, "bundle.json")} not found: give the folder your teacher`);
+  });
+
+  it("without the Pulumi CLI says to use a bundle, not `spawn pulumi ENOENT`", async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = dir; // an empty folder: no pulumi on PATH
+    try {
+      await expect(pulumiOutputs("alice")).rejects.toThrow(NO_PULUMI);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(NO_PULUMI).toContain("npm run docker-context -- --bundle <folder>");
+  });
+});
+
+describe("docker-context's key files (issue 24, item 6)", () => {
+  let home: string;
+  const run = () =>
+    dockerContext(
+      ["--stack", "alice"],
+      async () => OUTPUTS,
+      async () => ({ exitCode: 0, stderr: "" }),
+      home,
+      () => undefined,
+    );
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), "swarmlab-context-modes-"));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("the key is 0600 when its first byte is written, also over an old 0644 file", async () => {
+    const dir = join(home, ".docker/swarmlab/alice");
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, "key.pem"), "old\n", { mode: 0o644 });
+    chmodSync(join(dir, "key.pem"), 0o644);
+    const modes: number[] = [];
+    // The module object itself (the script calls through it), not an import namespace.
+    const nodeFs = jest.requireActual<typeof fs>("node:fs");
+    const real = nodeFs.writeSync;
+    jest.spyOn(nodeFs, "writeSync").mockImplementation(((fd: number, ...rest: unknown[]) => {
+      const data = rest[0];
+      if (Buffer.isBuffer(data) && data.toString().includes("CLIENT KEY")) {
+        modes.push(fstatSync(fd).mode & 0o777);
+      }
+      return (real as (...args: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.writeSync);
+    await run();
+    expect(modes).toEqual([0o600]);
+    expect(statSync(join(dir, "key.pem")).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it("does not write the key through a link planted at its path", async () => {
+    const dir = join(home, ".docker/swarmlab/alice");
+    mkdirSync(dir, { recursive: true });
+    const readable = join(home, "readable-by-all");
+    writeFileSync(readable, "nothing\n", { mode: 0o644 });
+    symlinkSync(readable, join(dir, "key.pem"));
+    await run();
+    expect(readFileSync(readable, "utf8")).toBe("nothing\n");
+    expect(lstatSync(join(dir, "key.pem")).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dir, "key.pem"), "utf8")).toBe("CLIENT KEY\n");
   });
 });

@@ -1,0 +1,161 @@
+/**
+ * What one student's bundle holds, as pure text from their stack's outputs: everything they
+ * need to reach their cluster without Pulumi, its backend or the class passphrase (DESIGN.md,
+ * principle 12). Built from ONE stack's outputs only, so it cannot carry another student's keys.
+ */
+import { contextName, LabOutputs } from "../docker-context/plan";
+
+/** `bundle.json`: what `npm run docker-context -- --bundle DIR` reads. */
+export interface BundleData extends LabOutputs {
+  format: 1;
+  stack: string;
+  context: string;
+  managerPublicIp: string;
+  sshUser: string;
+  /** Per stack of the cluster: `<service>:<port>` -> URL. */
+  urls: Record<string, Record<string, string>>;
+}
+
+export const BUNDLE_FILE = "bundle.json";
+export const CONTEXT_FILE = "docker-context.tar";
+export const SSH_KEY_FILE = "ssh-key";
+export const SSH_CONFIG_FILE = "ssh_config";
+export const KNOWN_HOSTS_FILE = "known_hosts";
+export const PASSWORD_FILE = "registry-password";
+export const GUIDE_FILE = "README.txt";
+
+const STRINGS = [
+  "dockerHost",
+  "registry",
+  "registryInternal",
+  "registryUser",
+  "registryPassword",
+  "caCertificate",
+  "clientCertificate",
+  "clientKey",
+  "managerPublicIp",
+  "sshUser",
+  "sshPrivateKey",
+] as const;
+
+export interface BundleSource {
+  data: BundleData;
+  sshPrivateKey: string;
+}
+
+function stackUrls(stacks: unknown): Record<string, Record<string, string>> {
+  if (typeof stacks !== "object" || stacks === null) return {};
+  return Object.fromEntries(
+    Object.entries(stacks as Record<string, { urls?: Record<string, string> }>).map(
+      ([name, status]) => [name, { ...(status?.urls ?? {}) }],
+    ),
+  );
+}
+
+/** The bundle's facts from a stack's outputs (secrets revealed); names what is missing. */
+export function bundleSource(
+  stack: string,
+  outputs: Record<string, unknown>,
+): BundleSource | { missing: string[] } {
+  const missing = STRINGS.filter((key) => typeof outputs[key] !== "string" || outputs[key] === "");
+  if (missing.length > 0) return { missing };
+  const text = (key: (typeof STRINGS)[number]) => outputs[key] as string;
+  return {
+    sshPrivateKey: text("sshPrivateKey"),
+    data: {
+      format: 1,
+      stack,
+      context: contextName(stack),
+      managerPublicIp: text("managerPublicIp"),
+      sshUser: text("sshUser"),
+      dockerHost: text("dockerHost"),
+      registry: text("registry"),
+      registryInternal: text("registryInternal"),
+      registryUser: text("registryUser"),
+      registryPassword: text("registryPassword"),
+      caCertificate: text("caCertificate"),
+      clientCertificate: text("clientCertificate"),
+      clientKey: text("clientKey"),
+      urls: stackUrls(outputs.stacks),
+    },
+  };
+}
+
+/**
+ * One Host entry, run from inside the bundle folder (`ssh -F ssh_config <context>`): relative
+ * paths are opened from the current folder. Host keys are learnt on first contact into the
+ * bundle's own known_hosts (accept-new), and a changed key afterwards is refused.
+ */
+export function renderSshConfig(data: BundleData): string {
+  return [
+    `Host ${data.context}`,
+    `  HostName ${data.managerPublicIp}`,
+    `  User ${data.sshUser}`,
+    `  IdentityFile ${SSH_KEY_FILE}`,
+    "  IdentitiesOnly yes",
+    `  UserKnownHostsFile ${KNOWN_HOSTS_FILE}`,
+    "  StrictHostKeyChecking accept-new",
+    "",
+  ].join("\n");
+}
+
+function renderUrls(urls: BundleData["urls"]): string[] {
+  const lines = Object.entries(urls).flatMap(([stack, ports]) =>
+    Object.entries(ports).map(([port, url]) => `  ${stack}  ${port}  ${url}`),
+  );
+  return lines.length > 0 ? lines : ["  (no stack publishes a port yet)"];
+}
+
+/** The one-page guide: what to type, from this folder. Holds no secret itself. */
+export function renderGuide(data: BundleData): string {
+  const c = data.context;
+  const r = data.registryInternal;
+  return [
+    `swarmlab: the cluster of ${data.stack}`,
+    "",
+    "This folder holds the keys to YOUR cluster and nothing of anyone else's. Keep it to",
+    "yourself: do not commit, mail or share it. You need the docker CLI and ssh; you do not",
+    "need Pulumi, the class's state backend or any passphrase. Run the commands from here.",
+    "",
+    "1. Docker: import the context once, then use it",
+    `     docker context import ${c} ${CONTEXT_FILE}`,
+    `     docker --context ${c} node ls`,
+    "   (or, in a clone of swarmlab, all of steps 1 and 2 at once:",
+    `     npm run docker-context -- --bundle <this folder>)`,
+    "",
+    `2. Registry ${r} (through the context, so builds and pushes run on manager-0):`,
+    `     docker --context ${c} login --username ${data.registryUser} --password-stdin ${r} < ${PASSWORD_FILE}`,
+    `     docker --context ${c} build -t ${r}/hello .`,
+    `     docker --context ${c} push ${r}/hello`,
+    `   Name the images of your stacks ${r}/<name>: every node trusts and reaches it.`,
+    `   From the laptop itself the registry is ${data.registry}.`,
+    "",
+    "3. SSH to manager-0:",
+    `     ssh -F ${SSH_CONFIG_FILE} ${c}`,
+    "",
+    "4. Your stacks:",
+    ...renderUrls(data.urls),
+    "",
+    `Files: ${CONTEXT_FILE} (context, TLS client key inside), ${SSH_KEY_FILE}, ${SSH_CONFIG_FILE},`,
+    `${PASSWORD_FILE}, ${BUNDLE_FILE} (all of it, for npm run docker-context).`,
+    "",
+  ].join("\n");
+}
+
+/** Reads `bundle.json` back; names what is wrong rather than failing later in docker. */
+export function parseBundle(text: string, where: string): BundleData {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Error(`${where} is not JSON: give the folder your teacher handed out`);
+  }
+  const record = (data ?? {}) as Record<string, unknown>;
+  if (record.format !== 1) {
+    throw new Error(`${where} is not a swarmlab bundle (format ${String(record.format)})`);
+  }
+  const needed = [...STRINGS.filter((k) => k !== "sshPrivateKey"), "stack", "context"];
+  const missing = needed.filter((k) => typeof record[k] !== "string" || record[k] === "");
+  if (missing.length > 0) throw new Error(`${where} has no ${missing.join(", ")}`);
+  return record as unknown as BundleData;
+}
