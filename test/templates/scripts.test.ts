@@ -318,6 +318,62 @@ describe("swarm-ready.sh", () => {
     expect(result.stderr).toMatch(/bob-worker-0 is in the swarm at 10.42.0.99 but not expected/);
   });
 
+  it("removes a re-created node's stale records while they still look alive, then passes", () => {
+    // Heal after lost VMs (issue 25): the new manager-0 and worker-0 joined at their addresses
+    // (their ports outlive the servers) while the managers still see the old entries alive.
+    // The last field is when an entry joined (nanoseconds).
+    rows(
+      "alice-manager-0|ready|active|reachable|10.42.0.10|10.42.0.10:2377|1000", // stale, "alive"
+      "alice-manager-0|ready|active|leader|0.0.0.0|10.42.0.10:2377|2000",
+      "alice-worker-0|ready|active||10.42.0.11||1000", // stale, "alive"
+      "alice-worker-0|unknown|active||10.42.0.11||1500", // stale, heartbeat missed
+      "alice-worker-0|ready|active||10.42.0.11||2000",
+    );
+    const result = runRemote(readyGateScript(expected, 5, [], "alice"));
+    expect(result.stderr).toMatch(/removed alice-manager-0 \(id1\), Ready at 10.42.0.10/);
+    expect(result.stderr).toMatch(/removed alice-worker-0 \(id4\), Unknown at 10.42.0.11/);
+    expect(result.status).toBe(0);
+    const log = calls();
+    // Demoted before removal, and removed before the gate's success listing.
+    expect(log).toMatch(/docker node demote id1\ndocker node rm --force id1\n/);
+    const removals = log.split("\n").filter((line) => / node (rm|demote) /.test(line));
+    expect(removals).toEqual([
+      "docker node demote id1",
+      "docker node rm --force id1",
+      "docker node rm --force id3",
+      "docker node rm --force id4",
+    ]);
+    expect(log.lastIndexOf("node rm")).toBeLessThan(log.lastIndexOf("docker node ls\n"));
+    expect(parseSwarmNodes(result.stdout).map((n) => [n.name, n.managerStatus])).toEqual([
+      ["alice-manager-0", "Leader"],
+      ["alice-worker-0", ""],
+    ]);
+  });
+
+  it("never passes while a second entry of an expected node stays, nor removes a live one", () => {
+    // The Ready entry is the OLDER one here: the newer one may be the real node still joining.
+    rows(
+      manager0,
+      "alice-worker-0|ready|active||10.42.0.11||1000",
+      "alice-worker-0|unknown|active||10.42.0.11||2000",
+    );
+    const newerNotReady = runRemote(readyGateScript(expected, 1, [], "alice"));
+    expect(newerNotReady.status).toBe(1);
+    expect(newerNotReady.stderr).toMatch(
+      /alice-worker-0 is listed 2 times: a stale record of a re-created node is still there/,
+    );
+    // A Ready entry at another address may be a live machine: reported, never removed.
+    rows(
+      manager0,
+      "alice-worker-0|ready|active||10.42.0.66||1000",
+      "alice-worker-0|ready|active||10.42.0.11||2000",
+    );
+    const elsewhere = runRemote(readyGateScript(expected, 1, [], "alice"));
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(/alice-worker-0 is at 10.42.0.66, but this cluster's/);
+    expect(calls()).not.toContain("node rm");
+  });
+
   it("removes no Down node without --remove-down, and no expected node that is only Down", () => {
     rows(manager0, "alice-worker-0|down|active||10.42.0.11|");
     const result = runRemote(readyGateScript(expected, 1, [], "alice"));
