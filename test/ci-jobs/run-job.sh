@@ -25,7 +25,8 @@ npx ts-node --transpile-only -P tsconfig.json test/ci-jobs/job-script.ts "$ci" "
 echo "== $ci job $job on $tag, clone of $(git rev-parse --short HEAD)"
 start=$SECONDS
 status=0
-docker run --rm --name "swarmlab-ci-job-$ci-$job-$$" -e CI=true \
+# SWARMLAB_CI_JOB_CPUS caps the container (e.g. 1), to leave room for other work on a shared host.
+docker run --rm --name "swarmlab-ci-job-$ci-$job-$$" -e CI=true ${SWARMLAB_CI_JOB_CPUS:+--cpus "$SWARMLAB_CI_JOB_CPUS"} \
   -v "$work/src:/builds/swarmlab" -v "$work/job.sh:/job.sh:ro" -w /builds/swarmlab \
   "$tag" bash /job.sh || status=$?
 echo "== $ci job $job: exit $status after $((SECONDS - start)) s"
