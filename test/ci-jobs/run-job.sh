@@ -26,7 +26,11 @@ echo "== $ci job $job on $tag, clone of $(git rev-parse --short HEAD)"
 start=$SECONDS
 status=0
 # SWARMLAB_CI_JOB_CPUS caps the container (e.g. 1), to leave room for other work on a shared host.
+# The host's CA bundle goes in beside the image's, for Node only: a network that inspects TLS
+# (its own CA in the host's bundle) is the machine's, not something the job should install.
 docker run --rm --name "swarmlab-ci-job-$ci-$job-$$" -e CI=true ${SWARMLAB_CI_JOB_CPUS:+--cpus "$SWARMLAB_CI_JOB_CPUS"} \
+  -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/host-ca-certificates.crt:ro \
+  -e NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca-certificates.crt \
   -v "$work/src:/builds/swarmlab" -v "$work/job.sh:/job.sh:ro" -w /builds/swarmlab \
   "$tag" bash /job.sh || status=$?
 echo "== $ci job $job: exit $status after $((SECONDS - start)) s"
