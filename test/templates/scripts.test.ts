@@ -23,7 +23,7 @@ import {
   stackImageScript,
   stackScript,
 } from "../../infra/stacks/stack-scripts";
-import { run } from "./tools";
+import { requireTool, run } from "./tools";
 
 const WORKER_TOKEN =
   "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";
@@ -160,6 +160,9 @@ describe("lib.sh", () => {
 });
 
 describe("verify_key_fingerprint", () => {
+  // The keys are made with the real gpg, as lib.sh checks them with it on the node.
+  beforeAll(() => requireTool("gpg", "gnupg"));
+
   /** A fresh signing key, armoured, in FILE; returns its fingerprint. */
   function makeKey(file: string, name: string): string {
     const home = fs.mkdtempSync(path.join(fake, "gnupg-"));
