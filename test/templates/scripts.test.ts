@@ -871,6 +871,16 @@ describe("swarm-stack.sh (application stacks)", () => {
     expect(calls()).toContain("docker stack rm hostname");
   });
 
+  it("removes again a network dockerd refused while its tasks shut down", () => {
+    put("service_rows", "hostname_web|3/3\n");
+    put("stack_networks", "hostname_default\n");
+    put("network_in_use_once", "");
+    const result = runRemote(stackScript("remove", "hostname", compose, 5));
+    expect(result.stderr).toMatch(/docker stack rm hostname left something .*trying again/);
+    expect(result.status).toBe(0);
+    expect(calls().match(/docker stack rm hostname/g)).toHaveLength(2);
+  });
+
   it("fails the removal, naming the stack, while its networks linger past the deadline", () => {
     put("service_rows", "hostname_web|3/3\n");
     put("stack_networks", "hostname_default\n");
