@@ -1,5 +1,6 @@
-// Three projects: `unit` (Pulumi mocks, pure functions), `templates` (rendered node files checked
-// by the real cloud-init and shellcheck) and `system` (real Docker, slow: run with test:system).
+// Four projects: `unit` (Pulumi mocks, pure functions), `templates` (rendered node files checked
+// by the real cloud-init and shellcheck), `images` (checks inside the node images: Docker and
+// root, run with test:images) and `system` (real Docker, slow: run with test:system).
 // Each file is transpiled on its own (test/tsconfig.json: isolatedModules): type-checking every
 // test file again in every worker cost most of the suite's time; `npm run typecheck` checks them.
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/test/tsconfig.json" }] };
@@ -22,6 +23,12 @@ module.exports = {
       testEnvironment: "node",
       transform: tsJest,
       testMatch: ["<rootDir>/test/templates/**/*.test.ts"],
+    },
+    {
+      displayName: "images",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/images/**/*.test.ts"],
     },
     {
       displayName: "system",

@@ -18,14 +18,18 @@
 # before it deletes the removed nodes' memberships (which drain and remove them), so such a node,
 # at its known address, is reported, not counted as a problem.
 #
-# A Down entry that shares its hostname with a Ready node is a replaced VM's stale record; it
-# does not block readiness (swarm-remove-node.sh removes such records).
+# An older entry that shares its hostname with a Ready node is a re-created VM's stale record.
+# Without --remove-down it does not block readiness (swarm-remove-node.sh removes such records).
 #
-# --remove-down PREFIX (the cluster's `<owner>-`): Down entries whose hostname starts with PREFIX
-# and that are not expected (a node lost, or removed while no manager answered), or that are the
-# stale record of an expected node now Ready, are removed (demoted first if they were managers,
-# so the Raft does not count a dead member). Down entries of other names are reported, never
-# touched.
+# --remove-down PREFIX (the cluster's `<owner>-`): entries named PREFIX... are removed (demoted
+# first if they were managers, so the Raft does not count a dead member) when they are
+#   - not expected and Down (a node lost, or removed while no manager answered), or
+#   - the stale record of an expected node: older than the Ready entry of that name at its
+#     expected address, in any state. A stale record can still be Ready (or Unknown) for a while
+#     after its VM is gone, until the managers miss its heartbeats; the new VM holds the address
+#     now, so the old record is no machine. A gate that passed over it left a second entry under
+#     the name for good (issue 25), so with PREFIX the gate succeeds only once it is gone.
+# Entries of other names are reported, never touched.
 set -euo pipefail
 
 if ! declare -F log >/dev/null; then
@@ -42,16 +46,17 @@ NODE_ROWS=()
 LEAVING=()
 ADDRESS_PATTERN='^[0-9A-Fa-f.:]+$'
 
-# Rows of "id|hostname|state|availability|manager status|address|raft address", states in `docker
-# node inspect`'s lower case; workers have an empty manager status, which is how the role is told
-# apart. `docker node ls` cannot print addresses, hence inspect. ("|", not a tab: read would
-# merge the tabs around an empty field.)
+# Rows of "id|hostname|state|availability|manager status|address|raft address|created", states
+# in `docker node inspect`'s lower case; workers have an empty manager status, which is how the
+# role is told apart; created is when the entry joined, in nanoseconds since 1970. `docker node
+# ls` cannot print addresses, hence inspect. ("|", not a tab: read would merge the tabs around an
+# empty field.)
 list_nodes() {
   local ids
   ids=$(docker_probe node ls -q) || return 1
   [ -n "$ids" ] || return 0
   # shellcheck disable=SC2086 # one argument per node id
-  docker_probe node inspect --format '{{.ID}}|{{.Description.Hostname}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{if .ManagerStatus.Leader}}leader{{else}}{{.ManagerStatus.Reachability}}{{end}}{{end}}|{{.Status.Addr}}|{{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}' $ids
+  docker_probe node inspect --format '{{.ID}}|{{.Description.Hostname}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{if .ManagerStatus.Leader}}leader{{else}}{{.ManagerStatus.Reachability}}{{end}}{{end}}|{{.Status.Addr}}|{{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{end}}|{{.CreatedAt.UnixNano}}' $ids
 }
 
 role_of() {
@@ -66,41 +71,53 @@ node_address() {
   printf '%s' "$address"
 }
 
-# Is the Down entry NAME at ADDRESS one of this cluster's ghosts? READY_NAMES holds the names
-# with a Ready entry.
+# Is the entry NAME at ADDRESS, in STATE and created at CREATED, one of this cluster's ghosts
+# (see --remove-down)? CURRENT_CREATED holds, by name, when the newest Ready entry of an
+# expected node at its expected address joined.
 is_ghost() {
-  local name=$1 address=$2
+  local name=$1 state=$2 address=$3 created=$4 current
   if [ -z "$REMOVE_DOWN_PREFIX" ] || [[ "$name" != "$REMOVE_DOWN_PREFIX"* ]]; then return 1; fi
-  if [ -n "${EXPECTED_ROLE[$name]:-}" ]; then
-    [ -n "${READY_NAMES[$name]:-}" ]
+  if [ -z "${EXPECTED_ROLE[$name]:-}" ]; then
+    [ "$state" = down ] && [ "${LEAVING_ADDRESS[$name]:-}" != "$address" ]
+    return
+  fi
+  current=${CURRENT_CREATED[$name]:-}
+  [ -n "$current" ] || return 1
+  if [[ "$created" =~ ^[0-9]+$ ]]; then
+    # Older than the current node. A Ready one elsewhere may be a live machine: never removed.
+    ((created < current)) && { [ "$state" != ready ] || [ "$address" = "${EXPECTED_ADDRESS[$name]}" ]; }
   else
-    [ "${LEAVING_ADDRESS[$name]:-}" != "$address" ]
+    # No join time to compare (never from a real dockerd): only a Down entry is surely stale.
+    [ "$state" = down ]
   fi
 }
 
-# Removes this cluster's Down ghosts (see --remove-down). A failure is logged, and the gate's
-# check then reports the entry.
+# Removes this cluster's ghosts (see --remove-down). A failure is logged, and the gate's check
+# then reports the entry.
 remove_ghosts() {
-  local rows id name state availability manager_status address raft_address
-  local -A READY_NAMES=()
+  local rows id name state availability manager_status address raft_address created
+  local -A CURRENT_CREATED=()
   [ -n "$REMOVE_DOWN_PREFIX" ] || return 0
   rows=$(list_nodes 2>/dev/null) || return 0
-  while IFS='|' read -r id name state _ _ _ _; do
-    [ "$state" = ready ] && READY_NAMES[$name]=1
-  done <<<"$rows"
-  while IFS='|' read -r id name state availability manager_status address raft_address; do
-    if [ -z "$id" ] || [ "$state" != down ]; then continue; fi
+  while IFS='|' read -r id name state _ _ address raft_address created; do
     address=$(node_address "$address" "$raft_address")
-    is_ghost "$name" "$address" || continue
+    if [ "$state" != ready ] || [ "$address" != "${EXPECTED_ADDRESS[$name]:-}" ]; then continue; fi
+    [[ "$created" =~ ^[0-9]+$ ]] || created=0
+    if ((created >= ${CURRENT_CREATED[$name]:-0})); then CURRENT_CREATED[$name]=$created; fi
+  done <<<"$rows"
+  while IFS='|' read -r id name state availability manager_status address raft_address created; do
+    [ -n "$id" ] || continue
+    address=$(node_address "$address" "$raft_address")
+    is_ghost "$name" "$state" "$address" "$created" || continue
     if [ -n "$manager_status" ]; then
-      log "demoting $name ($id): a Down manager of this cluster that is no longer expected or was re-created"
+      log "demoting $name ($id, ${state^}): a manager of this cluster that is no longer expected or was re-created"
       docker_probe node demote "$id" >&2 || {
         log "could not demote $name ($id); it stays (a quorum of managers must be Reachable)"
         continue
       }
     fi
     if docker_probe node rm --force "$id" >/dev/null; then
-      log "removed $name ($id), Down at $address: lost or re-created, no longer in this cluster"
+      log "removed $name ($id), ${state^} at $address: lost or re-created, no longer in this cluster"
     else
       log "could not remove $name ($id)"
     fi
@@ -111,7 +128,7 @@ remove_ghosts() {
 check_nodes() {
   remove_ghosts
   local rows name state status availability manager_status address raft_address role want
-  local -A ready=() seen=() ready_at=()
+  local -A ready=() seen=() ready_at=() entries=()
   PROBLEMS=()
   NODE_ROWS=()
   LEAVING=()
@@ -119,8 +136,9 @@ check_nodes() {
     PROBLEMS+=("listing the swarm's nodes failed: $rows")
     return 1
   fi
-  while IFS='|' read -r _id name state availability manager_status address raft_address; do
+  while IFS='|' read -r _id name state availability manager_status address raft_address _created; do
     [ -n "$name" ] || continue
+    entries[$name]=$((${entries[$name]:-0} + 1))
     status=${state^}
     availability=${availability^}
     manager_status=${manager_status^}
@@ -163,6 +181,10 @@ check_nodes() {
       PROBLEMS+=("$name is missing from the swarm")
     elif [ -z "${ready[$name]:-}" ]; then
       PROBLEMS+=("$name is in the swarm but not Ready")
+    elif [ -n "$REMOVE_DOWN_PREFIX" ] && ((${entries[$name]} > 1)); then
+      # remove_ghosts could not remove it yet (or it is not surely stale): a pass now would
+      # leave the duplicate for good.
+      PROBLEMS+=("$name is listed ${entries[$name]} times: a stale record of a re-created node is still there")
     fi
   done
   ((${#PROBLEMS[@]} == 0))

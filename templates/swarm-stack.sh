@@ -161,15 +161,32 @@ stack_gone() {
   [ -z "$left" ]
 }
 
+# stack_gone, after one more `docker stack rm` when something is left (see remove).
+stack_removed() {
+  stack_gone && return 0
+  as_root docker stack rm "$STACK" >"$WORKDIR/stack-rm.log" 2>&1 || true
+  stack_gone
+}
+
 remove() {
   local timeout_seconds=$1
+  WORKDIR=$(mktemp -d)
+  # shellcheck disable=SC2064 # expand now: the folder of this run
+  trap "rm -rf '$WORKDIR'" EXIT
   if stack_gone; then
     log "stack $STACK is not deployed; nothing to remove"
     return 0
   fi
   log "removing stack $STACK"
-  as_root docker stack rm "$STACK" >&2 || die "docker stack rm $STACK failed (its error is above)"
-  if ! wait_until "$timeout_seconds" "the services and networks of stack $STACK to be gone" stack_gone; then
+  # `docker stack rm` removes the services, then at once the networks; a network whose tasks are
+  # still shutting down is refused ("is in use by task") and stays: not an error yet. Each poll
+  # runs it again until nothing of the stack is left; the last refusal is shown on the deadline.
+  if ! as_root docker stack rm "$STACK" >"$WORKDIR/stack-rm.log" 2>&1; then
+    cat "$WORKDIR/stack-rm.log" >&2
+    log "docker stack rm $STACK left something (tasks still shutting down?); trying again until the deadline"
+  fi
+  if ! wait_until "$timeout_seconds" "the services and networks of stack $STACK to be gone" stack_removed; then
+    cat "$WORKDIR/stack-rm.log" >&2
     docker_probe network ls --filter "label=com.docker.stack.namespace=$STACK" >&2 || true
     die "stack $STACK still has services or networks ${timeout_seconds}s after docker stack rm; a task may be stuck shutting down (docker service ps on its services, docker ps on its nodes)"
   fi

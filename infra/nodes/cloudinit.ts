@@ -7,6 +7,8 @@ import YAML from "yaml";
 import { renderDaemonJson } from "../config/daemon";
 import { dataRootProblem, DEFAULT_DATA_ROOT } from "../config/data-root";
 import { NodeSettings, overlayMtu } from "../config/settings";
+import { gzipBase64 } from "./compress";
+import { tar } from "./tar";
 import { templateFile } from "./templates";
 
 /**
@@ -100,24 +102,42 @@ function renderNodeEnv(settings: NodeSettings): string {
   return `# swarmlab node settings, written by cloud-init; read by ${NODE_SCRIPT_DIR}/*.sh\n${lines.join("\n")}\n`;
 }
 
-interface WriteFile {
+/**
+ * The `encoding` of the large files: cloud-init 22.4 (Debian 12) and later gunzip it before
+ * writing. Plain text stays for the small files a reader of the user-data looks for first
+ * (node.env, the docker.service drop-in): compressing them would save next to nothing.
+ */
+export const COMPRESSED_ENCODING = "gz+b64";
+
+/**
+ * The node scripts travel as one gzipped tar (infra/nodes/tar.ts says why), written here by
+ * write_files and unpacked into NODE_SCRIPT_DIR by the first command of runcmd.
+ */
+export const NODE_SCRIPTS_ARCHIVE = `${NODE_SCRIPT_DIR}/scripts.tar`;
+
+/** Every script in the archive: lib.sh, the steps, the helpers. */
+export const NODE_SCRIPTS = ["lib.sh", ...NODE_STEPS, ...NODE_HELPERS] as const;
+
+export interface WriteFile {
   path: string;
   permissions: string;
   owner: string;
+  encoding?: typeof COMPRESSED_ENCODING;
   content: string;
 }
 
 function writeFiles(settings: NodeSettings): WriteFile[] {
-  const script = (name: string): WriteFile => ({
-    path: `${NODE_SCRIPT_DIR}/${name}`,
-    permissions: "0755",
-    owner: "root:root",
-    content: templateFile(name),
-  });
+  const scripts = tar(
+    NODE_SCRIPTS.map((name) => ({ name, mode: 0o755, content: templateFile(name) })),
+  );
   return [
-    script("lib.sh"),
-    ...NODE_STEPS.map(script),
-    ...NODE_HELPERS.map(script),
+    {
+      path: NODE_SCRIPTS_ARCHIVE,
+      permissions: "0600",
+      owner: "root:root",
+      encoding: COMPRESSED_ENCODING,
+      content: gzipBase64(scripts),
+    },
     // In place before the package's postinst first starts dockerd, like daemon.json.
     {
       path: FIREWALL_DROPIN_PATH,
@@ -131,12 +151,14 @@ function writeFiles(settings: NodeSettings): WriteFile[] {
       owner: "root:root",
       content: renderNodeEnv(settings),
     },
-    // In place before the package's postinst first starts dockerd.
+    // In place before the package's postinst first starts dockerd. Compressed: a teacher's
+    // daemonConfig may make it a few KB.
     {
       path: DAEMON_JSON_PATH,
       permissions: "0644",
       owner: "root:root",
-      content: renderDaemonJson(settings),
+      encoding: COMPRESSED_ENCODING,
+      content: gzipBase64(renderDaemonJson(settings)),
     },
   ];
 }
@@ -144,10 +166,12 @@ function writeFiles(settings: NodeSettings): WriteFile[] {
 /**
  * One runcmd line chaining the steps with &&: runcmd's lines run under `sh` without `set -e`, so
  * separate lines would go on after a failure. The first failing step stops the chain, its error
- * stays in /var/log/cloud-init-output.log and cloud-init reports the node as failed.
+ * stays in /var/log/cloud-init-output.log and cloud-init reports the node as failed. It starts by
+ * unpacking the scripts (owner and modes from the archive; -m: the time of unpacking, not 1970).
  */
 function runcmd(): string[] {
-  return [NODE_STEPS.map((step) => `${NODE_SCRIPT_DIR}/${step}`).join(" && ")];
+  const unpack = `tar -x -m -f ${NODE_SCRIPTS_ARCHIVE} -C ${NODE_SCRIPT_DIR}`;
+  return [[unpack, ...NODE_STEPS.map((step) => `${NODE_SCRIPT_DIR}/${step}`)].join(" && ")];
 }
 
 /** The node's user-data (#cloud-config). Deterministic: same settings, same bytes. */
@@ -158,8 +182,10 @@ export function renderUserData(settings: NodeSettings): string {
   const userData = `#cloud-config\n${body}`;
   const size = Buffer.byteLength(userData, "utf8");
   if (size > USER_DATA_MAX_BYTES) {
+    // The scripts take a fixed third of the limit (test/unit/cloudinit.test.ts keeps the whole
+    // at most half of it): what pushes it over is daemonConfig, the one part a teacher writes.
     throw new Error(
-      `user-data is ${size} bytes, above nova's limit of ${USER_DATA_MAX_BYTES} (65,535 once base64-encoded); shorten the templates or daemonConfig`,
+      `user-data is ${size} bytes, above nova's limit of ${USER_DATA_MAX_BYTES} (65,535 once base64-encoded); daemonConfig makes ${Buffer.byteLength(renderDaemonJson(settings))} bytes of daemon.json: shorten it`,
     );
   }
   return userData;

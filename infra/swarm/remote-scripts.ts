@@ -120,8 +120,9 @@ function checkAddress(address: string): string {
  * prints them as JSON. `leaving` nodes (removed by this update, drained and removed right after
  * the gate) are let be when they are at their known address; any other node fails the gate.
  * With `owner`, Down entries named `<owner>-...` that are no longer expected (a node lost or
- * removed while no manager answered) and stale Down records of a re-created node are removed
- * from the swarm; other Down nodes are only reported.
+ * removed while no manager answered) and the stale records of a re-created node, whatever their
+ * state (still Ready, Unknown or Down), are removed from the swarm before the gate passes; other
+ * nodes are only reported.
  */
 export function readyGateScript(
   expected: ExpectedNode[],

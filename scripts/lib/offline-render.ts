@@ -9,6 +9,7 @@ import type { LabConfig } from "../../infra/config/config";
 import { nodeMetadata } from "../../infra/config/metadata";
 import { clusterNodes } from "../../infra/config/naming";
 import { nodeSettings } from "../../infra/nodes/node-settings";
+import { readableUserData } from "./user-data-view";
 
 /** OpenStack's VXLAN default; the real value is the tenant network's, read at deploy. */
 export const ASSUMED_NETWORK_MTU = 1450;
@@ -25,6 +26,8 @@ export function renderStackFiles(config: LabConfig): RenderedFile[] {
   const nodes = clusterNodes(config.owner, config.managers, config.workers);
   const files: RenderedFile[] = [
     { path: "user-data.yaml", content: userData },
+    // The scripts and daemon.json travel gzipped: the same document, decoded, for reading.
+    { path: "user-data.readable.yaml", content: readableUserData(userData) },
     { path: "daemon.json", content: daemonJson },
   ];
   nodes.forEach((node, i) => {
@@ -62,6 +65,7 @@ export function renderStackFiles(config: LabConfig): RenderedFile[] {
     content:
       `Rendered for owner ${config.owner}: ${config.managers} manager(s), ${config.workers} worker(s).\n` +
       `Every node gets user-data.yaml (it embeds daemon.json); per-node facts are in <node>/metadata.json.\n` +
+      `user-data.readable.yaml is the same document with its compressed files decoded, for reading.\n` +
       `${mtuNote}\n` +
       networkNote,
   });

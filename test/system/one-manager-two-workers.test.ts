@@ -62,6 +62,7 @@ import {
 } from "./harness/registry-checks";
 import { Server } from "./harness/nova";
 import { declareStackTests } from "./harness/stack-tests";
+import { readableUserData } from "../../scripts/lib/user-data-view";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
@@ -227,7 +228,11 @@ describe.each(PROVEN_RELEASES)(
             exit: 0,
             stderr: "",
           });
-          expect(api.withCert.stdout.trim().split("\n").sort()).toEqual(
+          // The scale-up worker booting in the background (first test of this block) joins
+          // whenever its boot finishes: listed or not is a matter of timing, so it is left out by
+          // name; its own test waits for it Ready. Every other node is listed exactly once.
+          const listed = api.withCert.stdout.trim().split("\n");
+          expect(listed.filter((name) => name !== extra().name).sort()).toEqual(
             cluster.nodes.map((n) => n.name).sort(),
           );
           expect(api.withoutCert.exitCode).not.toBe(0);
@@ -308,7 +313,12 @@ describe.each(PROVEN_RELEASES)(
       "the join tokens are in no user-data and in no file but cloud-init's metadata copies",
       async () => {
         const tokens = [cluster.tokens.worker, cluster.tokens.manager];
-        for (const token of tokens) expect(cluster.userData).not.toContain(token);
+        // Decoded too: the scripts and daemon.json travel gzipped, where a grep sees nothing.
+        const readable = readableUserData(cluster.userData);
+        for (const token of tokens) {
+          expect(cluster.userData).not.toContain(token);
+          expect(readable).not.toContain(token);
+        }
         for (const node of cluster.nodes) {
           const container = cluster.server(node).container;
           const seededUserData = await dockerOk([

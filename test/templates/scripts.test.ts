@@ -24,7 +24,7 @@ import {
   stackScript,
 } from "../../infra/stacks/stack-scripts";
 import { stackFilesAssignment } from "../../infra/stacks/stack-files";
-import { run } from "./tools";
+import { requireTool, run } from "./tools";
 
 const WORKER_TOKEN =
   "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";
@@ -161,6 +161,9 @@ describe("lib.sh", () => {
 });
 
 describe("verify_key_fingerprint", () => {
+  // The keys are made with the real gpg, as lib.sh checks them with it on the node.
+  beforeAll(() => requireTool("gpg", "gnupg"));
+
   /** A fresh signing key, armoured, in FILE; returns its fingerprint. */
   function makeKey(file: string, name: string): string {
     const home = fs.mkdtempSync(path.join(fake, "gnupg-"));
@@ -317,6 +320,62 @@ describe("swarm-ready.sh", () => {
     // Another owner's node is reported, never touched: the gate fails on it.
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/bob-worker-0 is in the swarm at 10.42.0.99 but not expected/);
+  });
+
+  it("removes a re-created node's stale records while they still look alive, then passes", () => {
+    // Heal after lost VMs (issue 25): the new manager-0 and worker-0 joined at their addresses
+    // (their ports outlive the servers) while the managers still see the old entries alive.
+    // The last field is when an entry joined (nanoseconds).
+    rows(
+      "alice-manager-0|ready|active|reachable|10.42.0.10|10.42.0.10:2377|1000", // stale, "alive"
+      "alice-manager-0|ready|active|leader|0.0.0.0|10.42.0.10:2377|2000",
+      "alice-worker-0|ready|active||10.42.0.11||1000", // stale, "alive"
+      "alice-worker-0|unknown|active||10.42.0.11||1500", // stale, heartbeat missed
+      "alice-worker-0|ready|active||10.42.0.11||2000",
+    );
+    const result = runRemote(readyGateScript(expected, 5, [], "alice"));
+    expect(result.stderr).toMatch(/removed alice-manager-0 \(id1\), Ready at 10.42.0.10/);
+    expect(result.stderr).toMatch(/removed alice-worker-0 \(id4\), Unknown at 10.42.0.11/);
+    expect(result.status).toBe(0);
+    const log = calls();
+    // Demoted before removal, and removed before the gate's success listing.
+    expect(log).toMatch(/docker node demote id1\ndocker node rm --force id1\n/);
+    const removals = log.split("\n").filter((line) => / node (rm|demote) /.test(line));
+    expect(removals).toEqual([
+      "docker node demote id1",
+      "docker node rm --force id1",
+      "docker node rm --force id3",
+      "docker node rm --force id4",
+    ]);
+    expect(log.lastIndexOf("node rm")).toBeLessThan(log.lastIndexOf("docker node ls\n"));
+    expect(parseSwarmNodes(result.stdout).map((n) => [n.name, n.managerStatus])).toEqual([
+      ["alice-manager-0", "Leader"],
+      ["alice-worker-0", ""],
+    ]);
+  });
+
+  it("never passes while a second entry of an expected node stays, nor removes a live one", () => {
+    // The Ready entry is the OLDER one here: the newer one may be the real node still joining.
+    rows(
+      manager0,
+      "alice-worker-0|ready|active||10.42.0.11||1000",
+      "alice-worker-0|unknown|active||10.42.0.11||2000",
+    );
+    const newerNotReady = runRemote(readyGateScript(expected, 1, [], "alice"));
+    expect(newerNotReady.status).toBe(1);
+    expect(newerNotReady.stderr).toMatch(
+      /alice-worker-0 is listed 2 times: a stale record of a re-created node is still there/,
+    );
+    // A Ready entry at another address may be a live machine: reported, never removed.
+    rows(
+      manager0,
+      "alice-worker-0|ready|active||10.42.0.66||1000",
+      "alice-worker-0|ready|active||10.42.0.11||2000",
+    );
+    const elsewhere = runRemote(readyGateScript(expected, 1, [], "alice"));
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(/alice-worker-0 is at 10.42.0.66, but this cluster's/);
+    expect(calls()).not.toContain("node rm");
   });
 
   it("removes no Down node without --remove-down, and no expected node that is only Down", () => {
@@ -834,6 +893,16 @@ describe("swarm-stack.sh (application stacks)", () => {
     const result = runRemote(stackScript("remove", "hostname", compose, 5));
     expect(result.status).toBe(0);
     expect(calls()).toContain("docker stack rm hostname");
+  });
+
+  it("removes again a network dockerd refused while its tasks shut down", () => {
+    put("service_rows", "hostname_web|3/3\n");
+    put("stack_networks", "hostname_default\n");
+    put("network_in_use_once", "");
+    const result = runRemote(stackScript("remove", "hostname", compose, 5));
+    expect(result.stderr).toMatch(/docker stack rm hostname left something .*trying again/);
+    expect(result.status).toBe(0);
+    expect(calls().match(/docker stack rm hostname/g)).toHaveLength(2);
   });
 
   it("fails the removal, naming the stack, while its networks linger past the deadline", () => {

@@ -122,6 +122,19 @@ describe("one Node version and one Pulumi release everywhere", () => {
     expect(read("README.md")).not.toMatch(/Node(\.js)? 20\+/);
   });
 
+  it("GitHub's test job runs in GitLab's image; the images suite runs where Docker is", () => {
+    const preview = YAML.parse(read(".github/workflows/preview.yml"));
+    expect(preview.jobs.test.container).toBe(`node:${major}-bookworm`);
+    expect(preview.jobs.test.container).toBe(YAML.parse(read(".gitlab-ci.yml")).default.image);
+    // No Docker inside that container: the images suite has its own job on the runner VM.
+    const images = preview.jobs.images as { container?: string; steps: { run?: string }[] };
+    expect(images.container).toBeUndefined();
+    expect(images.steps.map((step) => step.run)).toContain(
+      'sudo env "PATH=$PATH" npm run test:images',
+    );
+    expect(read(".ci/run")).toMatch(/^npm run test:images$/m);
+  });
+
   it("CI installs the Pulumi CLI of the SDK's release", () => {
     const sdk = pkg.dependencies["@pulumi/pulumi"];
     for (const file of WORKFLOWS) expect(YAML.parse(read(file)).env.PULUMI_VERSION).toBe(sdk);

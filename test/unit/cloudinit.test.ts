@@ -1,14 +1,18 @@
+import { createHash } from "crypto";
 import YAML from "yaml";
 import {
+  COMPRESSED_ENCODING,
   DAEMON_JSON_PATH,
   FIREWALL_DROPIN_PATH,
   dockerDataRoot,
   NODE_ENV_PATH,
   NODE_SCRIPT_DIR,
+  NODE_SCRIPTS_ARCHIVE,
   nodeEnv,
   renderUserData,
   USER_DATA_MAX_BYTES,
 } from "../../infra/nodes/cloudinit";
+import { NodeFile, nodeFiles } from "../../scripts/lib/user-data-view";
 import { renderDaemonJson } from "../../infra/config/daemon";
 import { MetaKey, nodeMetadata } from "../../infra/config/metadata";
 import { templateFile } from "../../infra/nodes/templates";
@@ -17,6 +21,7 @@ import { nodeSettings, SETTINGS_MATRIX } from "./node-settings.fixture";
 interface WriteFile {
   path: string;
   permissions: string;
+  encoding?: string;
   content: string;
 }
 
@@ -24,9 +29,10 @@ function parse(userData: string): { write_files: WriteFile[]; runcmd: string[]; 
   return YAML.parse(userData);
 }
 
-function file(userData: string, path: string): WriteFile {
-  const found = parse(userData).write_files.find((f) => f.path === path);
-  if (!found) throw new Error(`${path} not in write_files`);
+/** A file as the node has it once cloud-init wrote it (decoded) and runcmd unpacked the scripts. */
+function file(userData: string, path: string): NodeFile {
+  const found = nodeFiles(userData).find((f) => f.path === path);
+  if (!found) throw new Error(`${path} not on the node`);
   return found;
 }
 
@@ -36,7 +42,15 @@ describe("renderUserData", () => {
     expect(userData.startsWith("#cloud-config\n")).toBe(true);
     expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_MAX_BYTES);
     const config = parse(userData);
-    expect(config.write_files.map((f) => f.path)).toEqual([
+    // What cloud-init writes: the scripts in one archive, the large files gzipped.
+    expect(config.write_files.map((f) => [f.path, f.encoding])).toEqual([
+      [NODE_SCRIPTS_ARCHIVE, COMPRESSED_ENCODING],
+      [FIREWALL_DROPIN_PATH, undefined],
+      [NODE_ENV_PATH, undefined],
+      [DAEMON_JSON_PATH, COMPRESSED_ENCODING],
+    ]);
+    // What the node has once runcmd unpacked the archive.
+    expect(nodeFiles(userData).map((f) => f.path)).toEqual([
       `${NODE_SCRIPT_DIR}/lib.sh`,
       `${NODE_SCRIPT_DIR}/storage-prepare.sh`,
       `${NODE_SCRIPT_DIR}/docker-install.sh`,
@@ -69,9 +83,9 @@ describe("renderUserData", () => {
     expect(env).toContain(`VOLUME_FILESYSTEM=${settings.storage.volumeFilesystem ?? ""}\n`);
     expect(env).toContain(`DOCKER_SOURCE=${settings.dockerSource}\n`);
     expect(env).toContain("OVERLAY_MTU=1400\n");
-    // Steps chained with && in ONE runcmd entry: a failing step stops the rest.
+    // Unpacking, then the steps, chained with && in ONE runcmd entry: a failure stops the rest.
     expect(config.runcmd).toEqual([
-      `${NODE_SCRIPT_DIR}/storage-prepare.sh && ${NODE_SCRIPT_DIR}/docker-install.sh && ${NODE_SCRIPT_DIR}/registry-trust.sh && ${NODE_SCRIPT_DIR}/swarm-up.sh`,
+      `tar -x -m -f ${NODE_SCRIPTS_ARCHIVE} -C ${NODE_SCRIPT_DIR} && ${NODE_SCRIPT_DIR}/storage-prepare.sh && ${NODE_SCRIPT_DIR}/docker-install.sh && ${NODE_SCRIPT_DIR}/registry-trust.sh && ${NODE_SCRIPT_DIR}/swarm-up.sh`,
     ]);
     expect(config.locale).toBe("false");
   });
@@ -91,6 +105,7 @@ describe("renderUserData", () => {
     );
     // The scripts are checked byte for byte above; the snapshot pins the rest of the document.
     const config = YAML.parse(userData);
+    config.write_files = nodeFiles(userData);
     for (const f of config.write_files)
       if (f.path.endsWith(".sh")) f.content = `<templates/${f.path.split("/").pop()}>`;
     expect(YAML.stringify(config, { lineWidth: 0, blockQuote: "literal" })).toMatchSnapshot();
@@ -108,7 +123,10 @@ describe("renderUserData", () => {
       dockerVolumeId: "5f3a9c1e-7b2d-4e8f-9a6b-0c1d2e3f4a5b",
     });
     for (const [, settings] of SETTINGS_MATRIX) {
-      const userData = renderUserData(settings);
+      // Read through the compression: a token inside a gzipped file would hide from a grep.
+      const userData = nodeFiles(renderUserData(settings))
+        .map((f) => f.content)
+        .join("\n");
       expect(userData).not.toContain("SWMTKN-1-");
       for (const key of [
         MetaKey.token,
@@ -127,11 +145,25 @@ describe("renderUserData", () => {
     }
   });
 
-  it("refuses user-data above nova's limit", () => {
-    const labels = Array.from({ length: 2000 }, (_, i) => `course.label.${i}=some-long-value-${i}`);
-    expect(() => renderUserData(nodeSettings({ daemonConfig: { labels } }))).toThrow(
-      /user-data is \d+ bytes, above nova's limit of 49149/,
+  it("refuses user-data above nova's limit, naming daemonConfig", () => {
+    // Hashes: gzip cannot shrink them much, as it would repeated label text.
+    const labels = Array.from(
+      { length: 1000 },
+      (_, i) => `course.label.${i}=${createHash("sha256").update(String(i)).digest("hex")}`,
     );
+    expect(() => renderUserData(nodeSettings({ daemonConfig: { labels } }))).toThrow(
+      /^user-data is \d+ bytes, above nova's limit of 49149 \(65,535 once base64-encoded\); daemonConfig makes \d+ bytes of daemon.json: shorten it$/,
+    );
+  });
+
+  it("writes every file cloud-init takes compressed as it was rendered", () => {
+    for (const [, settings] of SETTINGS_MATRIX) {
+      const userData = renderUserData(settings);
+      expect(file(userData, DAEMON_JSON_PATH).content).toBe(renderDaemonJson(settings));
+      for (const name of ["lib.sh", "swarm-up.sh"]) {
+        expect(file(userData, `${NODE_SCRIPT_DIR}/${name}`).content).toBe(templateFile(name));
+      }
+    }
   });
 
   it("refuses node settings that are not plain words (node.env is sourced by bash)", () => {

@@ -56,21 +56,28 @@ describe("renderStackFiles", () => {
     const files = renderStackFiles(parsed.config);
     expect(files.map((f) => f.path)).toEqual([
       "user-data.yaml",
+      "user-data.readable.yaml",
       "daemon.json",
       "example-manager-0/metadata.json",
       "example-worker-0/metadata.json",
       "example-worker-1/metadata.json",
       "README.txt",
     ]);
-    const daemon = JSON.parse(files[1].content);
+    const daemon = JSON.parse(files[2].content);
     expect(daemon).toMatchObject({
       "storage-driver": "overlay2",
       mtu: 1450,
       "log-driver": "journald",
     });
-    const worker = JSON.parse(files[3].content);
+    const worker = JSON.parse(files[4].content);
     expect(worker.swarm_token).toBe("<join token: secret, set at deploy>");
     expect(files[0].content).not.toContain('swarm_token":');
+    // The readable view shows the scripts and daemon.json as text, as the node has them.
+    const readable = files[1].content;
+    expect(readable).toContain("path: /usr/local/lib/swarmlab/swarm-up.sh");
+    expect(readable).toContain('"log-driver": "journald"');
+    expect(readable).not.toContain("encoding: gz+b64");
+    expect(files[0].content).toContain("encoding: gz+b64");
   });
 
   it("says that an existing network's pool is only known at deploy", () => {
