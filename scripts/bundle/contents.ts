@@ -3,7 +3,7 @@
  * need to reach their cluster without Pulumi, its backend or the class passphrase (DESIGN.md,
  * principle 12). Built from ONE stack's outputs only, so it cannot carry another student's keys.
  */
-import { contextName, LabOutputs } from "../docker-context/plan";
+import { contextName, LAB_OUTPUT_KEYS, LabOutputs } from "../docker-context/plan";
 
 /** `bundle.json`: what `npm run docker-context -- --bundle DIR` reads. */
 export interface BundleData extends LabOutputs {
@@ -24,19 +24,8 @@ export const KNOWN_HOSTS_FILE = "known_hosts";
 export const PASSWORD_FILE = "registry-password";
 export const GUIDE_FILE = "README.txt";
 
-const STRINGS = [
-  "dockerHost",
-  "registry",
-  "registryInternal",
-  "registryUser",
-  "registryPassword",
-  "caCertificate",
-  "clientCertificate",
-  "clientKey",
-  "managerPublicIp",
-  "sshUser",
-  "sshPrivateKey",
-] as const;
+/** The docker context's outputs, and what SSH needs. */
+const STRINGS = [...LAB_OUTPUT_KEYS, "managerPublicIp", "sshUser", "sshPrivateKey"] as const;
 
 export interface BundleSource {
   data: BundleData;

@@ -41,7 +41,8 @@ export interface ContextPlan {
   commands: PlannedCommand[];
 }
 
-const REQUIRED: (keyof LabOutputs)[] = [
+/** The stack outputs a laptop's docker context and registry login are made of. */
+export const LAB_OUTPUT_KEYS: readonly (keyof LabOutputs)[] = [
   "dockerHost",
   "registry",
   "registryInternal",
@@ -54,7 +55,9 @@ const REQUIRED: (keyof LabOutputs)[] = [
 
 /** Checks the stack's outputs; names every missing one and what to do. */
 export function labOutputs(stack: string, outputs: Record<string, unknown>): LabOutputs {
-  const missing = REQUIRED.filter((key) => typeof outputs[key] !== "string" || outputs[key] === "");
+  const missing = LAB_OUTPUT_KEYS.filter(
+    (key) => typeof outputs[key] !== "string" || outputs[key] === "",
+  );
   if (missing.length > 0) {
     throw new Error(
       `stack ${stack} has no output ${missing.join(", ")}: run \`pulumi up --stack ${stack}\` ` +
