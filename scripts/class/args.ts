@@ -48,6 +48,15 @@ options:
   --refresh         with up or preview: refresh each stack from the cloud first (pulumi up
                     --refresh), so a server deleted behind Pulumi's back is created again`;
 
+/** A flag's value as a whole number of at least `min`, or the error that names the flag. */
+export function wholeNumber(flag: string, value: string, min: number): number | { error: string } {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isInteger(number) || number < min) {
+    return { error: `${flag} is ${JSON.stringify(value)}: give a whole number of at least ${min}` };
+  }
+  return number;
+}
+
 export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: string } {
   let parsed;
   try {
@@ -73,12 +82,8 @@ export function parseClassArgs(argv: readonly string[]): ClassArgs | { error: st
   if (positionals.length !== 1 || !(VERBS as readonly string[]).includes(verb)) {
     return { error: `name one verb: ${VERBS.join(", ")}` };
   }
-  const parallel = Number(values.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1) {
-    return {
-      error: `--parallel is ${JSON.stringify(values.parallel)}: give a whole number of at least 1`,
-    };
-  }
+  const parallel = wholeNumber("--parallel", values.parallel, 1);
+  if (typeof parallel !== "number") return parallel;
   if (values.format !== "md" && values.format !== "csv") {
     return { error: `--format is ${JSON.stringify(values.format)}: choose md or csv` };
   }

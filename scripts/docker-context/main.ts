@@ -28,12 +28,35 @@ export const NO_PULUMI =
   "the Pulumi CLI is not installed (spawn pulumi ENOENT). Students do not need it: ask your " +
   "teacher for your bundle folder and run `npm run docker-context -- --bundle <folder>`.";
 
+/** What to say when `docker` is not on PATH, before any file is written. */
+export const NO_DOCKER =
+  "the docker CLI is not on PATH (spawn docker ENOENT): install Docker (the CLI is enough, " +
+  "20.10 or newer) and run this again. Nothing was written.";
+
+/** JSON.parse of `pulumi stack output --json`, with a message a student can act on. */
+export function parseOutputsJson(stack: string, stdout: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(stdout);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
+      return parsed as Record<string, unknown>;
+    }
+  } catch {
+    // falls through to the message below
+  }
+  const first = stdout.trim().split("\n")[0].slice(0, 80);
+  throw new Error(
+    `pulumi stack output --stack ${stack} printed no JSON object (it began ${JSON.stringify(first)}): ` +
+      `run \`pulumi stack output --json --stack ${stack}\` yourself to see why`,
+  );
+}
+
 export const pulumiOutputs: OutputReader = (stack) =>
   new Promise((resolve, reject) => {
     execFile(
       "pulumi",
       ["stack", "output", "--json", "--show-secrets", "--stack", stack],
-      { maxBuffer: 16 * 1024 * 1024 },
+      // env spelt out: the child sees this module's process.env (under jest, the test's copy).
+      { maxBuffer: 16 * 1024 * 1024, env: process.env },
       (error, stdout, stderr) => {
         if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") {
           reject(new Error(NO_PULUMI));
@@ -47,17 +70,26 @@ export const pulumiOutputs: OutputReader = (stack) =>
           );
           return;
         }
-        resolve(JSON.parse(stdout) as Record<string, unknown>);
+        try {
+          resolve(parseOutputsJson(stack, stdout));
+        } catch (parseError) {
+          reject(parseError as Error);
+        }
       },
     );
   });
 
 export const dockerCli: CommandRunner = (args, stdin) =>
   new Promise((resolve, reject) => {
-    const child = spawn("docker", args, { stdio: ["pipe", "inherit", "pipe"] });
+    const child = spawn("docker", args, {
+      stdio: ["pipe", "inherit", "pipe"],
+      env: process.env,
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "ENOENT" ? new Error(NO_DOCKER) : error),
+    );
     child.on("close", (code) => resolve({ exitCode: code ?? 1, stderr }));
     child.stdin.end(stdin ?? "");
   });
@@ -99,14 +131,19 @@ export async function dockerContext(
   const { stack, outputs: raw } = await source(values, read);
   const outputs = labOutputs(stack, raw);
   const plan = planDockerContext(stack, outputs, home);
+  const [clearOld, ...steps] = plan.commands;
+  // The first step only clears a context of an earlier run (it may not exist, so its exit code
+  // does not matter). It runs before any file is written: without docker on PATH it fails with
+  // NO_DOCKER and leaves no key behind.
+  print(`- ${clearOld.what}`);
+  await docker(clearOld.args, clearOld.stdin);
   privateDir(plan.dir);
   // Each file a new inode with its final mode (issue 24, item 6): the key is never 0644.
   for (const file of plan.files) writeFileWithMode(file.path, file.content, file.mode);
-  for (const [index, step] of plan.commands.entries()) {
+  for (const step of steps) {
     print(`- ${step.what}`);
     const result = await docker(step.args, step.stdin);
-    // The first step only clears a context of an earlier run; it may not exist.
-    if (result.exitCode !== 0 && index > 0) {
+    if (result.exitCode !== 0) {
       throw new Error(`docker ${step.args.slice(0, 3).join(" ")} failed: ${result.stderr.trim()}`);
     }
   }

@@ -1,3 +1,5 @@
+import { DEFAULT_PARALLEL } from "../../scripts/class/args";
+import { parseBenchArgs } from "../../scripts/class/benchmark";
 import { FakeClassWorkspace } from "../../scripts/class/fake-workspace";
 import { ClassRun, exitCode, StudentState } from "../../scripts/class/runner";
 import { renderSummary } from "../../scripts/class/summary";
@@ -85,5 +87,24 @@ describe("ClassRun", () => {
     expect(
       () => new ClassRun(new FakeClassWorkspace({ delayMs: 0 }), "up", [], { parallel: 0 }),
     ).toThrow("--parallel must be a whole number of at least 1, not 0");
+  });
+});
+
+describe("npm run class:bench's flags (issue 26, items 10 and 12)", () => {
+  it("defaults to the class tool's --parallel", () => {
+    expect(parseBenchArgs([])).toEqual({ students: 30, parallel: DEFAULT_PARALLEL, delayMs: 200 });
+  });
+
+  it("refuses what is not a whole number, naming every bad flag, instead of printing NaN", () => {
+    expect(parseBenchArgs(["--students", "abc", "--parallel", "0", "--delay=-1"])).toEqual({
+      error: [
+        '--students is "abc": give a whole number of at least 1',
+        '--parallel is "0": give a whole number of at least 1',
+        '--delay is "-1": give a whole number of at least 0',
+      ].join("\n"),
+    });
+    expect(parseBenchArgs(["--students"])).toEqual({
+      error: expect.stringContaining("--students"),
+    });
   });
 });

@@ -15,7 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeBundles } from "../../scripts/class/bundles";
 import { FakeClassWorkspace } from "../../scripts/class/fake-workspace";
-import { dockerContext, NO_PULUMI, pulumiOutputs } from "../../scripts/docker-context/main";
+import {
+  dockerCli,
+  dockerContext,
+  NO_DOCKER,
+  NO_PULUMI,
+  pulumiOutputs,
+} from "../../scripts/docker-context/main";
 import { labOutputs, planDockerContext } from "../../scripts/docker-context/plan";
 
 const OUTPUTS = {
@@ -163,6 +169,50 @@ describe("npm run docker-context without Pulumi (issue 24)", () => {
       process.env.PATH = saved;
     }
     expect(NO_PULUMI).toContain("npm run docker-context -- --bundle <folder>");
+  });
+});
+
+describe("docker-context's errors a student can act on (issue 26, item 10)", () => {
+  let dir: string;
+  let saved: string | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "swarmlab-context-errors-"));
+    saved = process.env.PATH;
+  });
+  afterEach(() => {
+    process.env.PATH = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("without docker on PATH says so and writes no key file", async () => {
+    // The real spawn of a command that is not on PATH: Node's 'error' event with code ENOENT.
+    const home = join(dir, "home");
+    mkdirSync(home);
+    process.env.PATH = join(dir, "empty");
+    await expect(
+      dockerContext(
+        ["--stack", "alice"],
+        async () => OUTPUTS,
+        dockerCli,
+        home,
+        () => undefined,
+      ),
+    ).rejects.toThrow(NO_DOCKER);
+    expect(() => statSync(join(home, ".docker"))).toThrow("ENOENT");
+  });
+
+  it("a pulumi that prints something other than JSON is named, not a SyntaxError", async () => {
+    // Stands in for a pulumi CLI whose stdout is not the JSON object `stack output --json`
+    // documents (e.g. an old CLI's banner on stdout): a script of that name first on PATH.
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "pulumi"), "#!/bin/sh\necho 'A new version of Pulumi is available'\n", {
+      mode: 0o755,
+    });
+    process.env.PATH = `${bin}:${saved ?? ""}`;
+    await expect(pulumiOutputs("alice")).rejects.toThrow(
+      'pulumi stack output --stack alice printed no JSON object (it began "A new version of Pulumi is available"): run `pulumi stack output --json --stack alice` yourself to see why',
+    );
   });
 });
 
