@@ -113,6 +113,21 @@ function publicSize(ranges: readonly Interval[], family: IpFamily): bigint {
   return size(merged) - privateInside;
 }
 
+/** Public addresses the union of `cidrs` holds, per family (unparsable texts count nothing). */
+export function publicAddressCount(cidrs: readonly string[]): Record<IpFamily, bigint> {
+  const ranges = cidrs.flatMap((text) => parseRange(text) ?? []);
+  return {
+    ipv4: publicSize(
+      ranges.filter((r) => r.family === "ipv4"),
+      "ipv4",
+    ),
+    ipv6: publicSize(
+      ranges.filter((r) => r.family === "ipv6"),
+      "ipv6",
+    ),
+  };
+}
+
 export interface FamilyCoverage {
   family: IpFamily;
   /** Public addresses covered, each counted once. */
