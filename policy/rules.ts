@@ -111,8 +111,20 @@ export function checkPortCoverage(
   config: CoverageLimits & { ports?: readonly number[] },
   what: string,
 ): string[] {
+  return portCoverageViolations(rules, config, what).map((v) => v.message);
+}
+
+/** The same, with the rules behind each message (the first is where the engine shows it). */
+export function portCoverageViolations(
+  rules: readonly { name: string; props: Record<string, unknown> }[],
+  config: CoverageLimits & { ports?: readonly number[] },
+  what: string,
+): { message: string; rules: string[] }[] {
   const opened = rules.flatMap((r) => openingOf(r.name, r.props) ?? []);
-  return wideExposures(opened, config, config.ports).map((e) => exposureMessage(e, what));
+  return wideExposures(opened, config, config.ports).map((e) => ({
+    message: exposureMessage(e, what),
+    rules: e.openings.map((o) => o.rule),
+  }));
 }
 
 export function checkOwner(props: Record<string, unknown>, config: OwnerConfig): string[] {
@@ -231,7 +243,11 @@ function exposurePolicy<T extends CoverageLimits & { ports?: number[] }>(
     configSchema: schema(defaults, settingDescriptions),
     validateStack: (args, reportViolation) => {
       const rules = args.resources.filter((r) => r.type === SECURITY_RULE);
-      report(checkPortCoverage(rules, settings(args, defaults), what), reportViolation);
+      const urns = new Map(rules.map((r) => [r.name, r.urn]));
+      // Reported on a rule's resource (the preview names it), not only on the stack.
+      for (const v of portCoverageViolations(rules, settings(args, defaults), what)) {
+        reportViolation(v.message, urns.get(v.rules[0]));
+      }
     },
   };
 }

@@ -55,7 +55,7 @@ function resourceArgs(
     type,
     name,
     props,
-    urn: `urn:pulumi:alice::swarmlab::${type}::${name}`,
+    urn: urnOf(type, name),
     opts: {} as ResourceValidationArgs["opts"],
     stackTags: new Map(),
     isType: () => false,
@@ -67,15 +67,21 @@ function resourceArgs(
   };
 }
 
+const urnOf = (type: string, name: string) => `urn:pulumi:alice::swarmlab::${type}::${name}`;
+
 /** Every violation the pack reports for these resources, as `<rule>: <message>`. */
 async function violations(
   resources: readonly { type: string; name: string; props: Record<string, unknown> }[],
   config: Record<string, object> = {},
+  urns: (string | undefined)[] = [],
 ): Promise<string[]> {
   const found: string[] = [];
   for (const policy of policies) {
     const settings = config[policy.name] ?? {};
-    const reportFor = (message: string) => found.push(`${policy.name}: ${message}`);
+    const reportFor = (message: string, urn?: string) => {
+      found.push(`${policy.name}: ${message}`);
+      urns.push(urn);
+    };
     if ("validateResource" in policy) {
       const validations = [(policy as ResourceValidationPolicy).validateResource ?? []].flat();
       for (const r of resources) {
@@ -86,7 +92,13 @@ async function violations(
     } else {
       const args: StackValidationArgs = {
         resources: resources.map(
-          (r) => ({ type: r.type, name: r.name, props: r.props }) as PolicyResource,
+          (r) =>
+            ({
+              type: r.type,
+              name: r.name,
+              props: r.props,
+              urn: urnOf(r.type, r.name),
+            }) as PolicyResource,
         ),
         getConfig: <T extends object>() => settings as T,
         stackTags: new Map(),
@@ -200,7 +212,14 @@ describe("the pack on the program's own resources", () => {
     const split = await programResources({
       allowedCidrs: JSON.stringify(["0.0.0.0/1", "128.0.0.0/1"]),
     });
-    const found = await violations(split);
+    const urns: (string | undefined)[] = [];
+    const found = await violations(split, {}, urns);
+    // Each is shown on the first rule behind it, as the preview lists violations by resource.
+    expect(urns.length).toBe(found.length);
+    for (const [i, message] of found.entries()) {
+      const first = /security group rules? (\S+?),? /.exec(message)?.[1];
+      expect(urns[i]).toBe(urnOf(SECURITY_RULE, first ?? "none"));
+    }
     const ports = (rule: string) =>
       found
         .filter((v) => v.startsWith(`${rule}:`))
