@@ -1,6 +1,8 @@
 /**
  * The class's rules, which a teacher sets in policy/config.json: largest flavor, most servers per
- * student, no swarm or Docker API port open to the internet, every server tagged with its owner.
+ * student, no port open to more of the public internet than the class allows (swarm and Docker
+ * API ports by name, and every port the stack opens from outside: SSH, the registry, published
+ * ports), every server tagged with its owner.
  *
  * Each rule is a pure check (plain props in, violation messages out) wrapped in a Pulumi policy,
  * so tests run the checks without the policy engine. Every message names the resource, the bad
@@ -15,12 +17,11 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { CoverageLimits, DEFAULT_COVERAGE_LIMITS } from "../infra/config/cidr-coverage";
+import { exposureMessage, openingOf, UNKNOWN, wideExposures } from "./exposure";
 
 export const SERVER = "openstack:compute/instance:Instance";
 export const SECURITY_RULE = "openstack:networking/secGroupRule:SecGroupRule";
-
-/** The engine's placeholder for a value not known until `pulumi up` (a preview of a new stack). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export interface FlavorConfig {
   /** The flavors students may use, smallest first. */
@@ -32,8 +33,8 @@ export interface NodesConfig {
   /** Most servers (managers + workers) one student's stack may have. */
   maxNodes: number;
 }
-export interface PortsConfig {
-  /** Ports that must never be open to the whole internet. */
+/** Ports that must not be open to more public space than the limits allow. */
+export interface PortsConfig extends CoverageLimits {
   ports: number[];
 }
 export interface OwnerConfig {
@@ -48,6 +49,7 @@ export const RULES = {
   nodes: "swarmlab-max-nodes",
   swarmPorts: "swarmlab-no-open-swarm-ports",
   dockerApi: "swarmlab-no-open-docker-api",
+  wideAccess: "swarmlab-no-wide-access",
   owner: "swarmlab-server-owner",
 } as const;
 
@@ -59,9 +61,11 @@ export const DEFAULTS = {
   } satisfies FlavorConfig,
   nodes: { maxNodes: 10 } satisfies NodesConfig,
   /** Swarm: 2377/tcp management, 7946/tcp+udp gossip, 4789/udp VXLAN. */
-  swarmPorts: { ports: [2377, 7946, 4789] } satisfies PortsConfig,
+  swarmPorts: { ports: [2377, 7946, 4789], ...DEFAULT_COVERAGE_LIMITS } satisfies PortsConfig,
   /** Docker API: 2375 plain (never), 2376 TLS (only from allowedCidrs). */
-  dockerApi: { ports: [2375, 2376] } satisfies PortsConfig,
+  dockerApi: { ports: [2375, 2376], ...DEFAULT_COVERAGE_LIMITS } satisfies PortsConfig,
+  /** Every port any rule opens from a CIDR: 22, 2376, 5000 and the published ports. */
+  wideAccess: { ...DEFAULT_COVERAGE_LIMITS } satisfies CoverageLimits,
   owner: { tagPrefix: "swarmlab-owner=", metadataKey: "owner" } satisfies OwnerConfig,
 };
 
@@ -97,45 +101,30 @@ export function checkNodeCount(servers: readonly string[], config: NodesConfig):
   ];
 }
 
-const EVERYWHERE = new Set(["0.0.0.0/0", "::/0", "0::0/0"]);
-
 /**
- * Ports of `ports` that an ingress rule opens to the whole internet. Neutron reads a missing
- * remote (no CIDR, no group) as "from anywhere", a missing protocol as every protocol and a
- * missing port range as every port.
+ * Violations for the ports the stack's security group rules open, all rules together, to more
+ * public space than `config` allows (coverage, not strings: cidr-coverage.ts): `ports` when
+ * given, else every port any rule opens from a CIDR.
  */
-export function publicPorts(props: Record<string, unknown>, ports: readonly number[]): number[] {
-  if (props.direction !== undefined && props.direction !== "ingress") return [];
-  const prefix = props.remoteIpPrefix;
-  const fromAnywhere =
-    (prefix === undefined || prefix === "" || EVERYWHERE.has(String(prefix))) &&
-    (props.remoteGroupId === undefined || props.remoteGroupId === "");
-  if (!fromAnywhere) return [];
-  const protocol = String(props.protocol ?? "");
-  if (protocol !== "" && protocol !== "tcp" && protocol !== "udp" && protocol !== "any") return [];
-  const min =
-    typeof props.portRangeMin === "number" && props.portRangeMin > 0 ? props.portRangeMin : 1;
-  const max =
-    typeof props.portRangeMax === "number" && props.portRangeMax > 0 ? props.portRangeMax : 65535;
-  return ports.filter((p) => p >= min && p <= max);
-}
-
-export function checkPublicPorts(
-  ruleName: string,
-  props: Record<string, unknown>,
-  config: PortsConfig,
+export function checkPortCoverage(
+  rules: readonly { name: string; props: Record<string, unknown> }[],
+  config: CoverageLimits & { ports?: readonly number[] },
   what: string,
 ): string[] {
-  const open = publicPorts(props, config.ports);
-  if (open.length === 0) return [];
-  const from = String(props.remoteIpPrefix || "anywhere (no remote CIDR or group)");
-  return [
-    `security group rule ${ruleName} opens ${what} port${open.length > 1 ? "s" : ""} ` +
-      `${open.join(", ")} to ${from}. ${what[0].toUpperCase()}${what.slice(1)} ports must be ` +
-      `reachable only from the cluster's own security group or from swarmlab:allowedCidrs: ` +
-      `remove 0.0.0.0/0 from swarmlab:allowedCidrs in ${STACK_FILE} (use your campus range), ` +
-      `or drop the rule if you added it yourself.`,
-  ];
+  return portCoverageViolations(rules, config, what).map((v) => v.message);
+}
+
+/** The same, with the rules behind each message (the first is where the engine shows it). */
+export function portCoverageViolations(
+  rules: readonly { name: string; props: Record<string, unknown> }[],
+  config: CoverageLimits & { ports?: readonly number[] },
+  what: string,
+): { message: string; rules: string[] }[] {
+  const opened = rules.flatMap((r) => openingOf(r.name, r.props) ?? []);
+  return wideExposures(opened, config, config.ports).map((e) => ({
+    message: exposureMessage(e, what),
+    rules: e.openings.map((o) => o.rule),
+  }));
 }
 
 export function checkOwner(props: Record<string, unknown>, config: OwnerConfig): string[] {
@@ -230,7 +219,38 @@ const nodesPolicy: StackValidationPolicy = {
   },
 };
 
-const PORTS = { ports: "Ports never open to 0.0.0.0/0 or ::/0." };
+const LIMITS = {
+  maxIpv4Prefix:
+    "The most public IPv4 space a port may be open to, all rules together, as a prefix length: " +
+    "8 allows one /8's worth (16,777,216 addresses). Private ranges do not count.",
+  maxIpv6Prefix:
+    "The same for IPv6: 32 allows one /32's worth. Unique local and link-local do not count.",
+};
+const PORTS = { ports: "The ports this rule checks.", ...LIMITS };
+
+/** A mandatory rule over all the stack's security group rules together (coverage adds up). */
+function exposurePolicy<T extends CoverageLimits & { ports?: number[] }>(
+  name: string,
+  description: string,
+  defaults: T,
+  settingDescriptions: Record<keyof T & string, string>,
+  what: string,
+): StackValidationPolicy {
+  return {
+    name,
+    description,
+    enforcementLevel: "mandatory",
+    configSchema: schema(defaults, settingDescriptions),
+    validateStack: (args, reportViolation) => {
+      const rules = args.resources.filter((r) => r.type === SECURITY_RULE);
+      const urns = new Map(rules.map((r) => [r.name, r.urn]));
+      // Reported on a rule's resource (the preview names it), not only on the stack.
+      for (const v of portCoverageViolations(rules, settings(args, defaults), what)) {
+        reportViolation(v.message, urns.get(v.rules[0]));
+      }
+    },
+  };
+}
 
 export const policies: Policies = [
   resourcePolicy(
@@ -245,21 +265,27 @@ export const policies: Policies = [
     (args, config) => checkFlavor(args.props, config),
   ),
   nodesPolicy,
-  resourcePolicy(
+  exposurePolicy(
     RULES.swarmPorts,
-    "No swarm port (2377, 7946, 4789) is open to the whole internet.",
-    SECURITY_RULE,
+    "No swarm port (2377, 7946, 4789) is open to more than a /8 of the public internet.",
     DEFAULTS.swarmPorts,
     PORTS,
-    (args, config) => checkPublicPorts(args.name, args.props, config, "swarm"),
+    "swarm",
   ),
-  resourcePolicy(
+  exposurePolicy(
     RULES.dockerApi,
-    "No Docker API port (2375, 2376) is open to the whole internet.",
-    SECURITY_RULE,
+    "No Docker API port (2375, 2376) is open to more than a /8 of the public internet.",
     DEFAULTS.dockerApi,
     PORTS,
-    (args, config) => checkPublicPorts(args.name, args.props, config, "Docker API"),
+    "Docker API",
+  ),
+  exposurePolicy(
+    RULES.wideAccess,
+    "No port the stack opens from outside (SSH, registry, Docker API, published ports) is open " +
+      "to more than a /8 of the public internet.",
+    DEFAULTS.wideAccess,
+    LIMITS,
+    "access",
   ),
   resourcePolicy(
     RULES.owner,

@@ -8,6 +8,7 @@
  * say how to fix the value, which generic schema messages do not.
  */
 import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
+import { describeCoverage, publicCoverage } from "./cidr-coverage";
 import type { LabConfig } from "./config";
 import { type ConfigKey, isConfigKey } from "./keys";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
@@ -353,12 +354,14 @@ export function parseLabConfig(
         "is an empty list: nobody could reach the cluster; add your campus range",
       );
     }
-    if (allowedCidrs.some((cidr) => cidr.prefix === 0)) {
+    // The policy pack's measure (cidr-coverage.ts): all of allowedCidrs together, so that
+    // 0.0.0.0/1 + 128.0.0.0/1 warns as 0.0.0.0/0 does.
+    for (const wide of publicCoverage(allowedCidrs.map((c) => c.text)).tooWide) {
       warnings.push(
-        "allowedCidrs contains 0.0.0.0/0: SSH, ICMP, the registry and the Docker API are open " +
-          "to the whole internet (they still need the stack's key, password or client " +
-          "certificate; the class policy pack refuses the Docker API open to everyone); prefer " +
-          "your campus range",
+        `allowedCidrs contains ${wide.publicCidrs.join(", ")}: ${describeCoverage(wide)}. SSH, ` +
+          "ICMP, the registry, the Docker API and the stacks' published ports are open that " +
+          "widely (they still need the stack's key, password or client certificate), and the " +
+          "class policy pack refuses it (swarmlab-no-wide-access); use your campus range",
       );
     }
   }

@@ -12,6 +12,7 @@ set -uo pipefail
 out=${1:?usage: run-previews.sh OUTDIR STACK...}
 shift
 mkdir -p "$out"
+pack=${SWARMLAB_POLICY_PACK:-policy}
 
 status=0
 for stack in "$@"; do
@@ -27,11 +28,13 @@ for stack in "$@"; do
     continue
   fi
   # policy/config.json: the teacher's settings of the class rules (largest flavor, most nodes, ...).
+  # CI sets SWARMLAB_POLICY_PACK to the base branch's copy of the pack (protected/policy), so a
+  # pull request is judged by the rules it targets, not by its own edit of them.
   # --event-log is among the CLI's debug flags, registered only with PULUMI_DEBUG_COMMANDS=true
   # (pkg/cmd/pulumi/operations/preview.go); --color never keeps colour codes out of its messages.
   PULUMI_DEBUG_COMMANDS=true pulumi preview --stack "$stack" --json --non-interactive \
     --color never --event-log "$out/$stack.events.jsonl" \
-    --policy-pack policy --policy-pack-config policy/config.json \
+    --policy-pack "$pack" --policy-pack-config "$pack/config.json" \
     >"$out/$stack.json" 2>>"$out/$stack.log"
   code=$?
   echo "$code" >"$out/$stack.exit"

@@ -3,13 +3,13 @@
 # build-ci-image.sh makes (Debian 12 + Node 22, nothing else), running the job's commands as
 # job-script.ts reads them from the workflow file. Prints the job's output, its time and result.
 #
-# Usage: test/ci-jobs/run-job.sh <github|gitlab> <job> [--except PATH]   (root, dockerd running)
+# Usage: test/ci-jobs/run-job.sh <github|gitlab> <job>   (root, dockerd running)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ci=${1:?usage: run-job.sh <github|gitlab> <job> [--except PATH]}
-job=${2:?usage: run-job.sh <github|gitlab> <job> [--except PATH]}
-shift 2
+ci=${1:?usage: run-job.sh <github|gitlab> <job>}
+job=${2:?usage: run-job.sh <github|gitlab> <job>}
+(($# == 2)) || { echo "usage: run-job.sh <github|gitlab> <job>" >&2; exit 2; }
 # The image is rebuilt when its recipe changes.
 tag="swarmlab-ci-bookworm-node22:$(sha256sum test/ci-jobs/build-ci-image.sh | cut -c1-16)"
 if ! docker image inspect "$tag" >/dev/null 2>&1; then
@@ -20,7 +20,7 @@ work=$(mktemp -d /var/tmp/swarmlab-ci-job.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # What CI checks out: the committed tree, no node_modules, no local files.
 git clone --quiet --no-local --no-hardlinks . "$work/src"
-npx ts-node --transpile-only -P tsconfig.json test/ci-jobs/job-script.ts "$ci" "$job" "$@" >"$work/job.sh"
+npx ts-node --transpile-only -P tsconfig.json test/ci-jobs/job-script.ts "$ci" "$job" >"$work/job.sh"
 
 echo "== $ci job $job on $tag, clone of $(git rev-parse --short HEAD)"
 start=$SECONDS

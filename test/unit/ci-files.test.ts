@@ -1,9 +1,12 @@
 /**
  * The CI files are code too: the GitHub workflows through action-validator (GitHub's workflow
  * schema, offline), .gitlab-ci.yml through GitLab's CI schema with ajv, and the facts that must
- * agree across them (one Node version, the Pulumi CLI of the SDK's release, pinned actions).
+ * agree across them (one Node version, the Pulumi CLI of the SDK's release, pinned actions), and
+ * what keeps the secrets with the teacher (issue 24): secrets only in jobs bound to an
+ * environment and only on steps that install nothing, checkouts that keep no token, actions
+ * pinned by commit, `up` from the default branch alone, the policy pack from the base branch.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
@@ -16,6 +19,117 @@ const WORKFLOWS = fs
   .readdirSync(path.join(ROOT, ".github", "workflows"))
   .filter((f) => /\.ya?ml$/.test(f))
   .map((f) => `.github/workflows/${f}`);
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, string | boolean | number>;
+  env?: Record<string, string>;
+}
+interface Job {
+  if?: string;
+  environment?: string;
+  env?: Record<string, string>;
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+/** The jobs that may read secrets, and the environment each must be bound to. */
+const ENVIRONMENTS: Record<string, Record<string, string>> = {
+  ".github/workflows/preview.yml": { preview: "preview" },
+  ".github/workflows/up.yml": { up: "up" },
+};
+
+/**
+ * The commit each pinned tag points at, read from the action's own repository
+ * (`git rev-parse '<tag>^{commit}'` in a clone of it, 2026-12): a pin must be one of these.
+ */
+const VERIFIED_PINS: Record<string, string> = {
+  "actions/checkout@v4.2.2": "11bd71901bbe5b1630ceea73d27597364c9af683",
+  "actions/setup-node@v4.4.0": "49933ea5288caeca8642d1e84afbd3f7d6820020",
+  "pulumi/actions@v6.0.0": "c7fad9e2f0b79653172b36538b8b34b3c0291952",
+  "actions/upload-artifact@v4.6.2": "ea165f8d65b6e75b540449e92b4886f43607fa02",
+  "actions/download-artifact@v4.3.0": "d3f86a106a0bac45b974a628896c90dbdf5c8093",
+  "actions/github-script@v7.0.1": "60a0d83039c74a4aee543508d2ffcb1c3799cdea",
+};
+
+const PIN = /uses:\s*([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)\s*$/;
+
+/** Every `uses:` line that is not a verified commit pin with its tag. */
+function pinProblems(text: string): string[] {
+  return text
+    .split("\n")
+    .filter((line) => /^\s*(-\s+)?uses:/.test(line))
+    .flatMap((line) => {
+      const pin = PIN.exec(line);
+      if (!pin)
+        return [`${line.trim().replace(/^-\s+/, "")} is not <owner>/<repo>@<40-hex SHA> # <tag>`];
+      const [, action, sha, tag] = pin;
+      return VERIFIED_PINS[`${action}@${tag}`] === sha
+        ? []
+        : [`${action}@${tag} is pinned to ${sha}, which is not that tag's verified commit`];
+    });
+}
+
+/** Jobs that read secrets without their environment, and secrets in env that all steps get. */
+function secretProblems(file: string, doc: Workflow): string[] {
+  const problems = JSON.stringify(doc.env ?? {}).includes("secrets.")
+    ? ["the workflow's env holds secrets"]
+    : [];
+  for (const [name, job] of Object.entries(doc.jobs)) {
+    if (!JSON.stringify(job).includes("secrets.")) continue;
+    const wanted = ENVIRONMENTS[file]?.[name];
+    if (wanted === undefined || job.environment !== wanted) {
+      problems.push(`${name}: reads secrets without its environment ${wanted ?? "(none listed)"}`);
+    }
+    if (JSON.stringify(job.env ?? {}).includes("secrets.")) {
+      problems.push(`${name}: secrets in the job's env, which every step gets`);
+    }
+  }
+  return problems;
+}
+
+const installs = (step: Step) =>
+  /\bnpm (ci|install|i)\b/.test(step.run ?? "") || /^actions\/setup-node@/.test(step.uses ?? "");
+
+/** A secret where packages are installed, or install scripts where a secret or write token is. */
+function installProblems(doc: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [name, job] of Object.entries(doc.jobs)) {
+    const guarded =
+      JSON.stringify(job).includes("secrets.") ||
+      JSON.stringify(job.permissions ?? {}).includes("write");
+    for (const step of job.steps.filter(installs)) {
+      const what = step.run ?? step.uses;
+      if (
+        JSON.stringify(step).includes("secrets.") ||
+        JSON.stringify(job.env ?? {}).includes("secrets.")
+      ) {
+        problems.push(`${name}: a secret on \`${what}\``);
+      }
+      if (guarded && step.run !== undefined && !/npm ci --ignore-scripts/.test(step.run)) {
+        problems.push(`${name}: \`${what}\` runs install scripts beside secrets or a write token`);
+      }
+    }
+  }
+  return problems;
+}
+
+const isCheckout = (step: Step) => /^actions\/checkout@/.test(step.uses ?? "");
+
+function checkoutProblems(doc: Workflow): string[] {
+  return Object.entries(doc.jobs).flatMap(([name, job]) =>
+    job.steps
+      .filter((step) => isCheckout(step) && step.with?.["persist-credentials"] !== false)
+      .map(() => `${name}: a checkout without persist-credentials: false`),
+  );
+}
+
 const pkg = JSON.parse(read("package.json")) as {
   engines: { node: string };
   dependencies: Record<string, string>;
@@ -50,10 +164,111 @@ describe("GitHub workflows", () => {
     }
   });
 
-  it.each(WORKFLOWS)("%s pins every action to a full version", (file) => {
-    const uses = [...read(file).matchAll(/uses:\s*(\S+)/g)].map((m) => m[1]);
-    expect(uses.length).toBeGreaterThan(0);
-    for (const action of uses) expect(action).toMatch(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+  it.each(WORKFLOWS)("%s pins every action by full commit SHA, its tag in a comment", (file) => {
+    expect(read(file)).toMatch(/uses:/);
+    expect(pinProblems(read(file))).toEqual([]);
+  });
+
+  it.each(WORKFLOWS)("%s: secrets only in jobs bound to an environment", (file) => {
+    expect(secretProblems(file, YAML.parse(read(file)) as Workflow)).toEqual([]);
+  });
+
+  it.each(WORKFLOWS)(
+    "%s: no secret on a step that installs, no install script near one",
+    (file) => {
+      expect(installProblems(YAML.parse(read(file)) as Workflow)).toEqual([]);
+    },
+  );
+
+  it.each(WORKFLOWS)("%s: every checkout leaves no token in .git/config", (file) => {
+    const doc = YAML.parse(read(file)) as Workflow;
+    expect(Object.values(doc.jobs).some((job) => job.steps.some(isCheckout))).toBe(true);
+    expect(checkoutProblems(doc)).toEqual([]);
+  });
+
+  it("the checks find what issue 24 found (they are not rubber stamps)", () => {
+    const file = ".github/workflows/preview.yml";
+    const fresh = () => YAML.parse(read(file)) as Workflow;
+    // Secrets job-wide and no environment, as before.
+    const wide = fresh();
+    const step = wide.jobs.preview.steps.find((s) => JSON.stringify(s).includes("secrets."));
+    wide.jobs.preview.env = step?.env;
+    delete wide.jobs.preview.environment;
+    expect(secretProblems(file, wide)).toEqual([
+      "preview: reads secrets without its environment preview",
+      "preview: secrets in the job's env, which every step gets",
+    ]);
+    expect(installProblems(wide)).toContainEqual(expect.stringMatching(/^preview: a secret on /));
+    // A secret on the install step itself; install scripts back on in a job with secrets.
+    const onInstall = fresh();
+    const install = onInstall.jobs.preview.steps.find((s) => /npm ci/.test(s.run ?? "")) as Step;
+    install.env = { OS_AUTH_URL: "${{ secrets.OS_AUTH_URL }}" };
+    install.run = "npm ci --no-audit --no-fund";
+    expect(installProblems(onInstall)).toEqual([
+      "preview: a secret on `npm ci --no-audit --no-fund`",
+      "preview: `npm ci --no-audit --no-fund` runs install scripts beside secrets or a write token",
+    ]);
+    // A checkout that keeps its token, an action on a tag, a SHA of another tag.
+    const keeps = fresh();
+    keeps.jobs.test.steps[0].with = {};
+    expect(checkoutProblems(keeps)).toEqual([
+      "test: a checkout without persist-credentials: false",
+    ]);
+    const sha = VERIFIED_PINS["actions/checkout@v4.2.2"];
+    const text = read(file);
+    expect(
+      pinProblems(text.replace(`actions/checkout@${sha} # v4.2.2`, "actions/checkout@v4.2.2")),
+    ).toEqual(["uses: actions/checkout@v4.2.2 is not <owner>/<repo>@<40-hex SHA> # <tag>"]);
+    expect(pinProblems(text.replace(`${sha} # v4.2.2`, `${sha} # v4.2.1`))).toContainEqual(
+      `actions/checkout@v4.2.1 is pinned to ${sha}, which is not that tag's verified commit`,
+    );
+    expect(
+      pinProblems(text.replaceAll(`${sha} # v4.2.2`, `${sha.slice(0, 7)} # v4.2.2`)),
+    ).toHaveLength(text.split(sha).length - 1);
+  });
+
+  it("the preview job needs a reviewer's approval and judges by the base branch's policy pack", () => {
+    const preview = YAML.parse(read(".github/workflows/preview.yml")) as Workflow;
+    const job = preview.jobs.preview;
+    expect(job.environment).toBe("preview");
+    const base = job.steps.find((s) => s.with?.path === "protected");
+    expect(base?.uses).toMatch(/^actions\/checkout@/);
+    expect(base?.with?.ref).toBe("${{ github.base_ref }}");
+    expect(String(base?.with?.["sparse-checkout"]).trim().split("\n").sort()).toEqual([
+      "infra/config",
+      "policy",
+    ]);
+    const pulumi = job.steps.filter((s) => JSON.stringify(s).includes("secrets."));
+    expect(pulumi.map((s) => s.run)).toEqual([
+      "scripts/preview-summary/run-previews.sh previews $BATCH || true",
+    ]);
+    expect(pulumi[0].env?.SWARMLAB_POLICY_PACK).toBe("protected/policy");
+    expect(read("scripts/preview-summary/run-previews.sh")).toContain(
+      "pack=${SWARMLAB_POLICY_PACK:-policy}",
+    );
+  });
+
+  it("the folders CI takes from the base branch hold everything the policy pack imports", () => {
+    // Relative imports of the pack, followed: each must be inside policy/ or infra/config/ (the
+    // sparse checkout and GitLab's archive), or the pack would run the branch's code after all.
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of read(file).matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+        visit(path.relative(ROOT, path.resolve(ROOT, path.dirname(file), `${spec}.ts`)));
+      }
+    };
+    for (const f of fs.readdirSync(path.join(ROOT, "policy")).filter((f) => f.endsWith(".ts"))) {
+      visit(`policy/${f}`);
+    }
+    expect([...seen].filter((f) => !/^(policy|infra\/config)\/[^/]+\.ts$/.test(f))).toEqual([]);
+    expect(seen).toContain("infra/config/cidr-coverage.ts");
+    const gitlab = YAML.parse(read(".gitlab-ci.yml"));
+    expect(gitlab.preview.script).toContain(
+      "mkdir -p protected && git archive FETCH_HEAD tsconfig.json policy infra/config | tar -x -C protected",
+    );
+    expect(gitlab.preview.variables.SWARMLAB_POLICY_PACK).toBe("protected/policy");
   });
 
   it("only the comment job may write to pull requests", () => {
@@ -74,6 +289,17 @@ describe("GitHub workflows", () => {
     expect(Object.keys(up.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(up.jobs.stacks.if).toContain("vars.SWARMLAB_UP_ON_MERGE == 'true'");
   });
+
+  it("up runs only from the default branch, in the `up` environment", () => {
+    const up = YAML.parse(read(".github/workflows/up.yml")) as Workflow;
+    const onDefault =
+      "github.ref == format('refs/heads/{0}', github.event.repository.default_branch) &&";
+    // Both jobs: a run by hand from another ref stops before anything runs.
+    expect(up.jobs.stacks.if?.startsWith(onDefault)).toBe(true);
+    expect(up.jobs.up.if?.startsWith(onDefault)).toBe(true);
+    expect(up.jobs.up.environment).toBe("up");
+    expect(up.on.push).toEqual({ branches: ["main"] });
+  });
 });
 
 describe("GitLab CI", () => {
@@ -92,6 +318,34 @@ describe("GitLab CI", () => {
     const doc2 = YAML.parse(read(".gitlab-ci.yml"));
     doc2.preview.artifacts.expire_in = 14;
     expect(validate(doc2)).toBe(false);
+  });
+
+  it("keeps the secrets with the teacher: environments, protected pipelines, no forks, no test job", () => {
+    const doc = YAML.parse(read(".gitlab-ci.yml"));
+    // Environment-scoped variables reach only the jobs of that environment.
+    expect(doc.preview.environment).toEqual({ name: "preview", action: "prepare" });
+    expect(doc.up.environment).toEqual({ name: "up" });
+    expect(doc.test.environment).toBeUndefined();
+    expect(doc[".npm"].environment).toBeUndefined();
+    const rule = doc.preview.rules.map((r: { if: string }) => r.if);
+    expect(rule).toEqual([
+      '$CI_PIPELINE_SOURCE == "merge_request_event" && $CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_PROJECT_ID && $CI_COMMIT_REF_PROTECTED == "true"',
+    ]);
+    // No secret is written into the file itself, for any job.
+    const secretNames = [
+      ...WORKFLOWS.map(read)
+        .join("\n")
+        .matchAll(/secrets\.(\w+)/g),
+    ].map((m) => m[1]);
+    expect(secretNames).toContain("PULUMI_CONFIG_PASSPHRASE");
+    for (const name of [...secretNames, "GITLAB_TOKEN"]) {
+      expect(Object.keys(doc.variables)).not.toContain(name);
+      expect(Object.keys(doc.preview.variables)).not.toContain(name);
+    }
+    // The jobs with secrets install without running install scripts.
+    expect(doc[".pulumi"].before_script[0]).toBe("npm ci --ignore-scripts --no-audit --no-fund");
+    expect(doc.preview.extends).toBe(".pulumi");
+    expect(doc.up.extends).toBe(".pulumi");
   });
 
   it("has the same two jobs: preview on merge requests, up by hand on the default branch", () => {
@@ -150,8 +404,47 @@ describe("one Node version and one Pulumi release everywhere", () => {
     ]);
     expect(commands.length).toBeGreaterThanOrEqual(3);
     for (const [command] of commands) {
-      expect(command).toContain("--policy-pack policy --policy-pack-config policy/config.json");
+      // run-previews.sh takes the pack's folder from SWARMLAB_POLICY_PACK (default: policy).
+      expect(command).toMatch(
+        /--policy-pack policy --policy-pack-config policy\/config\.json|--policy-pack "\$pack" --policy-pack-config "\$pack\/config\.json"/,
+      );
     }
+  });
+});
+
+describe("the job proofs (test/ci-jobs) still read the test jobs", () => {
+  const jobScript = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        require.resolve("ts-node/dist/bin"),
+        "--transpile-only",
+        "-P",
+        "tsconfig.json",
+        "test/ci-jobs/job-script.ts",
+        ...args,
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+
+  it.each([
+    ["github", "test"],
+    ["gitlab", "test"],
+  ])("%s %s: a bash script that runs the whole npm test, pinned checkout and all", (ci, job) => {
+    const made = jobScript(ci, job);
+    expect(made.stderr).toBe("");
+    expect(made.status).toBe(0);
+    expect(made.stdout).toMatch(/^npm test$/m);
+    expect(made.stdout).not.toMatch(/testPathIgnorePatterns|DEVIATION/);
+    if (ci === "github") expect(made.stdout).toContain("== actions/checkout@11bd7190");
+    const parsed = spawnSync("bash", ["-n"], { input: made.stdout, encoding: "utf8" });
+    expect(parsed.status).toBe(0);
+  });
+
+  it("no test file can be left out any more, and run-job.sh parses", () => {
+    expect(jobScript("github", "test", "--except", "program.test.ts").status).not.toBe(0);
+    expect(read("test/ci-jobs/run-job.sh")).not.toContain("--except");
+    expect(spawnSync("bash", ["-n", path.join(ROOT, "test/ci-jobs/run-job.sh")]).status).toBe(0);
   });
 });
 

@@ -56,12 +56,17 @@ describe("run-previews.sh", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function run(...stacks: string[]) {
+    return runWith({}, ...stacks);
+  }
+
+  function runWith(env: Record<string, string>, ...stacks: string[]) {
     const result = spawnSync("bash", [SCRIPT, path.join(dir, "out"), ...stacks], {
       encoding: "utf8",
       env: {
         ...process.env,
         PATH: `${path.join(dir, "bin")}:${process.env.PATH ?? ""}`,
         FAKE_BACKEND: path.join(dir, "backend"),
+        ...env,
       },
     });
     const read = (file: string) => fs.readFileSync(path.join(dir, "out", file), "utf8");
@@ -83,6 +88,14 @@ describe("run-previews.sh", () => {
     const calls = fs.readFileSync(path.join(dir, "backend", "calls"), "utf8");
     expect(calls).toMatch(
       /^preview --stack alice --json --non-interactive --color never --event-log \S+alice\.events\.jsonl --policy-pack policy --policy-pack-config policy\/config\.json$/m,
+    );
+  });
+
+  it("takes the policy pack from SWARMLAB_POLICY_PACK (CI: the base branch's copy)", () => {
+    runWith({ SWARMLAB_POLICY_PACK: "protected/policy" }, "alice");
+    const calls = fs.readFileSync(path.join(dir, "backend", "calls"), "utf8");
+    expect(calls).toMatch(
+      / --policy-pack protected\/policy --policy-pack-config protected\/policy\/config\.json$/m,
     );
   });
 });

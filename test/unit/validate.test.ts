@@ -108,11 +108,34 @@ describe("parseLabConfig defaults", () => {
     expect(result.ok).toBe(true);
     // What is opened to allowedCidrs (firewall-rules.ts ACCESS_PORT_RULES).
     expect(result.ok && result.warnings).toEqual([
-      "allowedCidrs contains 0.0.0.0/0: SSH, ICMP, the registry and the Docker API are open " +
-        "to the whole internet (they still need the stack's key, password or client " +
-        "certificate; the class policy pack refuses the Docker API open to everyone); prefer " +
-        "your campus range",
+      "allowedCidrs contains 0.0.0.0/0: 4,256,038,912 public IPv4 addresses in total, more " +
+        "than the 16,777,216 of a /8 this class allows. SSH, ICMP, the registry, the Docker API " +
+        "and the stacks' published ports are open that widely (they still need the stack's " +
+        "key, password or client certificate), and the class policy pack refuses it " +
+        "(swarmlab-no-wide-access); use your campus range",
     ]);
+  });
+
+  it("warns for the internet in pieces as for 0.0.0.0/0 (the policy pack's coverage measure)", () => {
+    const split = parseLabConfig({ allowedCidrs: '["0.0.0.0/1","128.0.0.0/1"]' }, STACK);
+    // (0.0.0.0/1 holds the swarm pool 10.200.0.0/16 too: that warning is the next test's.)
+    const coverage = (result: typeof split) =>
+      (result.ok ? result.warnings : []).filter((w) => w.includes("public IPv4 addresses"));
+    expect(coverage(split)).toEqual([
+      expect.stringMatching(
+        /^allowedCidrs contains 0\.0\.0\.0\/1, 128\.0\.0\.0\/1: 4,256,038,912 public IPv4 addresses in total, more than the 16,777,216 of a \/8/,
+      ),
+    ]);
+    // Only the public space counts, all ranges together: just over a /8 warns, a /8 does not.
+    const over = parseLabConfig({ allowedCidrs: '["11.0.0.0/8","12.0.0.0/24"]' }, STACK);
+    expect(over.ok && over.warnings).toEqual([
+      expect.stringContaining("allowedCidrs contains 11.0.0.0/8, 12.0.0.0/24: 16,777,472 public"),
+    ]);
+    const campus = parseLabConfig(
+      { allowedCidrs: '["11.0.0.0/8","172.16.0.0/12","192.168.0.0/16"]' },
+      STACK,
+    );
+    expect(campus.ok && campus.warnings).toEqual([]);
   });
 
   it("keeps the swarm pool when allowedCidrs grows over it, and warns what that means", () => {
