@@ -41,9 +41,9 @@ export function fakeCloud(): FakeCloud {
 }
 
 /** Forgets what earlier runs recorded and sets Glance's images. */
-export function resetFakeCloud(images: Record<string, string[]>): FakeCloud {
+export function resetFakeCloud(images: Record<string, readonly string[]>): FakeCloud {
   const cloud = fakeCloud();
-  cloud.images = new Map(Object.entries(images));
+  cloud.images = new Map(Object.entries(images).map(([name, ids]) => [name, [...ids]]));
   cloud.imageLookups = [];
   cloud.options = new Map();
   return cloud;
