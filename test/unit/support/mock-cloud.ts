@@ -17,6 +17,8 @@ export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
   "tiny-net": "192.168.10.0/29",
 };
 export const MOCK_DEFAULT_SUBNET = "192.168.10.0/24";
+/** Existing networks with no router on them; every other one has a router interface port. */
+export const MOCK_NETWORKS_WITHOUT_ROUTER: readonly string[] = ["isolated-net"];
 export const MOCK_TOKENS = {
   worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
@@ -214,6 +216,15 @@ export function mockInvoke(
     const name = String(args.inputs.networkId).replace(/-network-id$/, "");
     const cidr = MOCK_EXISTING_SUBNETS[name] ?? MOCK_DEFAULT_SUBNET;
     return { id: `${name}-subnet-id`, networkId: args.inputs.networkId, cidr };
+  }
+  if (args.token === "openstack:networking/getPortIds:getPortIds") {
+    // Neutron's port list filtered by network and device_owner, as the provider's
+    // data_source_openstack_networking_port_ids_v2.go asks it: the ids, possibly none (no error).
+    // A router's interface port is owned by "network:router_interface".
+    const name = String(args.inputs.networkId).replace(/-network-id$/, "");
+    const routed = !MOCK_NETWORKS_WITHOUT_ROUTER.includes(name);
+    const isRouterPort = args.inputs.deviceOwner === "network:router_interface";
+    return { ids: routed && isRouterPort ? [`${name}-router-port-id`] : [] };
   }
   throw new Error(`unexpected invoke ${args.token}: mock it on purpose if the program needs it`);
 }
