@@ -16,11 +16,11 @@ import { LabNetwork } from "./network/network";
 import { nodeSettings } from "./nodes/node-settings";
 import { sshReachable } from "./swarm/preflight";
 import { JoinInfo, LabNode } from "./nodes/nodes";
-import { chooseImage, ImagePin, imageIdOf, imageKey, warnIfImageMoved } from "./nodes/image";
+import { ImagePin, imageKey, ResolvedImage } from "./nodes/image";
 import { volumeSizeProblem } from "./nodes/volume-size";
 import { toInputPropertiesError } from "./config/config";
 import { LabKeys } from "./network/ssh-key";
-import { previousDeployment } from "./swarm/previous-deployment";
+import type { PreviousDeployment } from "./swarm/previous-deployment";
 import { previousManagerAddresses, swarmPlan, warnIfNewSwarm } from "./swarm/swarm-plan";
 import { overlayMtu } from "./config/settings";
 import {
@@ -59,6 +59,16 @@ export interface LabAccess {
 import { chosenStackPorts } from "./stacks/published-ports";
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
+/** What the program's entry point looked up before declaring the cluster. */
+export interface ClusterSetup {
+  /** `swarmlab:network`, looked up (and `config` planned for it) already. */
+  existingNetwork?: ExistingNetwork;
+  /** This stack's previous deployment (its self StackReference). */
+  previous: PreviousDeployment;
+  /** The image every server boots, by id (nodes/image.ts: resolveImage). */
+  image: ResolvedImage;
+}
+
 export interface ClusterNodeInfo {
   name: string;
   role: string;
@@ -92,16 +102,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
   public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
 
-  /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
   constructor(
     name: string,
     config: LabConfig,
-    existingNetwork?: ExistingNetwork,
+    setup: ClusterSetup,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("swarmlab:cluster:SwarmCluster", name, {}, opts);
     const child = { parent: this };
     const { owner } = config;
+    const { existingNetwork, previous, image } = setup;
 
     const keys = new LabKeys(`${name}-keys`, { owner }, child);
     const network = new LabNetwork(
@@ -132,7 +142,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const ca = new LabCa(`${name}-ca`, owner, child);
 
     const [first, ...rest] = clusterNodes(owner, config.managers, config.workers);
-    const previous = previousDeployment(`${name}-previous-deployment`, child);
     // A change of image or flavor replaces every server like a change of user-data does (a new
     // swarm, and the preview says so): the provider would rebuild or resize them in place, under
     // the same ids, and no step keyed on those ids would run again (openstack-schema.ts).
@@ -146,13 +155,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         `managerFlavor ${config.managerFlavor}`,
         // Boot from volume or not: every block device argument is ForceNew anyway.
         ...(config.bootVolumeSize !== undefined ? [`bootVolume ${config.bootVolumeSize}`] : []),
+        // The Docker volume as a block device of the server (nodes.ts): a cluster made when it
+        // was a separate attachment gets new servers, and the preview says a new swarm starts.
+        ...(config.dockerVolumeSize !== undefined ? ["dockerVolume block device"] : []),
       ].join("\n"),
     });
-    const image = previous.image.apply((pin) => chooseImage(config, pin));
-    const bootVolume =
-      config.bootVolumeSize === undefined
-        ? undefined
-        : { sizeGib: config.bootVolumeSize, imageId: imageIdOf(image) };
     // Fails every volume, and so the preview, when the cloud cannot apply the new size.
     const volumeSize =
       config.dockerVolumeSize === undefined
@@ -162,7 +169,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
             if (problem) throw toInputPropertiesError([problem]);
             return config.dockerVolumeSize as number;
           });
-    warnIfImageMoved(owner, previous.image, config);
     const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
       managers,
       user: config.sshUser,
@@ -197,9 +203,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
           identity,
           owner,
           flavor: identity.role === "manager" ? config.managerFlavor : config.flavor,
-          image,
+          imageId: image.id,
           rebuildTrigger: plan.rebuildKey,
-          bootVolume,
+          bootVolumeSizeGib: config.bootVolumeSize,
           keypairName: keys.keypairName,
           networkId: network.networkId,
           subnetId: network.subnetId,
@@ -412,14 +418,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
-    // The provider reports the id it resolved the name to; a configured or pinned id is kept.
-    this.image = pulumi
-      .all([image, manager0.server.imageId, bootVolume?.imageId])
-      .apply(([choice, booted, bootVolumeImage]) => ({
-        name: config.imageId === undefined ? config.image : "",
-        // Booted from a volume, the server reports no image (compute_instance_v2.go:1506).
-        id: choice.imageId ?? bootVolumeImage ?? booted,
-      }));
+    // Resolved before any resource (image.ts): the next deployment boots the same id.
+    this.image = pulumi.output({ name: image.name, id: image.id });
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;

@@ -3,12 +3,15 @@
  * is created when it is wrong), builds the cluster, and exports what teacher and student need.
  *
  * The program is an async function (Pulumi awaits it and takes its result as the stack outputs)
- * so that an existing network's subnet is looked up and checked before any resource exists.
+ * so that an existing network's subnet and the image are looked up and checked before any
+ * resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
 import { readLabConfig } from "./config/config";
 import { withExistingNetwork } from "./network/existing-network";
+import { resolveImage } from "./nodes/image";
+import { previousDeployment } from "./swarm/previous-deployment";
 import { stackProblems } from "./stacks/validate-stacks";
 import { sshCommandLine } from "./swarm/ssh-command";
 
@@ -18,7 +21,14 @@ export = async () => {
     validated.network === undefined
       ? { config: validated, network: undefined }
       : await withExistingNetwork(validated, validated.network);
-  const cluster = new SwarmCluster(config.owner, config, network);
+  // The image by id before any server exists: a name Glance has not exactly once fails here.
+  const previous = previousDeployment(`${config.owner}-previous-deployment`, {});
+  const image = await resolveImage(config.owner, config, await previous.image);
+  const cluster = new SwarmCluster(config.owner, config, {
+    existingNetwork: network,
+    previous,
+    image,
+  });
 
   return {
     owner: config.owner,

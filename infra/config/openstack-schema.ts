@@ -30,42 +30,51 @@ export interface ArgumentFact {
   keptWhenUnset?: true;
   /** `file.go:line` at the upstream tag, and what the update does when it is not obvious. */
   source: string;
+  /** What the argument is to a reader of a preview (the preview summary's reasons). */
+  label?: string;
+  /** What the provider's in-place update does to the resource, for an `update` argument. */
+  inPlace?: string;
 }
 
-const fact = (effect: ArgumentEffect, source: string, keptWhenUnset?: true): ArgumentFact => ({
+type FactDetails = Partial<Pick<ArgumentFact, "keptWhenUnset" | "label" | "inPlace">>;
+
+const fact = (effect: ArgumentEffect, source: string, details: FactDetails = {}): ArgumentFact => ({
   effect,
   source,
-  ...(keptWhenUnset ? { keptWhenUnset } : {}),
+  ...details,
 });
 
 /** Pulumi type token -> argument (the Pulumi, camelCase name) -> fact. Only what the program uses. */
 export const OPENSTACK_ARGUMENTS = {
   "openstack:compute/instance:Instance": {
-    name: fact("update", "compute_instance_v2.go:63"),
+    name: fact("update", "compute_instance_v2.go:63", { label: "name" }),
     imageId: fact(
       "update",
       "compute_instance_v2.go:68; Update calls servers.Rebuild (line 1065): same id, fresh disk",
-      true,
+      { keptWhenUnset: true, label: "image", inPlace: "rebuild it (same id, fresh disk)" },
     ),
     imageName: fact(
       "update",
       "compute_instance_v2.go:73; Rebuild as imageId; Read writes 'Image not found' (line 1521 of compute_instance_v2.go) when Glance lost it",
-      true,
+      { keptWhenUnset: true, label: "image", inPlace: "rebuild it (same id, fresh disk)" },
     ),
     flavorName: fact(
       "update",
       "compute_instance_v2.go:84; Update calls servers.Resize + ConfirmResize (line 979): a reboot",
-      true,
+      { keptWhenUnset: true, label: "flavor", inPlace: "resize it (a reboot)" },
     ),
-    userData: fact("replace", "compute_instance_v2.go:96"),
-    keyPair: fact("replace", "compute_instance_v2.go:226"),
-    networks: fact("replace", "compute_instance_v2.go:143"),
-    configDrive: fact("replace", "compute_instance_v2.go:203"),
-    metadata: fact("update", "compute_instance_v2.go:198"),
-    tags: fact("update", "compute_instance_v2.go:413"),
+    userData: fact("replace", "compute_instance_v2.go:96", {
+      label: "user-data (a template or a setting rendered into cloud-init changed)",
+    }),
+    keyPair: fact("replace", "compute_instance_v2.go:226", { label: "SSH key pair" }),
+    networks: fact("replace", "compute_instance_v2.go:143", { label: "network or port" }),
+    configDrive: fact("replace", "compute_instance_v2.go:203", { label: "config drive" }),
+    metadata: fact("update", "compute_instance_v2.go:198", { label: "metadata" }),
+    tags: fact("update", "compute_instance_v2.go:413", { label: "tags" }),
     blockDevices: fact(
       "replace",
       "compute_instance_v2.go:231; every field of a block_device is ForceNew",
+      { label: "disks (boot volume or Docker volume)" },
     ),
     allMetadata: fact("computed", "compute_instance_v2.go:399"),
   },
@@ -86,10 +95,6 @@ export const OPENSTACK_ARGUMENTS = {
       "blockstorage_volume_v3.go:42; an in-use volume is refused unless enable_online_resize (line 316); Cinder never shrinks",
     ),
     imageId: fact("replace", "blockstorage_volume_v3.go:92"),
-  },
-  "openstack:compute/volumeAttach:VolumeAttach": {
-    instanceId: fact("replace", "compute_volume_attach_v2.go:39"),
-    volumeId: fact("replace", "compute_volume_attach_v2.go:45"),
   },
   "openstack:networking/floatingIp:FloatingIp": {
     pool: fact("replace", "networking_floatingip_v2.go:54"),
@@ -161,4 +166,21 @@ export function inPlaceArguments(type: OpenStackType): string[] {
   return Object.entries(OPENSTACK_ARGUMENTS[type] as Record<string, ArgumentFact>)
     .filter(([, f]) => f.effect === "update")
     .map(([argument]) => argument);
+}
+
+/**
+ * Why a change of `argument` makes the step a preview shows, for a reader: its label, and what
+ * the table says the provider does. An argument the provider updates in place that still
+ * replaces the resource was replaced by the program's choice (replaceOnChanges, the rebuild key),
+ * which the reason says, with what the provider would have done instead. An argument the table
+ * does not list is named as it is.
+ */
+export function changeReason(type: string, argument: string, step: "replace" | "update"): string {
+  const found = argumentFact(type, argument);
+  if (found === undefined) return argument;
+  const label = found.label ?? argument;
+  if (step === "update") return `${label}: updated in place`;
+  if (found.effect === "replace") return `${label}: the provider replaces it (ForceNew)`;
+  const instead = found.inPlace ? ` instead of letting the provider ${found.inPlace}` : "";
+  return `${label}: swarmlab replaces it (rebuild key)${instead}`;
 }

@@ -33,6 +33,7 @@ export async function withExistingNetwork(
   const result = existingNetworkConfig(config, subnet.cidr);
   if (!result.ok) throw toInputPropertiesError(result.problems);
   for (const warning of result.warnings) pulumi.log.warn(`${CONFIG_NAMESPACE}:${warning}`);
+  if (!(await hasRouterPort(network.id))) await pulumi.log.warn(noRouterWarning(name));
   return {
     config: result.config,
     network: {
@@ -43,4 +44,37 @@ export async function withExistingNetwork(
       mtu: network.mtu ?? FALLBACK_MTU,
     },
   };
+}
+
+/** The device owners of a router's port on a network: a plain, a distributed (DVR) or an HA router. */
+export const ROUTER_PORT_OWNERS = [
+  "network:router_interface",
+  "network:router_interface_distributed",
+  "network:ha_router_replicated_interface",
+] as const;
+
+/**
+ * Whether the caller sees a router's port on the network. Neutron lists only the ports a project
+ * member may see: a router of another project (e.g. the cloud's own on a shared network) is
+ * invisible, so its absence is a warning, not a refusal.
+ */
+async function hasRouterPort(networkId: string): Promise<boolean> {
+  const found = await Promise.all(
+    ROUTER_PORT_OWNERS.map((deviceOwner) =>
+      openstack.networking.getPortIds({ networkId, deviceOwner }),
+    ),
+  );
+  return found.some((ports) => ports.ids.length > 0);
+}
+
+/** What a network without a (visible) router costs the cluster, and the fix. */
+export function noRouterWarning(name: string): string {
+  return (
+    `${CONFIG_NAMESPACE}:network "${name}" has no router port that this project can see. ` +
+    "Without a router the managers' floating IPs cannot be associated, and the nodes reach " +
+    "Nova's metadata service (their role and join token) only when the cloud serves isolated " +
+    "metadata on the network; otherwise no node joins the swarm. Add the network's subnet to a " +
+    "router whose gateway is on externalNetwork (`openstack router add subnet ROUTER SUBNET`); " +
+    "if the router belongs to another project (a shared network), this warning can be ignored"
+  );
 }

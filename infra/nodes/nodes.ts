@@ -8,7 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "../config/metadata";
 import { RegistryHost, registryEndpoints } from "../config/registry-address";
 import { NodeIdentity, ownerTags } from "../config/naming";
-import type { ImageChoice } from "./image";
 
 /**
  * The server arguments the provider changes in place (openstack-schema.ts): an image change
@@ -38,6 +37,61 @@ export function bootBlockDevice(
   };
 }
 
+/**
+ * The root disk on the flavor's disk, written as a block device: once a server has any block
+ * device the provider sends the image only through one (compute_instance_v2.go, getImageIDFromConfig:
+ * an image/local device needs imageId beside it, which the server keeps).
+ */
+export function localRootBlockDevice(
+  imageId: pulumi.Input<string>,
+): openstack.types.input.compute.InstanceBlockDevice {
+  return {
+    uuid: imageId,
+    sourceType: "image",
+    destinationType: "local",
+    bootIndex: 0,
+    deleteOnTermination: true,
+  };
+}
+
+/**
+ * The Docker volume as a block device of the server, not a separate VolumeAttach: Nova attaches
+ * it before the first boot and detaches it only when it deletes the server, after the guest is
+ * shut down. A VolumeAttach depends on its server, so Pulumi deleted it FIRST (destroy, or a
+ * server replaced delete-first), detaching the volume from a running guest with /var/lib/docker
+ * mounted on it. Never a boot device; kept on termination: the Volume resource owns it.
+ */
+export function dockerVolumeBlockDevice(
+  volumeId: pulumi.Input<string>,
+): openstack.types.input.compute.InstanceBlockDevice {
+  return {
+    uuid: volumeId,
+    sourceType: "volume",
+    destinationType: "volume",
+    bootIndex: -1,
+    deleteOnTermination: false,
+  };
+}
+
+/**
+ * How a server gets its image and disks: by id alone (no block device: the flavor's disk), or
+ * with block devices when it boots from a volume or has a Docker volume.
+ */
+export function serverDisks(args: {
+  imageId: pulumi.Input<string>;
+  bootVolumeSizeGib?: number;
+  dockerVolumeId?: pulumi.Input<string>;
+}): Pick<openstack.compute.InstanceArgs, "imageId" | "blockDevices"> {
+  const docker =
+    args.dockerVolumeId === undefined ? [] : [dockerVolumeBlockDevice(args.dockerVolumeId)];
+  // A server booted from a volume names its image in the block device only.
+  if (args.bootVolumeSizeGib !== undefined) {
+    return { blockDevices: [bootBlockDevice(args.imageId, args.bootVolumeSizeGib), ...docker] };
+  }
+  if (docker.length === 0) return { imageId: args.imageId };
+  return { imageId: args.imageId, blockDevices: [localRootBlockDevice(args.imageId), ...docker] };
+}
+
 export interface JoinInfo {
   /** `<manager-0 private address>:2377` */
   addr: string;
@@ -49,8 +103,8 @@ export interface LabNodeArgs {
   identity: NodeIdentity;
   owner: string;
   flavor: string;
-  /** The image by id (configured or pinned) or, on a first deployment, by name (image.ts). */
-  image: pulumi.Input<ImageChoice>;
+  /** The image by id: configured, pinned or looked up at preview (image.ts). */
+  imageId: pulumi.Input<string>;
   /**
    * A value whose change replaces the server (the rebuild key: user-data, image and flavors), so
    * that an image or flavor change rebuilds every server, not only those whose own argument
@@ -58,10 +112,10 @@ export interface LabNodeArgs {
    */
   rebuildTrigger?: pulumi.Input<string>;
   /**
-   * Boot from a volume of this many GiB made from the image (for 0 GB disk flavors), named by
-   * id as a block device needs. Absent: boot on the flavor's disk.
+   * Boot from a volume of this many GiB made from the image (for 0 GB disk flavors). Absent:
+   * boot on the flavor's disk.
    */
-  bootVolume?: { sizeGib: number; imageId: pulumi.Input<string> };
+  bootVolumeSizeGib?: number;
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
   /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
@@ -176,16 +230,11 @@ export class LabNode extends pulumi.ComponentResource {
       {
         name: identity.name,
         flavorName: args.flavor,
-        // The one not chosen resolves to undefined, which the SDK leaves out of the inputs. A
-        // server booted from a volume names its image in the block device only.
-        ...(args.bootVolume === undefined
-          ? {
-              imageId: pulumi.output(args.image).apply((i) => i.imageId) as pulumi.Output<string>,
-              imageName: pulumi
-                .output(args.image)
-                .apply((i) => i.imageName) as pulumi.Output<string>,
-            }
-          : { blockDevices: [bootBlockDevice(args.bootVolume.imageId, args.bootVolume.sizeGib)] }),
+        ...serverDisks({
+          imageId: args.imageId,
+          bootVolumeSizeGib: args.bootVolumeSizeGib,
+          dockerVolumeId: volume?.id,
+        }),
         keyPair: args.keypairName,
         networks: [{ port: port.id }],
         userData: args.userData,
@@ -214,15 +263,6 @@ export class LabNode extends pulumi.ComponentResource {
     this.server = instance;
     this.instanceId = instance.id;
     this.ready = [instance];
-
-    if (volume) {
-      const attachment = new openstack.compute.VolumeAttach(
-        `${name}-docker-volume-attach`,
-        { instanceId: instance.id, volumeId: volume.id },
-        { parent: this, deleteBeforeReplace: true },
-      );
-      this.ready.push(attachment);
-    }
 
     if (floatingIp !== undefined) {
       const association = new openstack.networking.FloatingIpAssociate(

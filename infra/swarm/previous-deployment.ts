@@ -40,8 +40,11 @@ export interface PreviousDeployment {
   nodes: pulumi.Output<PreviousNode[]>;
   /** Its `rebuildKey` output (user-data and image): a change means every server is rebuilt. */
   rebuildKey: pulumi.Output<string | undefined>;
-  /** Its `image` output: the image id the servers booted (infra/nodes/image.ts). */
-  image: pulumi.Output<ImagePin | undefined>;
+  /**
+   * Its `image` output: the image id the servers booted (infra/nodes/image.ts). A promise: the
+   * program resolves the image before it declares any server.
+   */
+  image: Promise<ImagePin | undefined>;
   /** Its `dockerVolumeSize` output: GiB of each node's Docker volume, none without volumes. */
   dockerVolumeSize: pulumi.Output<number | undefined>;
 }
@@ -58,7 +61,7 @@ export function previousDeployment(
     rebuildKey: self
       .getOutput("rebuildKey")
       .apply((key: unknown) => (typeof key === "string" ? key : undefined)),
-    image: self.getOutput("image").apply(parseImagePin),
+    image: self.getOutputDetails("image").then((details) => parseImagePin(details.value)),
     dockerVolumeSize: self.getOutput("dockerVolumeSize").apply(parseVolumeSize),
   };
 }

@@ -6,6 +6,7 @@
 import type { ParsedPreview, PreviewStep } from "./digest";
 import { parseUrn } from "./digest";
 import { describeViolation, EventLog, isMandatory } from "./policy-events";
+import { changeReason } from "../../infra/config/openstack-schema";
 
 export const SERVER_TYPE = "openstack:compute/instance:Instance";
 export const COMMAND_TYPE = "command:remote:Command";
@@ -27,7 +28,10 @@ export interface ResourceChange {
 export interface ServerReplacement {
   /** The OpenStack server name (e.g. alice-worker-0), else the Pulumi name. */
   server: string;
-  /** Human reasons, e.g. "user-data", "image"; empty when replaced along with another server. */
+  /**
+   * Human reasons from the provider's table (infra/config/openstack-schema.ts), e.g. "image:
+   * swarmlab replaces it (rebuild key) ..."; empty when replaced along with another server.
+   */
   reasons: string[];
 }
 
@@ -68,21 +72,6 @@ const OP_KIND: Record<string, ChangeKind> = {
   update: "update",
   delete: "delete",
   discard: "delete",
-};
-
-/** Why a server property matters to a reader; keys are the provider's (openstack 3.15) names. */
-const SERVER_REASONS: Record<string, string> = {
-  userData: "user-data (a template or a setting rendered into cloud-init changed)",
-  imageName: "image",
-  imageId: "image",
-  keyPair: "SSH key pair",
-  networks: "network or port",
-  configDrive: "config drive",
-  availabilityZone: "availability zone",
-  blockDevices: "boot disk",
-  flavorName: "flavor",
-  flavorId: "flavor",
-  name: "name",
 };
 
 /** The swarm steps swarmlab creates, by the end of their Pulumi name (infra/swarm/swarm.ts). */
@@ -228,7 +217,9 @@ function serverReplacements(steps: readonly PreviewStep[]): ServerReplacement[] 
     const properties = unique(group.flatMap((s) => changedProperties(s, "replace")));
     result.push({
       server: name,
-      reasons: unique(properties.map((p) => SERVER_REASONS[p] ?? p)),
+      // From the provider's table (openstack-schema.ts): what the argument is, and whether the
+      // provider or swarmlab's rebuild key replaces the server for it.
+      reasons: unique(properties.map((p) => changeReason(SERVER_TYPE, p, "replace"))),
     });
   }
   return result;

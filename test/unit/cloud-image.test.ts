@@ -84,24 +84,29 @@ function steps(second: ProgramRun, state: Map<string, Record<string, unknown>>) 
 
 let first: ProgramRun;
 let firstTriggers: Map<string, unknown>;
+let firstLookups: Record<string, unknown>[];
 
 beforeAll(async () => {
   resetFakeCloud({ "Ubuntu 22.04": [UBUNTU_OLD] });
   first = (await run({})).run;
+  firstLookups = [...fakeCloud().imageLookups];
   firstTriggers = new Map(
     [...fakeCloud().options].map(([name, options]) => [name, options.replacementTrigger]),
   );
 });
 
 describe("the image", () => {
-  it("is booted by name on the first deployment, and the stack output records it", async () => {
+  it("is resolved to an id at the first preview and booted by it; the stack output records it", async () => {
     const servers = first.ofType(INSTANCE);
     expect(servers.map((s) => [s.inputs.imageName, s.inputs.imageId])).toEqual(
-      Array(3).fill(["Ubuntu 22.04", undefined]),
+      Array(3).fill([undefined, UBUNTU_OLD]),
     );
-    // No look-up on a first deployment: the provider resolves the name when it creates them.
-    expect(fakeCloud().imageLookups).toEqual([]);
-    expect(await valueOf(first.exports.image as never)).toEqual({ name: "Ubuntu 22.04" });
+    // One look-up, before any server: exactly one image of the name, or the preview fails.
+    expect(firstLookups).toEqual([{ name: "Ubuntu 22.04" }]);
+    expect(await valueOf(first.exports.image as never)).toEqual({
+      name: "Ubuntu 22.04",
+      id: UBUNTU_OLD,
+    });
   });
 
   it("stays pinned by id when Glance deletes or renames it upstream: nothing is rebuilt, the preview warns", async () => {
@@ -120,7 +125,6 @@ describe("the image", () => {
     expect(fakeCloud().imageLookups).toEqual([{ name: "Ubuntu 22.04", mostRecent: true }]);
     expect(warnings).toEqual([
       expect.stringMatching(
-        // (The mock monitor drops the provider's error text on its way back.)
         /ivy: swarmlab:image "Ubuntu 22\.04" no longer resolves in Glance.*\. The servers keep the image they booted \(0b7f2a53-.*\) and are not rebuilt/,
       ),
     ]);

@@ -13,7 +13,8 @@ import {
   REPORT_MARKER,
   renderReport,
 } from "../../scripts/preview-summary/render";
-import { summarizeStack } from "../../scripts/preview-summary/summarize";
+import { SERVER_TYPE, summarizeStack } from "../../scripts/preview-summary/summarize";
+import { argumentFact } from "../../infra/config/openstack-schema";
 import { MOCK_TOKENS, RecordedResource, runProgram } from "./support/program";
 import { previewDigest } from "./support/preview-digest";
 
@@ -211,7 +212,14 @@ describe("fixtures in the documented shape", () => {
   it("a replace shown as replacement steps, with reasons only in the detailed diff", () => {
     const stack = summarizeStack("erin", parsePreview(fixture("replacement-steps.json")));
     expect(stack.counts).toEqual({ create: 0, update: 1, replace: 1, delete: 0 });
-    expect(stack.serverReplacements).toEqual([{ server: "erin-manager-0", reasons: ["image"] }]);
+    expect(stack.serverReplacements).toEqual([
+      {
+        server: "erin-manager-0",
+        reasons: [
+          "image: swarmlab replaces it (rebuild key) instead of letting the provider rebuild it (same id, fresh disk)",
+        ],
+      },
+    ]);
     expect(stack.changes.find((c) => c.kind === "update")?.properties).toEqual(["metadata"]);
   });
 
@@ -241,5 +249,56 @@ describe("fixtures in the documented shape", () => {
       type: "openstack:compute/instance:Instance",
       name: "n",
     });
+  });
+});
+
+describe("why a server is replaced: the reasons come from the provider's table", () => {
+  // The engine names the properties behind a replace in replaceReasons (pkg/engine/diff; the
+  // digest's `replaceReasons`): a ForceNew argument of the provider, or one the program listed in
+  // replaceOnChanges. What each does is infra/config/openstack-schema.ts's, read off
+  // terraform-provider-openstack v1.54.1: the summary keeps no list of its own.
+  const replaced = (server: string, replaceReasons: string[]): PreviewDigest["steps"] => [
+    {
+      op: "replace",
+      urn: `urn:pulumi:finn::swarmlab::swarmlab:nodes:LabNode$${SERVER_TYPE}::${server}-server`,
+      newState: { type: SERVER_TYPE, inputs: { name: server } },
+      replaceReasons,
+    },
+  ];
+
+  it("says the provider would resize or rebuild in place, and that the rebuild key replaces instead", () => {
+    const stack = summary("finn", {
+      steps: [
+        ...(replaced("finn-manager-0", ["flavorName"]) ?? []),
+        ...(replaced("finn-worker-0", ["imageId", "blockDevices"]) ?? []),
+        ...(replaced("finn-worker-1", ["userData", "availabilityZone"]) ?? []),
+      ],
+    });
+    expect(stack.serverReplacements).toEqual([
+      {
+        server: "finn-manager-0",
+        reasons: [
+          "flavor: swarmlab replaces it (rebuild key) instead of letting the provider resize it (a reboot)",
+        ],
+      },
+      {
+        server: "finn-worker-0",
+        reasons: [
+          "image: swarmlab replaces it (rebuild key) instead of letting the provider rebuild it (same id, fresh disk)",
+          "disks (boot volume or Docker volume): the provider replaces it (ForceNew)",
+        ],
+      },
+      {
+        server: "finn-worker-1",
+        reasons: [
+          "user-data (a template or a setting rendered into cloud-init changed): the provider replaces it (ForceNew)",
+          // Not an argument swarmlab sets, so not in the table: named as the engine named it.
+          "availabilityZone",
+        ],
+      },
+    ]);
+    // The very facts the program's plans read.
+    expect(argumentFact(SERVER_TYPE, "flavorName")?.effect).toBe("update");
+    expect(argumentFact(SERVER_TYPE, "blockDevices")?.effect).toBe("replace");
   });
 });

@@ -12,6 +12,7 @@ import { fakeCloud, resetFakeCloud } from "./support/cloud-mocks";
 import { engineStep } from "./support/provider-semantics";
 import {
   MANAGER_STEP,
+  MOCK_GLANCE_IMAGES,
   names,
   ProgramRun,
   runProgram,
@@ -54,9 +55,10 @@ let first: Awaited<ReturnType<typeof up>>;
 let second: Awaited<ReturnType<typeof up>>;
 
 beforeAll(async () => {
-  resetFakeCloud({});
+  // Glance has the image: the first preview resolves its name to an id (infra/nodes/image.ts).
+  resetFakeCloud(MOCK_GLANCE_IMAGES);
   first = await up({});
-  resetFakeCloud({});
+  resetFakeCloud(MOCK_GLANCE_IMAGES);
   second = await up(await outputsOf(first.run));
 });
 

@@ -12,6 +12,8 @@
  * copy of this file in that registry and the test's copy share it.
  */
 
+import { glanceImage } from "./mock-cloud";
+
 /** What the SDK sent for one resource, beyond what program.ts records. */
 export interface ReplacementOptions {
   replaceOnChanges: string[];
@@ -39,29 +41,17 @@ export function fakeCloud(): FakeCloud {
 }
 
 /** Forgets what earlier runs recorded and sets Glance's images. */
-export function resetFakeCloud(images: Record<string, string[]>): FakeCloud {
+export function resetFakeCloud(images: Record<string, readonly string[]>): FakeCloud {
   const cloud = fakeCloud();
-  cloud.images = new Map(Object.entries(images));
+  cloud.images = new Map(Object.entries(images).map(([name, ids]) => [name, [...ids]]));
   cloud.imageLookups = [];
   cloud.options = new Map();
   return cloud;
 }
 
-/**
- * Glance through the provider's image data source (terraform-provider-openstack v1.54.1,
- * openstack/data_source_openstack_images_image_v2.go): no match is an error, several matches
- * are an error unless `most_recent` is set, then the newest wins.
- */
+/** Glance from the fake image list, answering as the provider does (mock-cloud.ts: glanceImage). */
 export function glanceLookup(inputs: Record<string, unknown>): Record<string, unknown> {
-  const name = String(inputs.name);
-  const ids = fakeCloud().images.get(name) ?? [];
-  if (ids.length === 0) {
-    throw new Error("Your query returned no results. Please change your search criteria");
-  }
-  if (ids.length > 1 && inputs.mostRecent !== true) {
-    throw new Error("Your query returned more than one result. Please try a more specific search");
-  }
-  return { id: ids[ids.length - 1], name };
+  return glanceImage(Object.fromEntries(fakeCloud().images), inputs);
 }
 
 type Request = {

@@ -17,6 +17,8 @@ export const MOCK_EXISTING_SUBNETS: Record<string, string> = {
   "tiny-net": "192.168.10.0/29",
 };
 export const MOCK_DEFAULT_SUBNET = "192.168.10.0/24";
+/** Existing networks with no router on them; every other one has a router interface port. */
+export const MOCK_NETWORKS_WITHOUT_ROUTER: readonly string[] = ["isolated-net"];
 export const MOCK_TOKENS = {
   worker: "SWMTKN-1-mockworkertoken000000000000000000000000000000000-abcdefghijklmnopqrstuvwxy",
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
@@ -149,8 +151,63 @@ export function mockOutputs(
   return computed;
 }
 
+/**
+ * Glance, as the provider's image data source sees it: image name -> ids of the visible images of
+ * that name, oldest first. "Ubuntu 22.04" is Pulumi.yaml's default image; "Rocky 9" is uploaded
+ * twice (two visible images of one name, e.g. a project's own copy beside the public one).
+ */
+export type GlanceImages = Record<string, readonly string[]>;
+export const MOCK_GLANCE_IMAGES: GlanceImages = {
+  "Ubuntu 22.04": ["0b7f2a53-4a5e-4f59-9d2b-1c1f1f3d7a01"],
+  "Ubuntu 24.04": ["5d0e8f1a-6b2c-4d3e-9f40-a1b2c3d4e5f6"],
+  "Debian 12": ["c4d5e6f7-0a1b-4c2d-8e3f-405162738495"],
+  "Rocky 9": ["1a2b3c4d-0000-4000-8000-000000000001", "1a2b3c4d-0000-4000-8000-000000000002"],
+};
+
+/**
+ * `openstack.images.getImage` (`openstack:images/getImage:getImage`) as the provider answers it:
+ * terraform-provider-openstack v1.54.1, openstack/data_source_openstack_images_image_v2.go, lists
+ * the images matching the filters (here: the name) and fails with "Your query returned no
+ * results. Please change your search criteria and try again." for none, with "Your query returned
+ * more than one result. Please try a more specific search criteria, or set `most_recent` attribute
+ * to true." for several unless `most_recent` is set (then the newest, by created_at, wins). The
+ * answer carries the image's attributes (getImage.d.ts, GetImageResult); the program reads `id`.
+ */
+export function glanceImage(
+  images: GlanceImages,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const name = String(inputs.name);
+  const ids = images[name] ?? [];
+  if (ids.length === 0) {
+    throw invokeError(
+      "Your query returned no results. Please change your search criteria and try again.",
+    );
+  }
+  if (ids.length > 1 && inputs.mostRecent !== true) {
+    throw invokeError(
+      "Your query returned more than one result. Please try a more specific search criteria, " +
+        "or set `most_recent` attribute to true.",
+    );
+  }
+  return { id: ids[ids.length - 1], name, mostRecent: inputs.mostRecent === true };
+}
+
+/**
+ * A failed invoke as the engine answers it: a gRPC error (code 2, UNKNOWN) whose `details` hold
+ * the provider's message; the SDK rethrows `new Error(err.details)` (runtime/invoke.js), so the
+ * program sees the provider's words. A bare Error would reach it with an empty message.
+ */
+function invokeError(message: string): Error {
+  return Object.assign(new Error(message), { code: 2, details: message });
+}
+
 /** The invokes mocked on purpose; any other throws, so a new lookup cannot slip in untested. */
-export function mockInvoke(args: { token: string; inputs: Record<string, unknown> }) {
+export function mockInvoke(
+  args: { token: string; inputs: Record<string, unknown> },
+  images: GlanceImages = MOCK_GLANCE_IMAGES,
+) {
+  if (args.token === "openstack:images/getImage:getImage") return glanceImage(images, args.inputs);
   if (args.token === "openstack:networking/getNetwork:getNetwork") {
     const name = String(args.inputs.name);
     return { id: `${name}-network-id`, name, mtu: MOCK_NETWORK_MTU };
@@ -159,6 +216,15 @@ export function mockInvoke(args: { token: string; inputs: Record<string, unknown
     const name = String(args.inputs.networkId).replace(/-network-id$/, "");
     const cidr = MOCK_EXISTING_SUBNETS[name] ?? MOCK_DEFAULT_SUBNET;
     return { id: `${name}-subnet-id`, networkId: args.inputs.networkId, cidr };
+  }
+  if (args.token === "openstack:networking/getPortIds:getPortIds") {
+    // Neutron's port list filtered by network and device_owner, as the provider's
+    // data_source_openstack_networking_port_ids_v2.go asks it: the ids, possibly none (no error).
+    // A router's interface port is owned by "network:router_interface".
+    const name = String(args.inputs.networkId).replace(/-network-id$/, "");
+    const routed = !MOCK_NETWORKS_WITHOUT_ROUTER.includes(name);
+    const isRouterPort = args.inputs.deviceOwner === "network:router_interface";
+    return { ids: routed && isRouterPort ? [`${name}-router-port-id`] : [] };
   }
   throw new Error(`unexpected invoke ${args.token}: mock it on purpose if the program needs it`);
 }

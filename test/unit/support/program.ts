@@ -30,6 +30,7 @@ import { engineStep } from "./provider-semantics";
 import { engineConfig } from "../../../scripts/lib/engine-config";
 import {
   CommandStdout,
+  GlanceImages,
   isSecretWire,
   MANAGER_STEP,
   mockInvoke,
@@ -44,6 +45,7 @@ export {
   MOCK_CERTIFICATE_PEM,
   MOCK_DEFAULT_SUBNET,
   MOCK_EXISTING_SUBNETS,
+  MOCK_GLANCE_IMAGES,
   MOCK_NETWORK_MTU,
   MOCK_PRIVATE_KEY_PEM,
   MOCK_REGISTRY_PASSWORD,
@@ -97,6 +99,8 @@ export interface RunOptions {
   previousState?: RecordedResource[];
   /** `pulumi preview`: unknown outputs for what is created or changed (default: update). */
   preview?: boolean;
+  /** The images Glance lists (default: mock-cloud.ts's MOCK_GLANCE_IMAGES). */
+  glance?: GlanceImages;
 }
 
 export interface ProgramRun {
@@ -125,7 +129,10 @@ export async function runProgram(
   previous: Record<string, unknown> | RunOptions = {},
 ): Promise<ProgramRun> {
   const options: RunOptions =
-    "previousOutputs" in previous || "previousState" in previous || "preview" in previous
+    "previousOutputs" in previous ||
+    "previousState" in previous ||
+    "preview" in previous ||
+    "glance" in previous
       ? (previous as RunOptions)
       : { previousOutputs: previous as Record<string, unknown> };
   const previousOutputs = options.previousOutputs ?? {};
@@ -182,7 +189,7 @@ export async function runProgram(
           const computed = mockOutputs(args, counters, commandStdout, previousOutputs);
           return record({ ...args.inputs, ...computed }, keptId);
         },
-        call: mockInvoke,
+        call: (args) => mockInvoke(args, options.glance),
       },
       "swarmlab",
       stack,
