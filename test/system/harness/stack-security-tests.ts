@@ -39,29 +39,34 @@ async function modes(node: string, files: string): Promise<string[]> {
 }
 
 /**
- * HTTP requests made with python3's http.client from inside a container: one
- * "METHOD PATH STATUS" line per request. `target` is `tcp:HOST:PORT` or `unix:PATH`.
+ * HTTP requests made with python3 from inside a container: one "METHOD PATH STATUS" line per
+ * request. `target` is `tcp:HOST:PORT` or `unix:PATH`. Each request goes out in one write, a
+ * POST with a real create body: HAProxy answers 403 and closes as soon as it has the headers, and
+ * a body sent after them would meet a closed socket (EPIPE).
  */
 function requestScript(target: string, requests: [string, string][]): string {
   return [
-    "import http.client, json, socket, sys",
+    "import http.client, json, socket",
     `target = ${JSON.stringify(target)}`,
-    "class Unix(http.client.HTTPConnection):",
-    "    def connect(self):",
-    "        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
-    "        self.sock.connect(target[5:])",
-    "def connection():",
+    "def connect():",
     "    if target.startswith('unix:'):",
-    "        return Unix('localhost', timeout=10)",
-    "    _, host, port = target.split(':')",
-    "    return http.client.HTTPConnection(host, int(port), timeout=10)",
+    "        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+    "        s.connect(target[5:])",
+    "    else:",
+    "        _, host, port = target.split(':')",
+    "        s = socket.create_connection((host, int(port)))",
+    "    s.settimeout(10)",
+    "    return s",
     `for method, path in ${JSON.stringify(requests)}:`,
-    "    c = connection()",
-    // bytes, so http.client sends it with the headers: HAProxy answers 403 and closes at once.
-    "    body = json.dumps({'Image': 'busybox:1.36.1', 'Cmd': ['true']}).encode() if method == 'POST' else None",
-    "    c.request(method, path, body=body, headers={'Content-Type': 'application/json'})",
-    "    r = c.getresponse()",
+    "    body = json.dumps({'Image': 'busybox:1.36.1', 'Cmd': ['true']}).encode() if method == 'POST' else b''",
+    "    head = '%s %s HTTP/1.1\\r\\nHost: docker\\r\\nContent-Type: application/json\\r\\n' % (method, path)",
+    "    head += 'Content-Length: %d\\r\\nConnection: close\\r\\n\\r\\n' % len(body)",
+    "    s = connect()",
+    "    s.sendall(head.encode() + body)",
+    "    r = http.client.HTTPResponse(s, method=method)",
+    "    r.begin()",
     "    data = r.read()",
+    "    s.close()",
     "    extra = ''",
     "    if path.endswith('/nodes') and r.status == 200:",
     "        extra = ' nodes=%d' % len(json.loads(data))",
