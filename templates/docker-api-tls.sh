@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Turns on the Docker API over mutual TLS on this manager (port 2376; nothing on 2375): installs
-# the lab CA, the manager's server certificate and key under /etc/docker/tls (key mode 0600),
+# the lab CA, the manager's server certificate and key under /etc/docker/tls (certificates 0444,
+# the key 0400: CIS Docker Benchmark 3.10-3.14),
 # merges the `hosts` and `tls*` keys into /etc/docker/daemon.json, writes the docker.service
 # drop-in that clears `-H fd://`, and restarts dockerd only when something changed. Then waits
 # until dockerd answers with the swarm active and 2376 is listening. Run over SSH as
@@ -28,17 +29,20 @@ write_payload_file daemon_keys "$workdir/daemon-keys.json" 0644
 write_payload_file dropin "$workdir/dropin.conf" 0644
 
 changed=false
-# install_if_changed SOURCE DEST MODE
+# install_if_changed SOURCE DEST MODE: a new content restarts dockerd; the mode and owner are set
+# either way (a node from before the 0444/0400 modes gets them without a restart).
 install_if_changed() {
   if ! as_root cmp -s "$1" "$2" 2>/dev/null; then
     as_root install -D -m "$3" -o root -g root "$1" "$2"
     changed=true
   fi
+  as_root chown root:root "$2"
+  as_root chmod "$3" "$2"
 }
 
-install_if_changed "$workdir/ca.pem" "$TLS_DIR/ca.pem" 0644
-install_if_changed "$workdir/server-cert.pem" "$TLS_DIR/server-cert.pem" 0644
-install_if_changed "$workdir/server-key.pem" "$TLS_DIR/server-key.pem" 0600
+install_if_changed "$workdir/ca.pem" "$TLS_DIR/ca.pem" 0444
+install_if_changed "$workdir/server-cert.pem" "$TLS_DIR/server-cert.pem" 0444
+install_if_changed "$workdir/server-key.pem" "$TLS_DIR/server-key.pem" 0400
 
 # daemon.json as cloud-init wrote it, with swarmlab's API keys set (they win: validation refuses
 # them in daemonConfig).

@@ -44,7 +44,9 @@ main() {
       die "metadata registry_endpoints holds '${endpoint}', not <host>:<port>"
     as_root install -d -m 0755 "$CERTS_DIR/$endpoint"
     printf '%s\n' "$pem" | as_root tee "$CERTS_DIR/$endpoint/ca.crt" >/dev/null
-    as_root chmod 0644 "$CERTS_DIR/$endpoint/ca.crt"
+    # 0444, root's (CIS Docker Benchmark 3.7, 3.8): dockerd only reads it.
+    as_root chown root:root "$CERTS_DIR/$endpoint/ca.crt"
+    as_root chmod 0444 "$CERTS_DIR/$endpoint/ca.crt"
     log "trusting the lab CA for $endpoint"
   done
 }

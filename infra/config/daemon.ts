@@ -137,12 +137,20 @@ export const KNOWN_DAEMON_KEYS: readonly string[] = [
 ];
 
 /**
- * Defaults swarmlab adds unless `daemonConfig` sets the key:
+ * Defaults swarmlab adds unless `daemonConfig` sets the key (CIS Docker Benchmark section 2,
+ * where it costs a lab nothing; docs/security.md lists what is left as it is, and why):
  * - `log-driver: json-file` with `log-opts {max-size: 10m, max-file: 3}`: Docker's default
  *   json-file grows without limit, and a chatty student service would fill the node's disk.
  *   The log-opts default applies only while the driver is json-file (other drivers reject them).
- * `live-restore` stays absent (false): it is incompatible with swarm mode.
+ * - `icc: false` (CIS 2.2): containers on the default bridge (`docker run` without `--network`)
+ *   do not reach each other. Swarm services are on overlay networks, which `icc` does not touch,
+ *   and containers on one user-defined network still talk.
+ * - `userland-proxy: false` (CIS 2.16): published ports are forwarded by iptables (hairpin NAT
+ *   for localhost too) instead of one docker-proxy process per port.
+ * `live-restore` stays absent (false): it is incompatible with swarm mode (dockerd refuses both).
  */
+export const DEFAULT_DAEMON_SETTINGS = { icc: false, "userland-proxy": false } as const;
+/** See DEFAULT_DAEMON_SETTINGS. */
 export const DEFAULT_LOG_DRIVER = "json-file";
 /** See DEFAULT_LOG_DRIVER. */
 export const DEFAULT_LOG_OPTS = { "max-file": "3", "max-size": "10m" } as const;
@@ -168,7 +176,11 @@ export function renderDaemonJson(settings: NodeSettings): string {
   const userConfig = Object.fromEntries(
     Object.entries(settings.daemonConfig).filter(([key]) => !OWNED_DAEMON_KEYS.includes(key)),
   );
-  const config: Record<string, unknown> = { "log-driver": DEFAULT_LOG_DRIVER, ...userConfig };
+  const config: Record<string, unknown> = {
+    ...DEFAULT_DAEMON_SETTINGS,
+    "log-driver": DEFAULT_LOG_DRIVER,
+    ...userConfig,
+  };
   if (config["log-driver"] === DEFAULT_LOG_DRIVER && !("log-opts" in settings.daemonConfig)) {
     config["log-opts"] = { ...DEFAULT_LOG_OPTS };
   }

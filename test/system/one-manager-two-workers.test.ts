@@ -6,7 +6,8 @@
  * in its own package), with Docker from the distribution as a teacher without Docker's repository
  * would have it. On Debian 12 it also checks the lab registry and the Docker API over TLS
  * (harness/registry.ts, harness/registry-checks.ts), then deploys the course's stacks hostname,
- * counter and proxy with the program's steps (harness/stack-tests.ts).
+ * counter and proxy with the program's steps (harness/stack-tests.ts), and checks the node side
+ * after the CIS Docker Benchmark and the stacks' socket proxies (harness/stack-security-tests.ts).
  */
 import {
   closeScenario,
@@ -62,6 +63,7 @@ import {
 } from "./harness/registry-checks";
 import { Server } from "./harness/nova";
 import { declareStackTests } from "./harness/stack-tests";
+import { declareStackSecurityTests } from "./harness/stack-security-tests";
 import { readableUserData } from "../../scripts/lib/user-data-view";
 
 const MINUTE = 60_000;
@@ -262,6 +264,13 @@ describe.each(PROVEN_RELEASES)(
       );
 
       declareStackTests({
+        lab: () => lab,
+        cluster: () => cluster,
+        login: () => login,
+        labMtu: LAB_MTU,
+      });
+
+      declareStackSecurityTests({
         lab: () => lab,
         cluster: () => cluster,
         login: () => login,

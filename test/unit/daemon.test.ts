@@ -1,4 +1,5 @@
 import {
+  DEFAULT_DAEMON_SETTINGS,
   DEFAULT_LOG_OPTS,
   KNOWN_DAEMON_KEYS,
   OWNED_DAEMON_KEYS,
@@ -31,6 +32,7 @@ describe("renderDaemonJson", () => {
       [
         "{",
         '  "debug": true,',
+        '  "icc": false,',
         '  "labels": [',
         '    "b=2"',
         "  ],",
@@ -40,7 +42,8 @@ describe("renderDaemonJson", () => {
         '    "max-size": "10m"',
         "  },",
         '  "mtu": 1450,',
-        '  "storage-driver": "overlay2"',
+        '  "storage-driver": "overlay2",',
+        '  "userland-proxy": false',
         "}",
         "",
       ].join("\n"),
@@ -57,6 +60,23 @@ describe("renderDaemonJson", () => {
     const config = JSON.parse(renderDaemonJson(nodeSettings()));
     expect(config["log-driver"]).toBe("json-file");
     expect(config["log-opts"]).toEqual(DEFAULT_LOG_OPTS);
+  });
+
+  it("follows the CIS Docker Benchmark's 2.2 and 2.16: no icc on the default bridge, no userland proxy", () => {
+    const config = JSON.parse(renderDaemonJson(nodeSettings()));
+    expect(config.icc).toBe(false);
+    expect(config["userland-proxy"]).toBe(false);
+    expect(DEFAULT_DAEMON_SETTINGS).toEqual({ icc: false, "userland-proxy": false });
+  });
+
+  it("a teacher's daemonConfig wins over the benchmark defaults where it sets the key", () => {
+    const config = JSON.parse(
+      renderDaemonJson(nodeSettings({ daemonConfig: { icc: true, "userland-proxy": true } })),
+    );
+    expect(config.icc).toBe(true);
+    expect(config["userland-proxy"]).toBe(true);
+    const onlyIcc = JSON.parse(renderDaemonJson(nodeSettings({ daemonConfig: { icc: true } })));
+    expect(onlyIcc["userland-proxy"]).toBe(false);
   });
 
   it("drops the default log-opts when another log driver is chosen (they would be invalid)", () => {

@@ -4,6 +4,7 @@ import {
   registryCompose,
   registryDeployScript,
 } from "../../infra/registry/registry-files";
+import { parseComposeYaml } from "../../infra/stacks/compose-yaml";
 
 const HASH = `$2a$10$${"a".repeat(53)}`;
 const ARGS = {
@@ -36,6 +37,18 @@ describe("the registry's compose file", () => {
       REGISTRY_AUTH: "htpasswd",
       REGISTRY_AUTH_HTPASSWD_PATH: "/run/secrets/htpasswd",
     });
+  });
+
+  it("mounts the key and the password hashes 0400 and the certificate 0444 (CIS Docker Benchmark 3.8-3.14)", () => {
+    // Read by docker's own integer rules (parseComposeYaml: yaml.v3, where 0400 is octal, 256).
+    const parsed = parseComposeYaml(registryCompose(ARGS));
+    expect(parsed.errors).toEqual([]);
+    const modes = parsed.document.toJS().services.registry.secrets;
+    expect(modes).toEqual([
+      { source: "registry-crt", target: "registry.crt", mode: 0o444 },
+      { source: "registry-key", target: "registry.key", mode: 0o400 },
+      { source: "registry-htpasswd", target: "htpasswd", mode: 0o400 },
+    ]);
   });
 
   it("names each secret after its content, so a new key is a new swarm secret", () => {

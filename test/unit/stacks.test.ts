@@ -64,7 +64,7 @@ describe("the stacks of stacks/", () => {
       const text = renderCompose(stack(name), {
         registry: "10.42.0.10:5000",
         overlayMtu: 1400,
-        contextTags: { web: "ctx-1", haproxy: "ctx-2" },
+        contextTags: { web: "ctx-1", haproxy: "ctx-2", "docker-api": "ctx-3" },
       });
       expect({ name, mtu: text.includes('com.docker.network.driver.mtu: "1400"') }).toEqual({
         name,

@@ -11,10 +11,15 @@ import { pipe } from "./process";
 
 /** Image name -> the upstream image's command (and working directory). */
 export const STAND_INS: Record<string, { cmd: string[]; workdir?: string }> = {
-  "busybox:1.36": { cmd: ["sh"] },
-  "redis:7": { cmd: ["redis-server", "--protected-mode", "no"], workdir: "/data" },
-  "python:3.12-slim": { cmd: ["python3"] },
-  "haproxy:2.8": { cmd: ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"] },
+  "busybox:1.36.1": { cmd: ["sh"] },
+  "redis:7.2.4": { cmd: ["redis-server", "--protected-mode", "no"], workdir: "/data" },
+  "python:3.12.3-slim": { cmd: ["python3"] },
+  "haproxy:2.8.5": { cmd: ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"] },
+  // Not the visualizer (a Node.js app): a container in its place, with python3 for the checks
+  // of what it can reach through its socket proxy (harness/stack-security-tests.ts).
+  "dockersamples/visualizer:stable": {
+    cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"],
+  },
 };
 
 const STAND_IN_LABEL = "org.swarmlab.stand-in-of";
