@@ -6,7 +6,8 @@
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/test/tsconfig.json" }] };
 // `npm test` (unit, templates) strips the types with swc instead: the same per-file transpile,
 // without loading the TypeScript compiler into every worker. On a fresh clone (CI, no jest cache)
-// ts-jest's transpiling was about a quarter of the suite's CPU. The options are the root
+// ts-jest's transpiling made up to a quarter of the suite's CPU; with swc a cold cache costs about
+// what a warm one does. The options are the root
 // tsconfig.json's as swc spells them (ES2022, CommonJS with esModuleInterop, class fields defined
 // as ES2022 defines them); the code uses no decorators, enums or namespaces, which swc and tsc
 // could emit differently.
@@ -32,7 +33,8 @@ const sdkUnderJest = ["<rootDir>/test/unit/support/sdk-under-jest.ts"];
 module.exports = {
   // Both cores of the 2-core machines the suite is sized for. Jest's default is one worker fewer
   // than the cores, a single worker here, which left one core idle and doubled the wall time.
-  // Each worker stays under about 1.3 GB (workerIdleMemoryLimit below), so two stay under 2.6 GB.
+  // The largest worker peaked at 0.72 GB over the whole suite (GNU time, 2026-12-02), so the two
+  // together stay under 1.5 GB.
   maxWorkers: 2,
   // Each test file that runs the program loads the Pulumi SDK into its own module registry, and the
   // SDK's process-wide handlers keep every registry alive: a worker that ran ten such files held
