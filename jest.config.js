@@ -7,10 +7,9 @@ const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/test/tsconfig.j
 // `npm test` (unit, templates) strips the types with swc instead: the same per-file transpile,
 // without loading the TypeScript compiler into every worker. On a fresh clone (CI, no jest cache)
 // ts-jest's transpiling made up to a quarter of the suite's CPU; with swc a cold cache costs about
-// what a warm one does. The options are the root
-// tsconfig.json's as swc spells them (ES2022, CommonJS with esModuleInterop, class fields defined
-// as ES2022 defines them); the code uses no decorators, enums or namespaces, which swc and tsc
-// could emit differently.
+// what a warm one does. The options are the root tsconfig.json's as swc spells them (ES2022,
+// CommonJS with esModuleInterop, class fields defined as ES2022 defines them); the code uses no
+// decorators, enums or namespaces, which swc and tsc could emit differently.
 const swc = {
   "^.+\\.ts$": [
     "@swc/jest",
