@@ -1,6 +1,8 @@
 /**
  * The rendered user-data through the host's real `cloud-init schema` (Debian 12, cloud-init
  * 22.4). Debian 13's cloud-init 25.1 checks the same files in test/images (it needs Docker).
+ * Every file is checked by one cloud-init process (tools.ts cloudInitSchemaEach): the command's
+ * own entry point per file, with its own output and exit status.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,7 +13,7 @@ import {
   schemaFileName,
   writeSchemaConfigs,
 } from "./schema-configs";
-import { requireTool, run } from "./tools";
+import { cloudInitSchemaEach, requireTool } from "./tools";
 
 let dir: string;
 
@@ -22,12 +24,23 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("cloud-init 22.4 schema (the host's cloud-init, as on Debian 12)", () => {
-  beforeAll(() => requireTool("cloud-init", "cloud-init"));
+  /** Each file's `cloud-init schema --config-file`, all checked by one cloud-init process. */
+  let checks: Map<string, SchemaResult>;
+
+  beforeAll(() => {
+    requireTool("cloud-init", "cloud-init");
+    const titles = [...SCHEMA_CONFIGS.map(([title]) => title), BROKEN_TITLE];
+    checks = cloudInitSchemaEach(titles.map(fileOf));
+  });
+
+  function fileOf(title: string): string {
+    return path.join(dir, schemaFileName(title));
+  }
 
   function check(title: string): SchemaResult {
-    const file = path.join(dir, schemaFileName(title));
-    const result = run("cloud-init", ["schema", "--config-file", file]);
-    return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+    const result = checks.get(fileOf(title));
+    if (!result) throw new Error(`cloud-init did not check ${fileOf(title)}`);
+    return result;
   }
 
   it.each(SCHEMA_CONFIGS.map(([title]) => title))("accepts %s", (title) => {
