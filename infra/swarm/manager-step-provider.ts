@@ -28,6 +28,10 @@
  * key gets neither the private key's signature nor a command nor stdin. A mismatch fails the step
  * at once, naming the server, both fingerprints and what to do after a rebuild; it never moves on
  * to another manager (a changed key is news the operator must see, not an unreachable server).
+ * Except in delete: the engine deletes with the state's inputs, whose pins predate this update,
+ * and a step replaced because its server was (a membership, when Pulumi has just replaced a
+ * manager behind the same floating IP) would otherwise fail every such update. There a changed
+ * key is skipped with a warning, still sending it nothing, like an unreachable manager.
  *
  * Pulumi serialises this object into the state (`__provider`) with its closure serializer, and
  * runs it in a separate process. So: no imports at module level but types, `require` inside the
@@ -128,8 +132,8 @@ export function hostKeyMismatchMessage(
 /** A manager showed another host key than its pin: fatal, never a reason to try the next one. */
 const HOST_KEY_MISMATCH = "HostKeyMismatch";
 
-function hostKeyMismatch(message: string): Error {
-  const error = new Error(message);
+function hostKeyMismatch(message: string, seen: string): Error & { seen: string } {
+  const error = Object.assign(new Error(message), { seen });
   error.name = HOST_KEY_MISMATCH;
   return error;
 }
@@ -149,7 +153,7 @@ function connectTo(
   if (!pinned) return Promise.reject(new Error("no pinned host key"));
   return new Promise((resolve, reject) => {
     const client = new Client();
-    let mismatch: string | undefined;
+    let seenKey: string | undefined;
     const timer = setTimeout(() => {
       client.destroy();
       reject(new Error(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`));
@@ -162,7 +166,14 @@ function connectTo(
       .on("error", (error: Error) => {
         clearTimeout(timer);
         client.destroy();
-        reject(mismatch ? hostKeyMismatch(mismatch) : error);
+        reject(
+          seenKey
+            ? hostKeyMismatch(
+                hostKeyMismatchMessage(inputs.description, host, pinned, seenKey),
+                seenKey,
+              )
+            : error,
+        );
       })
       .connect({
         host,
@@ -176,7 +187,7 @@ function connectTo(
         hostVerifier: (key: Buffer) => {
           const seen = hostKeyFingerprint(key);
           if (seen === pinned.fingerprint) return true;
-          mismatch = hostKeyMismatchMessage(inputs.description, host, pinned, seen);
+          seenKey = seen;
           return false;
         },
       });
@@ -222,6 +233,7 @@ async function runOnFirstManager(
   inputs: ManagerStepInputs,
   script: RemoteScript,
   reachSeconds: number,
+  onMismatch: "fail" | "skip" = "fail",
 ): Promise<StepRun> {
   const deadline = Date.now() + reachSeconds * 1000;
   const lastFailure = new Map<string, string>();
@@ -241,8 +253,9 @@ async function runOnFirstManager(
       failures: failures(),
     };
   }
+  const changedKey = new Set<string>();
   for (let pass = 0; pass === 0 || Date.now() < deadline; pass++) {
-    for (const host of pinned) {
+    for (const host of pinned.filter((h) => !changedKey.has(h))) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 && pinned.some((h) => lastFailure.has(h))) break;
       const timeoutMs = Math.max(1000, Math.min(inputs.connectTimeoutSeconds * 1000, remaining));
@@ -250,8 +263,20 @@ async function runOnFirstManager(
       try {
         client = await connectTo(inputs, host, timeoutMs);
       } catch (error) {
-        if ((error as Error).name === HOST_KEY_MISMATCH) throw error;
-        lastFailure.set(host, `${host}: ${(error as Error).message}`);
+        if ((error as Error).name === HOST_KEY_MISMATCH) {
+          if (onMismatch === "fail") throw error;
+          const seen = (error as Error & { seen: string }).seen;
+          const expected = inputs.hostKeys?.[host]?.fingerprint;
+          changedKey.add(host);
+          lastFailure.set(host, `${host}: showed host key ${seen}, not the pinned ${expected}`);
+          warn(
+            `${inputs.description}: manager ${host} showed SSH host key ${seen} instead of the ` +
+              `pinned ${expected}; nothing was sent to it. A delete takes that for a server ` +
+              "replaced since (this update re-pins it) and goes on with the other managers.",
+          );
+        } else {
+          lastFailure.set(host, `${host}: ${(error as Error).message}`);
+        }
         continue;
       }
       try {
@@ -270,6 +295,7 @@ async function runOnFirstManager(
         client.end();
       }
     }
+    if (pinned.every((h) => changedKey.has(h))) break;
     const pause = Math.min(2000, deadline - Date.now());
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
@@ -385,7 +411,9 @@ async function update(
 async function remove(_id: string, props: ManagerStepOutputs): Promise<DeleteOutcome> {
   if (!props.delete) return { skipped: false, answeredBy: "" };
   const seconds = props.deleteReachTimeoutSeconds;
-  const run = await runOnFirstManager(props, props.delete, seconds);
+  // A delete runs with the pins of the state, which may predate this update's replacement of a
+  // manager: a changed key is skipped (nothing sent), like an unreachable manager.
+  const run = await runOnFirstManager(props, props.delete, seconds, "skip");
   if (!run.ran) {
     const warning = warn(
       `${unreachableMessage(props, seconds, run)}; skipped its delete step, so the swarm may ` +

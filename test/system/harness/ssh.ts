@@ -16,9 +16,17 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
+/**
+ * ssh2 1.17's generator drops a public key's leading zero byte (about 1 key in 256) and then
+ * cannot parse the private key it wrote: such a draw is discarded.
+ */
 export function generateSshKeyPair(comment: string): SshKeyPair {
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  for (;;) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error)) {
+      return { privateKey: pair.private, publicKey: pair.public };
+    }
+  }
 }
 
 export interface SshTarget {
