@@ -10,6 +10,8 @@ import { renderUserData } from "./nodes/cloudinit";
 import type { LabConfig } from "./config/config";
 import type { ExistingNetwork } from "./network/existing-network";
 import { LabFirewall } from "./network/firewall";
+import type { HostKeys } from "./swarm/host-key-check";
+import { HostKeyPin, hostKeysOf } from "./swarm/host-key-pin";
 import { ManagerCountGuard } from "./swarm/manager-guard";
 import { clusterNodes } from "./config/naming";
 import { LabNetwork } from "./network/network";
@@ -85,6 +87,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly swarm: pulumi.Output<SwarmNodeStatus[]>;
   /** The swarm unlock key (secret) when `autolock` is on. */
   public readonly unlockKey: pulumi.Output<string> | undefined;
+  /** Every manager's pinned SSH host key by floating IP: the next deployment's survivors use it. */
+  public readonly hostKeys: pulumi.Output<HostKeys>;
   /** Later steps (registry, stacks) depend on this: every node is Ready in the swarm. */
   public readonly readyGate: SwarmReadyGate;
   /**
@@ -169,8 +173,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
             if (problem) throw toInputPropertiesError([problem]);
             return config.dockerVolumeSize as number;
           });
-    const access = (managers: ManagerAccess["managers"]): ManagerAccess => ({
+    const access = (
+      managers: ManagerAccess["managers"],
+      hostKeys: ManagerAccess["hostKeys"],
+    ): ManagerAccess => ({
       managers,
+      hostKeys,
       user: config.sshUser,
       privateKey: keys.sshPrivateKey,
     });
@@ -183,14 +191,32 @@ export class SwarmCluster extends pulumi.ComponentResource {
       .apply(([mode, nodes, current]) =>
         mode === "first" ? current : previousManagerAddresses(nodes, owner),
       );
-    const survivors = survivorsJoin(`${name}-survivors`, access(survivorManagers), child);
+    // Their host keys: the pins of the previous deployment, which ran before this one; on a first
+    // deployment this one's, known only once every manager exists. So on a first deployment
+    // nothing may wait for this step (manager-0 and the bootstrap would wait for their own pins):
+    // there are no survivors then, and the values below leave the step out.
+    const [currentHostKeys, resolveCurrentHostKeys] = pulumi.deferredOutput<HostKeys>();
+    const survivorHostKeys = plan.mode.apply<HostKeys>((mode) =>
+      mode === "first" ? currentHostKeys : previous.hostKeys,
+    );
+    const survivors = survivorsJoin(
+      `${name}-survivors`,
+      access(survivorManagers, survivorHostKeys),
+      child,
+    );
     // On a rebuild manager-0 starts a new swarm whatever a refresh read from the old one.
-    const joinSurvivors = pulumi
-      .all([plan.mode, survivors.answered])
-      .apply(([mode, answered]) => mode !== "rebuild" && answered);
-    const survivorsJoinFacts = pulumi
-      .all([joinSurvivors, survivors.join])
-      .apply(([joining, join]) => (joining ? join : undefined));
+    const joinSurvivors = plan.mode.apply((mode) =>
+      mode === "first"
+        ? pulumi.output(false)
+        : survivors.answered.apply((answered) => mode !== "rebuild" && answered),
+    );
+    const survivorsJoinFacts = plan.mode.apply((mode) =>
+      mode === "first"
+        ? pulumi.output<JoinInfo | undefined>(undefined)
+        : pulumi
+            .all([joinSurvivors, survivors.join])
+            .apply(([joining, join]): JoinInfo | undefined => (joining ? join : undefined)),
+    );
     const makeNode = (
       identity: typeof first,
       join?: pulumi.Input<JoinInfo | undefined>,
@@ -243,6 +269,24 @@ export class SwarmCluster extends pulumi.ComponentResource {
       { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
       { parent: this },
     );
+    // Each manager's host key, pinned at first contact with its server, before any step talks to
+    // it (manager-0's: before the bootstrap); a new server id is pinned anew.
+    const pinHostKey = (node: LabNode, waitFor: pulumi.Resource[]) =>
+      new HostKeyPin(
+        `${name}-${node.nodeName.slice(owner.length + 1)}-host-key`,
+        {
+          server: node.nodeName,
+          serverId: node.instanceId,
+          address: node.publicIp as pulumi.Output<string>,
+          reachTimeoutSeconds: config.bootTimeoutSeconds,
+        },
+        { parent: this, dependsOn: [...node.ready, ...firewall.sshRules, ...waitFor] },
+      );
+    const manager0Pin = pinHostKey(manager0, [reachable]);
+    // The bootstrap may also ask the surviving managers: their pins are the previous deployment's.
+    const bootstrapHostKeys = pulumi
+      .all([previous.hostKeys, hostKeysOf([manager0Pin])])
+      .apply(([before, pin0]) => ({ ...before, ...pin0 }));
     // What makes the tokens change: a new swarm (a new manager-0) or a scale (after a rotation).
     const tokenTriggers = [config.managers, config.workers, manager0.instanceId];
     const bootstrap = new SwarmBootstrap(
@@ -254,6 +298,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           pulumi
             .all([managerIp, joinSurvivors, plan.previousManagersBut0])
             .apply(([ip, answered, others]) => (answered ? [ip, ...others] : [ip])),
+          bootstrapHostKeys,
         ),
         bootTimeoutSeconds: config.bootTimeoutSeconds,
         rereadOn: tokenTriggers,
@@ -282,6 +327,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
       .filter((node) => node.role === "manager")
       .map((node) => node.publicIp as pulumi.Output<string>);
     resolveManagerFloatingIps(pulumi.all(managerIps));
+    const otherManagerPins = others
+      .filter((node) => node.role === "manager")
+      .map((node) => pinHostKey(node, []));
+    const hostKeys = hostKeysOf([manager0Pin, ...otherManagerPins]);
+    resolveCurrentHostKeys(hostKeys);
 
     // Managers leave one at a time (each membership waits for the previous one on delete), so a
     // scale-down demotes them serially and quorum is recomputed between removals.
@@ -294,7 +344,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const membership = swarmMembership(
         `${name}-${identity.role}-${identity.index}-membership`,
         {
-          access: access(managerIps.filter((ip) => ip !== node.publicIp)),
+          access: access(
+            managerIps.filter((ip) => ip !== node.publicIp),
+            hostKeys,
+          ),
           node: identity,
           instanceId: node.instanceId,
           timeoutSeconds: 300,
@@ -316,7 +369,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.readyGate = new SwarmReadyGate(
       `${name}-ready`,
       {
-        access: access(managerIps),
+        access: access(managerIps, hostKeys),
         owner,
         expected: all.map((n) => ({ name: n.nodeName, role: n.role, address: n.privateIp })),
         leaving,
@@ -330,7 +383,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       // Any new server (a scale, or one re-created after a loss) joined with the current tokens:
       // rotate again once it is Ready.
       const rotateOn = [config.managers, config.workers, ...all.map((n) => n.instanceId)];
-      rotateJoinTokens(`${name}-rotate-tokens`, access(managerIps), rotateOn, {
+      rotateJoinTokens(`${name}-rotate-tokens`, access(managerIps, hostKeys), rotateOn, {
         parent: this,
         dependsOn: [this.readyGate],
       });
@@ -339,7 +392,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.unlockKey = swarmAutolock(
       `${name}-autolock`,
       config.autolock,
-      access(managerIps),
+      access(managerIps, hostKeys),
       [manager0.instanceId],
       { parent: this, dependsOn: [this.readyGate] },
     );
@@ -352,7 +405,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         dockerApiTls(
           `${name}-${node.nodeName.slice(owner.length + 1)}-docker-api`,
           {
-            access: access([node.publicIp as pulumi.Output<string>]),
+            access: access([node.publicIp as pulumi.Output<string>], hostKeys),
             caCertificate: ca.caCertificate,
             certificate: ca.dockerApi({
               name: node.nodeName,
@@ -368,7 +421,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const registry = new LabRegistry(
       `${name}-registry`,
       {
-        access: access(managerIps),
+        access: access(managerIps, hostKeys),
         image: config.registryImage,
         node: manager0.nodeName,
         host: registryHost,
@@ -397,7 +450,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const stacks = new LabStacks(
       `${name}-stacks`,
       {
-        access: access(managerIps),
+        access: access(managerIps, hostKeys),
         choices: config.stacks,
         registry: {
           address: registry.internalAddress,
@@ -418,6 +471,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;
     this.rebuildKey = plan.rebuildKey;
+    this.hostKeys = hostKeys;
     // Resolved before any resource (image.ts): the next deployment boots the same id.
     this.image = pulumi.output({ name: image.name, id: image.id });
     this.sshUser = config.sshUser;

@@ -46,6 +46,8 @@ export = async () => {
     rebuildKey: cluster.rebuildKey,
     /** The image id the servers booted: later updates boot the same one (infra/nodes/image.ts). */
     image: cluster.image,
+    /** Each manager's SSH host key (`SHA256:...`) by floating IP, pinned at first contact. */
+    hostKeys: cluster.hostKeys,
     /** GiB of each node's Docker volume (0: none): a later change is refused at preview. */
     dockerVolumeSize: config.dockerVolumeSize ?? 0,
     /** The lab registry from a laptop (`<manager-0 floating IP>:5000`), its user and password. */

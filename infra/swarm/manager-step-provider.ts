@@ -22,6 +22,17 @@
  * A connection that fails (refused, timed out, key not yet authorised) moves on to the next
  * manager; a script that RUNS and fails is the answer: its exit status and stderr fail the step.
  *
+ * Host keys: a step tries only the managers whose host key it has pinned (`hostKeys`, from their
+ * HostKeyPin: host-key-pin.ts), offers only the pinned algorithm, and checks the key in ssh2's
+ * hostVerifier, which runs in the handshake, before authentication: a manager showing another
+ * key gets neither the private key's signature nor a command nor stdin. A mismatch fails the step
+ * at once, naming the server, both fingerprints and what to do after a rebuild; it never moves on
+ * to another manager (a changed key is news the operator must see, not an unreachable server).
+ * Except in delete: the engine deletes with the state's inputs, whose pins predate this update,
+ * and a step replaced because its server was (a membership, when Pulumi has just replaced a
+ * manager behind the same floating IP) would otherwise fail every such update. There a changed
+ * key is skipped with a warning, still sending it nothing, like an unreachable manager.
+ *
  * Pulumi serialises this object into the state (`__provider`) with its closure serializer, and
  * runs it in a separate process. So: no imports at module level but types, `require` inside the
  * functions, plain function declarations (no captured `exports`), plain data in the inputs.
@@ -29,6 +40,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RemoteScript } from "./remote-scripts";
+import type { HostKeys, PinnedHostKey } from "./host-key-check";
 
 /** The provider's inputs, once Pulumi has resolved them. */
 export interface ManagerStepInputs {
@@ -36,6 +48,8 @@ export interface ManagerStepInputs {
   description: string;
   /** Addresses this machine reaches the managers at, tried in this order. */
   managers: string[];
+  /** Each manager's pinned host key, by address; a manager without one is never tried. */
+  hostKeys?: HostKeys;
   /** SSH port of every manager; 22. */
   port: number;
   user: string;
@@ -89,7 +103,45 @@ export interface DeleteOutcome {
   warning?: string;
 }
 
-/** ssh2 connection to one address; rejects after `timeoutMs` (readyTimeout covers auth too). */
+/** OpenSSH's fingerprint of a host key blob: the same as host-key-pin-provider.ts's sshFingerprint. */
+export function hostKeyFingerprint(keyBlob: Buffer): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require("crypto") as typeof import("crypto");
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** A step's failure when a manager shows another host key than the one pinned for it. */
+export function hostKeyMismatchMessage(
+  description: string,
+  address: string,
+  pinned: PinnedHostKey,
+  seen: string,
+): string {
+  return (
+    `${description}: manager ${pinned.server} (${address}) showed SSH host key ${seen}, but the ` +
+    `key pinned for that server is ${pinned.fingerprint}. Nothing was sent to it (the key is ` +
+    "checked in the SSH handshake, before authentication) and no other manager was tried: a " +
+    "changed key may be someone in the path or holding that address. If the server was " +
+    "legitimately re-created, run `pulumi up --refresh` (a new server id gets a new pin); if it " +
+    "was rebuilt or re-keyed under the same id, check the new key on its console " +
+    "(`openstack console log show " +
+    `${pinned.server}\`), then replace its pin: \`pulumi up --replace '${pinned.pin}'\`.`
+  );
+}
+
+/** A manager showed another host key than its pin: fatal, never a reason to try the next one. */
+const HOST_KEY_MISMATCH = "HostKeyMismatch";
+
+function hostKeyMismatch(message: string, seen: string): Error & { seen: string } {
+  const error = Object.assign(new Error(message), { seen });
+  error.name = HOST_KEY_MISMATCH;
+  return error;
+}
+
+/**
+ * ssh2 connection to one address; rejects after `timeoutMs` (readyTimeout covers auth too), and
+ * with a HostKeyMismatch when the server's key is not `expected` (checked before authentication).
+ */
 function connectTo(
   inputs: ManagerStepInputs,
   host: string,
@@ -97,8 +149,11 @@ function connectTo(
 ): Promise<import("ssh2").Client> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client } = require("ssh2") as typeof import("ssh2");
+  const pinned = inputs.hostKeys?.[host];
+  if (!pinned) return Promise.reject(new Error("no pinned host key"));
   return new Promise((resolve, reject) => {
     const client = new Client();
+    let seenKey: string | undefined;
     const timer = setTimeout(() => {
       client.destroy();
       reject(new Error(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`));
@@ -111,7 +166,14 @@ function connectTo(
       .on("error", (error: Error) => {
         clearTimeout(timer);
         client.destroy();
-        reject(error);
+        reject(
+          seenKey
+            ? hostKeyMismatch(
+                hostKeyMismatchMessage(inputs.description, host, pinned, seenKey),
+                seenKey,
+              )
+            : error,
+        );
       })
       .connect({
         host,
@@ -120,6 +182,14 @@ function connectTo(
         privateKey: inputs.privateKey,
         readyTimeout: timeoutMs,
         keepaliveInterval: 10_000,
+        // The pinned key's algorithm only (host-key-pin-provider.ts: PINNED_HOST_KEY_ALGORITHM).
+        algorithms: { serverHostKey: ["ssh-ed25519"] },
+        hostVerifier: (key: Buffer) => {
+          const seen = hostKeyFingerprint(key);
+          if (seen === pinned.fingerprint) return true;
+          seenKey = seen;
+          return false;
+        },
       });
   });
 }
@@ -163,23 +233,50 @@ async function runOnFirstManager(
   inputs: ManagerStepInputs,
   script: RemoteScript,
   reachSeconds: number,
+  onMismatch: "fail" | "skip" = "fail",
 ): Promise<StepRun> {
   const deadline = Date.now() + reachSeconds * 1000;
   const lastFailure = new Map<string, string>();
   const failures = () => inputs.managers.flatMap((h) => lastFailure.get(h) ?? []);
-  if (inputs.managers.length === 0) {
-    return { ran: false, stdout: "", stderr: "", exitCode: -1, answeredBy: "", failures: [] };
+  // Only managers with a pin are a way in; the others are named in the message if none answers.
+  const pinned = inputs.managers.filter((host) => inputs.hostKeys?.[host] !== undefined);
+  for (const host of inputs.managers.filter((h) => !pinned.includes(h))) {
+    lastFailure.set(host, `${host}: no pinned host key (its HostKeyPin has not run yet)`);
   }
+  if (pinned.length === 0) {
+    return {
+      ran: false,
+      stdout: "",
+      stderr: "",
+      exitCode: -1,
+      answeredBy: "",
+      failures: failures(),
+    };
+  }
+  const changedKey = new Set<string>();
   for (let pass = 0; pass === 0 || Date.now() < deadline; pass++) {
-    for (const host of inputs.managers) {
+    for (const host of pinned.filter((h) => !changedKey.has(h))) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 && lastFailure.size > 0) break;
+      if (remaining <= 0 && pinned.some((h) => lastFailure.has(h))) break;
       const timeoutMs = Math.max(1000, Math.min(inputs.connectTimeoutSeconds * 1000, remaining));
       let client: import("ssh2").Client;
       try {
         client = await connectTo(inputs, host, timeoutMs);
       } catch (error) {
-        lastFailure.set(host, `${host}: ${(error as Error).message}`);
+        if ((error as Error).name === HOST_KEY_MISMATCH) {
+          if (onMismatch === "fail") throw error;
+          const seen = (error as Error & { seen: string }).seen;
+          const expected = inputs.hostKeys?.[host]?.fingerprint;
+          changedKey.add(host);
+          lastFailure.set(host, `${host}: showed host key ${seen}, not the pinned ${expected}`);
+          warn(
+            `${inputs.description}: manager ${host} showed SSH host key ${seen} instead of the ` +
+              `pinned ${expected}; nothing was sent to it. A delete takes that for a server ` +
+              "replaced since (this update re-pins it) and goes on with the other managers.",
+          );
+        } else {
+          lastFailure.set(host, `${host}: ${(error as Error).message}`);
+        }
         continue;
       }
       try {
@@ -198,6 +295,7 @@ async function runOnFirstManager(
         client.end();
       }
     }
+    if (pinned.every((h) => changedKey.has(h))) break;
     const pause = Math.min(2000, deadline - Date.now());
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
@@ -313,7 +411,9 @@ async function update(
 async function remove(_id: string, props: ManagerStepOutputs): Promise<DeleteOutcome> {
   if (!props.delete) return { skipped: false, answeredBy: "" };
   const seconds = props.deleteReachTimeoutSeconds;
-  const run = await runOnFirstManager(props, props.delete, seconds);
+  // A delete runs with the pins of the state, which may predate this update's replacement of a
+  // manager: a changed key is skipped (nothing sent), like an unreachable manager.
+  const run = await runOnFirstManager(props, props.delete, seconds, "skip");
   if (!run.ran) {
     const warning = warn(
       `${unreachableMessage(props, seconds, run)}; skipped its delete step, so the swarm may ` +

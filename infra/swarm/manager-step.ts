@@ -22,6 +22,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { managerStepProvider, ManagerStepInputs } from "./manager-step-provider";
 import type { RemoteScript } from "./remote-scripts";
+import { HostKeys, pinsOf } from "./host-key-check";
 
 /** How long one SSH connection attempt to one manager address may take. */
 export const CONNECT_TIMEOUT_SECONDS = 5;
@@ -35,6 +36,12 @@ export interface ManagerStepArgs {
   description: string;
   /** Addresses this machine reaches the managers at (floating IPs), tried in this order. */
   managers: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The managers' pinned host keys by address (HostKeyPin, host-key-pin.ts); only the pins of
+   * `managers` are registered. A manager without a pin is never tried; one whose key differs
+   * fails the step before anything is sent.
+   */
+  hostKeys: pulumi.Input<HostKeys>;
   user: string;
   privateKey: pulumi.Input<string>;
   /** Runs on create; and on update when it changed, unless `update` is given. */
@@ -77,6 +84,7 @@ export function managerStepInputs(
   return {
     description: `${args.description} (${name})`,
     managers: args.managers,
+    hostKeys: args.hostKeys,
     port: 22,
     user: args.user,
     privateKey: args.privateKey,
@@ -107,6 +115,10 @@ export class ManagerStep extends pulumi.dynamic.Resource {
   constructor(name: string, args: ManagerStepArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs: pulumi.Inputs = {
       ...managerStepInputs(name, args),
+      // Only the pins of this step's managers: a re-pinned server elsewhere changes nothing here.
+      hostKeys: pulumi
+        .all([args.managers, args.hostKeys])
+        .apply(([managers, hostKeys]) => pinsOf(hostKeys, managers)),
       privateKey: pulumi.secret(args.privateKey),
       secretStdin: args.secretStdin === undefined ? undefined : pulumi.secret(args.secretStdin),
       stdout: undefined,

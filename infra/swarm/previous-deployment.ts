@@ -5,6 +5,7 @@
  * of this update no longer knows their addresses.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { HostKeys, parseHostKeys } from "./host-key-check";
 import { ImagePin, parseImagePin } from "../nodes/image";
 import { parseVolumeSize } from "../nodes/volume-size";
 
@@ -47,6 +48,8 @@ export interface PreviousDeployment {
   image: Promise<ImagePin | undefined>;
   /** Its `dockerVolumeSize` output: GiB of each node's Docker volume, none without volumes. */
   dockerVolumeSize: pulumi.Output<number | undefined>;
+  /** Its `hostKeys` output: the managers' pinned host keys, by floating IP; none at first. */
+  hostKeys: pulumi.Output<HostKeys>;
 }
 
 /** The outputs of this stack's previous deployment, none on the first one. */
@@ -63,5 +66,6 @@ export function previousDeployment(
       .apply((key: unknown) => (typeof key === "string" ? key : undefined)),
     image: self.getOutputDetails("image").then((details) => parseImagePin(details.value)),
     dockerVolumeSize: self.getOutput("dockerVolumeSize").apply(parseVolumeSize),
+    hostKeys: self.getOutput("hostKeys").apply(parseHostKeys),
   };
 }

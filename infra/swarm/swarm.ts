@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SwarmRole } from "../config/metadata";
 import type { NodeIdentity } from "../config/naming";
 import type { JoinInfo } from "../nodes/nodes";
+import type { HostKeys } from "./host-key-check";
 import { ManagerStep, ManagerStepArgs } from "./manager-step";
 import {
   autolockOffScript,
@@ -33,6 +34,8 @@ import {
 export interface ManagerAccess {
   /** Floating IPs of manager-0, manager-1, ...: known before the servers (fixed addresses). */
   managers: pulumi.Input<pulumi.Input<string>[]>;
+  /** Their host keys, pinned at first contact (host-key-pin.ts); unpinned managers are skipped. */
+  hostKeys: pulumi.Input<HostKeys>;
   user: string;
   privateKey: pulumi.Input<string>;
 }

@@ -3,6 +3,10 @@
  * -1, as a department's own image might carry). docker.io then brings dockerd without the CLI.
  * The node's docker-install.sh must stop at once and name the package, instead of waiting out its
  * deadline for `docker info` with a log that blames dockerd.
+ *
+ * Also here, because it needs only one node that answers SSH: a node whose host key changes
+ * after it was pinned makes the next swarm step fail with the mismatch message, before anything
+ * (authentication, command, secret stdin) reaches it (issue 24, item 2).
  */
 import {
   closeScenario,
@@ -11,6 +15,10 @@ import {
   SCENARIO_OPEN_TIMEOUT_MS,
 } from "./harness/scenario";
 import { execInNode, execInNodeOk } from "./harness/docker";
+import { hostKeyInside } from "./harness/host-keys";
+import { ManagerSteps } from "./harness/manager-steps";
+import { HostKeyMismatchError } from "./harness/ssh";
+import { bootstrapStep } from "../../infra/swarm/swarm";
 import { copyIntoServer } from "./harness/nova";
 import { Lab } from "./harness/lab";
 import { DEBIAN_13 } from "./harness/releases";
@@ -73,6 +81,59 @@ describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => 
       // What the pin did: dockerd came with docker.io, the CLI did not.
       expect((await execInNode(node, "command -v dockerd")).exitCode).toBe(0);
       expect((await execInNode(node, "command -v docker")).exitCode).not.toBe(0);
+    },
+    10 * MINUTE,
+  );
+
+  test(
+    "a changed host key fails the next swarm step with the mismatch message, before anything is sent",
+    async () => {
+      if (!lab.servers.has(cluster.manager0.name)) await cluster.bootNode(cluster.manager0);
+      const server = cluster.server(cluster.manager0);
+      const pinned = await lab.hostKeys.pin(server);
+      // The pinned key lets the harness in.
+      const session = await lab.ssh(server.name, 60_000);
+      expect((await session.exec("true", { timeoutMs: 30_000 })).exitCode).toBe(0);
+      session.close();
+
+      // The server is re-keyed (a rebuild, or someone else answering at its address).
+      // A second later than the harness's login above, so the log below starts after it.
+      const since = (await execInNodeOk(server.container, "sleep 1; date +%s")).trim();
+      await execInNodeOk(
+        server.container,
+        "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A && systemctl restart ssh",
+      );
+      const now = await hostKeyInside(server);
+      expect(now).not.toBe(pinned.fingerprint);
+
+      const secret = `REGISTRY_PASSWORD=never-sent-${Date.now()}\n`;
+      const steps = new ManagerSteps(cluster);
+      const error = await steps
+        .create("erin-bootstrap-tokens", {
+          ...bootstrapStep(steps.access(), 60),
+          secretStdin: secret,
+        })
+        .catch((e: Error) => e);
+      const message = String(error);
+      lab.timings.note("host key mismatch", message);
+      console.log(`the step's failure:\n${message}`);
+      expect(message).toContain(
+        `swarm bootstrap: join tokens (erin-bootstrap-tokens): manager ${server.name} ` +
+          `(${server.address}) showed SSH host key ${now}, but the key pinned for that server ` +
+          `is ${pinned.fingerprint}.`,
+      );
+      expect(message).toContain("no other manager was tried");
+      expect(message).toContain("pulumi up --refresh");
+      expect(message).not.toContain("never-sent");
+      // sshd saw the key exchange end, and no login: nothing was authenticated or run.
+      const log = await execInNodeOk(
+        server.container,
+        `journalctl -u ssh --since @${since} --no-pager -o cat`,
+      );
+      expect(log).toMatch(/\[preauth\]/);
+      expect(log).not.toMatch(/Accepted publickey|session opened/);
+      // The harness's own SSH refuses the new key as well, at once.
+      await expect(lab.ssh(server.name, 60_000)).rejects.toBeInstanceOf(HostKeyMismatchError);
     },
     10 * MINUTE,
   );

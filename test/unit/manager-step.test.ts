@@ -18,7 +18,15 @@ import {
   startFakeManagers,
   stepInputs,
 } from "./support/fake-managers";
-import { MANAGER_STEP, MOCK_TOKENS, runProgram } from "./support/program";
+import {
+  MANAGER_STEP,
+  mockHostKeyFingerprint,
+  MOCK_TOKENS,
+  names,
+  runProgram,
+  swarmStdout,
+  valueOf,
+} from "./support/program";
 
 let fake: FakeManagers;
 let seen: string[];
@@ -201,5 +209,63 @@ describe("ManagerStep as the program registers it", () => {
     const provider = requireFromString(serialized).handler();
     const result = await provider.create(inputs([REFUSING, ANSWERING[0]]));
     expect(result.outs.answeredBy).toBe(ANSWERING[0]);
+  }, 120_000);
+});
+
+describe("host-key pins as the program wires them", () => {
+  it("pins each manager, keyed on its server id, before any step asks it", async () => {
+    const run = await runProgram(
+      { allowedCidrs: '["203.0.113.0/24"]', managers: "3", workers: "1" },
+      "hana",
+      swarmStdout(names("hana", 3, 1)),
+    );
+    if (run.error !== undefined) throw run.error;
+    const managers = [0, 1, 2].map((i) => `hana-manager-${i}`);
+    const pins = managers.map((server) => run.byName(`${server}-host-key`));
+    const ips = run.byName("hana-ready-check").inputs.managers as string[];
+    expect(ips).toHaveLength(3);
+    const pinOf = (i: number) => ({
+      server: managers[i],
+      fingerprint: mockHostKeyFingerprint(run.byName(`${managers[i]}-server`).id),
+      pin: `urn:pulumi:hana::swarmlab::swarmlab:cluster:SwarmCluster$pulumi-nodejs:dynamic:Resource::${managers[i]}-host-key`,
+    });
+    pins.forEach((pin, i) => {
+      expect(pin.type).toBe(MANAGER_STEP);
+      // Keyed on the server id: a new server is pinned anew (host-key-pin-provider.ts's diff).
+      expect(pin.inputs).toMatchObject({
+        server: managers[i],
+        serverId: run.byName(`${managers[i]}-server`).id,
+        address: ips[i],
+        port: 22,
+      });
+    });
+    // The first contact waits for the server, its floating IP and the SSH rules (and for
+    // manager-0 the reachability check, which names allowedCidrs).
+    expect(pins[0].dependsOn).toEqual(
+      expect.arrayContaining(["hana-manager-0-server", "hana-ssh-reachable"]),
+    );
+    expect(pins[0].dependsOn.some((d) => d.includes("ssh"))).toBe(true);
+
+    // The bootstrap asks manager-0 alone, with its pin; later steps have every manager's.
+    const bootstrap = run.byName("hana-bootstrap-tokens");
+    expect(bootstrap.inputs.hostKeys).toEqual({ [ips[0]]: pinOf(0) });
+    expect(bootstrap.dependsOn).toContain("hana-manager-0-host-key");
+    const all = Object.fromEntries(ips.map((ip, i) => [ip, pinOf(i)]));
+    expect(run.byName("hana-ready-check").inputs.hostKeys).toEqual(all);
+    // A node is removed through the other managers only: their pins, not its own.
+    const others = Object.fromEntries(Object.entries(all).filter(([ip]) => ip !== ips[1]));
+    expect(run.byName("hana-manager-1-membership").inputs.hostKeys).toEqual(others);
+    // First deployment: the survivors step has this deployment's pins (nothing waits for it).
+    expect(run.byName("hana-survivors").inputs.hostKeys).toEqual(all);
+    // Every step that talks SSH has a pin for each manager it may try (the other dynamic
+    // resources, pins and the manager-count guard, talk to no manager).
+    const sshSteps = run.ofType(MANAGER_STEP).filter((r) => Array.isArray(r.inputs.managers));
+    expect(sshSteps.length).toBeGreaterThan(8);
+    for (const step of sshSteps) {
+      const keys = Object.keys(step.inputs.hostKeys as object);
+      expect({ step: step.name, keys }).toEqual({ step: step.name, keys: step.inputs.managers });
+    }
+    // The next deployment's survivors read them from the stack output.
+    expect(await valueOf(run.exports.hostKeys)).toEqual(all);
   }, 120_000);
 });

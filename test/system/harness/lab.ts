@@ -7,6 +7,7 @@ import { removeLeftoversOfDeadRuns, removeRunResources } from "./cleanup";
 import { ConfigDrive, novaMetaData } from "./config-drive";
 import { addressOf, createLabNetwork, LabNetwork } from "./lab-network";
 import { CachedImage, ensureImage, nodeImage } from "./cached-image";
+import { HostKeyPins } from "./host-keys";
 import { createServer, NodeDisk, Server } from "./nova";
 import type { NodeRelease } from "./releases";
 import { newRunContext, RunContext } from "./run-context";
@@ -35,6 +36,8 @@ export interface BootSpec {
 
 export class Lab {
   readonly servers = new Map<string, Server>();
+  /** Every server's host key, pinned at first contact; every SSH connection checks it. */
+  readonly hostKeys = new HostKeyPins();
   readonly timings: TimingRecorder;
   private closed = false;
 
@@ -101,15 +104,23 @@ export class Lab {
     return server;
   }
 
-  ssh(name: string, timeoutMs: number): Promise<SshSession> {
+  async ssh(name: string, timeoutMs: number): Promise<SshSession> {
+    const server = this.server(name);
+    const pin = await this.hostKeys.pin(server);
     return connectSsh(
       {
-        host: this.server(name).address,
+        host: server.address,
         username: this.options.sshUser,
         privateKey: this.key.privateKey,
+        hostKey: pin.fingerprint,
       },
       timeoutMs,
     );
+  }
+
+  /** The servers at `addresses` (a manager's address names its current server). */
+  serversAt(addresses: string[]): Server[] {
+    return [...this.servers.values()].filter((server) => addresses.includes(server.address));
   }
 
   /** Removes every container, volume, network and loop device of this run. Idempotent. */

@@ -3,10 +3,14 @@
  * (127.0.0.2, .3, ...) that accept any public key and answer every exec with
  * "<address> ran <command> with <stdin>" (the command `fail` exits 3 with stderr "it broke" and a
  * stdout that must never be quoted). Real SSH on a real socket: the provider's own ssh2 client
- * talks to them exactly as it talks to a manager.
+ * talks to them exactly as it talks to a manager. Each has its own ed25519 host key, whose
+ * fingerprint (`hostKeys`) is what a HostKeyPin would have pinned; they count what reached them
+ * after the handshake (authentication attempts, bytes on channels).
  */
 import * as net from "node:net";
 import { Server, utils } from "ssh2";
+import type { HostKeys } from "../../../infra/swarm/host-key-check";
+import { fingerprintOfPublicKeyLine } from "../../../infra/swarm/host-key-check";
 import type { ManagerStepInputs } from "../../../infra/swarm/manager-step-provider";
 
 export const ANSWERING = ["127.0.0.2", "127.0.0.3"];
@@ -20,21 +24,50 @@ export interface FakeManagers {
   clientKey: { private: string; public: string };
   /** Every exec the fake managers saw: "<address> <command>". */
   seen: string[];
+  /** What reached them after the key exchange: authentication requests and channel bytes. */
+  received: { authentications: string[]; channelBytes: number };
+  /** The answering managers' host key pins, as HostKeyPin would have taken them. */
+  hostKeys: HostKeys;
   close(): void;
 }
 
-function fakeManager(address: string, port: number, seen: string[]): Promise<Server> {
-  const hostKey = utils.generateKeyPairSync("ed25519").private;
+type Received = FakeManagers["received"];
+
+/**
+ * An ed25519 key pair from ssh2's generator that ssh2 itself can parse. ssh2 1.17 drops a public
+ * key's leading zero byte (about 1 key in 256, checked: 1 of 200), writing a key it then refuses
+ * ("Malformed OpenSSH private key"); such a draw is discarded, or a whole test file would fail.
+ */
+export function ed25519KeyPair(comment?: string): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync("ed25519", comment ? { comment } : undefined);
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
+function fakeManager(
+  address: string,
+  port: number,
+  seen: string[],
+  received: Received,
+  hostKey: string,
+): Promise<Server> {
   const server = new Server({ hostKeys: [hostKey] }, (client) => {
     client
-      .on("authentication", (ctx) => (ctx.method === "publickey" ? ctx.accept() : ctx.reject()))
+      .on("authentication", (ctx) => {
+        received.authentications.push(`${address} ${ctx.method}`);
+        return ctx.method === "publickey" ? ctx.accept() : ctx.reject();
+      })
       .on("ready", () => {
         client.on("session", (accept) => {
           accept().on("exec", (acceptExec, _reject, info) => {
             const channel = acceptExec();
             seen.push(`${address} ${info.command}`);
             let stdin = "";
-            channel.on("data", (chunk: Buffer) => (stdin += chunk.toString()));
+            channel.on("data", (chunk: Buffer) => {
+              received.channelBytes += chunk.length;
+              stdin += chunk.toString();
+            });
             channel.on("end", () => {
               if (info.command === "fail") {
                 channel.stderr.write("it broke\n");
@@ -57,8 +90,20 @@ function fakeManager(address: string, port: number, seen: string[]): Promise<Ser
 /** Starts the answering managers and the silent one, all on `port`. */
 export async function startFakeManagers(port: number): Promise<FakeManagers> {
   const seen: string[] = [];
+  const received: Received = { authentications: [], channelBytes: 0 };
+  const keys = ANSWERING.map(() => ed25519KeyPair());
   const servers: (Server | net.Server)[] = await Promise.all(
-    ANSWERING.map((address) => fakeManager(address, port, seen)),
+    ANSWERING.map((address, i) => fakeManager(address, port, seen, received, keys[i].private)),
+  );
+  const hostKeys: HostKeys = Object.fromEntries(
+    ANSWERING.map((address, i) => [
+      address,
+      {
+        server: `fake-manager-${i}`,
+        fingerprint: fingerprintOfPublicKeyLine(keys[i].public),
+        pin: `urn:pulumi:test::swarmlab::pulumi-nodejs:dynamic:Resource::fake-manager-${i}-host-key`,
+      },
+    ]),
   );
   const sockets: net.Socket[] = [];
   const silent = net.createServer((socket) => sockets.push(socket));
@@ -66,8 +111,10 @@ export async function startFakeManagers(port: number): Promise<FakeManagers> {
   await new Promise<void>((resolve) => silent.listen(port, SILENT, () => resolve()));
   return {
     port,
-    clientKey: utils.generateKeyPairSync("ed25519"),
+    clientKey: ed25519KeyPair(),
     seen,
+    received,
+    hostKeys,
     close() {
       for (const socket of sockets) socket.destroy();
       for (const server of servers) server.close();
@@ -75,7 +122,18 @@ export async function startFakeManagers(port: number): Promise<FakeManagers> {
   };
 }
 
-/** A step's provider inputs against the fake managers, short timeouts. */
+/**
+ * Pins for the addresses that never complete a handshake: a step tries only pinned managers, so
+ * these make it try them (and fail to connect) as it would try a pinned server that is down.
+ */
+const UNREACHABLE_PINS: HostKeys = Object.fromEntries(
+  [REFUSING, SILENT].map((address) => [
+    address,
+    { server: `down-${address}`, fingerprint: "SHA256:never-shown", pin: `pin-of-${address}` },
+  ]),
+);
+
+/** A step's provider inputs against the fake managers (every one pinned), short timeouts. */
 export function stepInputs(
   fake: FakeManagers,
   managers: string[],
@@ -84,6 +142,7 @@ export function stepInputs(
   return {
     description: "test step (t)",
     managers,
+    hostKeys: { ...fake.hostKeys, ...UNREACHABLE_PINS },
     port: fake.port,
     user: "ubuntu",
     privateKey: fake.clientKey.private,

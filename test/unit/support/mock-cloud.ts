@@ -24,6 +24,14 @@ export const MOCK_TOKENS = {
   manager: "SWMTKN-1-mockmanagertoken00000000000000000000000000000000-zyxwvutsrqponmlkjihgfedcb",
 };
 
+/** HostKeyPin resources (also dynamic) are named `<node>-host-key`. */
+export const HOST_KEY_PIN_SUFFIX = "-host-key";
+
+/** The fingerprint a mocked server shows: `SHA256:` and a base64 made from its id. */
+export function mockHostKeyFingerprint(serverId: string): string {
+  return `SHA256:${Buffer.from(`mock host key of ${serverId}`).toString("base64").replace(/=+$/, "")}`;
+}
+
 /** What a mocked ManagerStep's stdout function returns to play "no manager answered". */
 export const NO_ANSWER = "<no manager answered>";
 /** A real (self-signed, ECDSA) certificate: what the mocked tls provider returns as every cert. */
@@ -131,6 +139,12 @@ export function mockOutputs(
       break;
     }
     case MANAGER_STEP: {
+      if (args.name.endsWith(HOST_KEY_PIN_SUFFIX)) {
+        // A HostKeyPin (infra/swarm/host-key-pin.ts): the fingerprint its server showed, one
+        // per server id as on a real cloud (each new server makes its own host key).
+        computed.fingerprint = mockHostKeyFingerprint(String(args.inputs.serverId));
+        break;
+      }
       // A ManagerStep (dynamic provider): the first manager answers, or none is given.
       const suffix = Object.keys(commandStdout).find((s) => args.name.endsWith(s));
       const managers = (args.inputs.managers ?? []) as string[];

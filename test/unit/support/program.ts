@@ -20,6 +20,11 @@
  * data-source lookup cannot slip in untested.
  */
 import type * as pulumiType from "@pulumi/pulumi";
+import { hostKeyPinProvider } from "../../../infra/swarm/host-key-pin-provider";
+import type {
+  HostKeyPinInputs,
+  HostKeyPinOutputs,
+} from "../../../infra/swarm/host-key-pin-provider";
 import { managerStepProvider } from "../../../infra/swarm/manager-step-provider";
 import type {
   ManagerStepInputs,
@@ -31,6 +36,7 @@ import { engineConfig } from "../../../scripts/lib/engine-config";
 import {
   CommandStdout,
   GlanceImages,
+  HOST_KEY_PIN_SUFFIX,
   isSecretWire,
   MANAGER_STEP,
   mockInvoke,
@@ -40,7 +46,9 @@ import {
 
 export type { CommandStdout } from "./mock-cloud";
 export {
+  HOST_KEY_PIN_SUFFIX,
   MANAGER_STEP,
+  mockHostKeyFingerprint,
   MOCK_BCRYPT_HASH,
   MOCK_CERTIFICATE_PEM,
   MOCK_DEFAULT_SUBNET,
@@ -269,18 +277,27 @@ async function program(): Promise<() => Promise<Record<string, unknown>>> {
 
 /**
  * What the engine's step generator makes of a registration against the stored state: a ManagerStep
- * asks its provider's own diff (as the dynamic-provider host does); an OpenStack resource is
+ * or a HostKeyPin asks its provider's own diff (as the dynamic-provider host does); an OpenStack resource is
  * diffed by the provider's schema (infra/config/openstack-schema.ts, through
  * provider-semantics.ts) with the program's ignoreChanges, replaceOnChanges and
  * replacementTrigger; any other resource is unchanged exactly when its inputs are.
  */
 async function stepAgainst(
   before: RecordedResource | undefined,
-  args: { type: string; inputs: Record<string, unknown> },
+  args: { type: string; name: string; inputs: Record<string, unknown> },
   options: RecordedOptions,
 ): Promise<RecordedResource["step"]> {
   if (args.type === "pulumi:pulumi:StackReference") return "read";
   if (!before) return "create";
+  if (args.type === MANAGER_STEP && args.name.endsWith(HOST_KEY_PIN_SUFFIX)) {
+    const result = await hostKeyPinProvider.diff(
+      before.id,
+      before.outputs as unknown as HostKeyPinOutputs,
+      args.inputs as unknown as HostKeyPinInputs,
+    );
+    if (!result.changes) return "same";
+    return (result.replaces ?? []).length > 0 ? "replace" : "update";
+  }
   if (args.type === MANAGER_STEP) {
     const result = await managerStepProvider.diff(
       before.id,
