@@ -76,6 +76,7 @@ const OP_KIND: Record<string, ChangeKind> = {
 
 /** The swarm steps swarmlab creates, by the end of their Pulumi name (infra/swarm/swarm.ts). */
 const SWARM_ROLES: readonly [suffix: string, role: string][] = [
+  ["-host-key", "pins the manager's SSH host key at first contact (sends nothing)"],
   ["-bootstrap-tokens", "reads the join tokens on the first manager that answers"],
   ["-survivors", "asks the surviving managers how a new manager-0 joins them"],
   ["-membership", "node membership: on delete it drains and removes the node from the swarm"],

@@ -6,7 +6,8 @@
  *
  * What it models, and why:
  * - a property in REPLACE_KEYS that changed replaces the resource (the provider's ForceNew; FACTS.md:
- *   a server's userData, image, keyPair, networks, configDrive; a command's triggers);
+ *   a server's userData, image, keyPair, networks, configDrive; a command's triggers; a host-key
+ *   pin's serverId);
  * - a replaced resource's id is unknown until it exists again, so an input holding that id changes
  *   too (mocks give each resource the id `<name>-id`);
  * - `replaceWith` replaces a resource along with its target;
@@ -25,9 +26,9 @@ const REPLACE_KEYS: Record<string, readonly string[]> = {
     "configDrive",
   ],
   "command:remote:Command": ["triggers"],
-  // ManagerStep (infra/swarm/manager-step.ts): its diff replaces on a change of triggers.
-  "pulumi-nodejs:dynamic:Resource": ["triggers"],
-  "openstack:compute/volumeAttach:VolumeAttach": ["instanceId", "volumeId"],
+  // The dynamic providers' own diffs: ManagerStep (infra/swarm/manager-step-provider.ts) replaces
+  // on a change of triggers, HostKeyPin (host-key-pin-provider.ts) on a new serverId.
+  "pulumi-nodejs:dynamic:Resource": ["triggers", "serverId"],
   "openstack:networking/port:Port": ["networkId"],
 };
 
