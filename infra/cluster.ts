@@ -56,6 +56,7 @@ export interface LabAccess {
   /** `tcp://<manager-0 floating IP>:2376` */
   dockerHost: pulumi.Output<string>;
 }
+import { stackFolders } from "./stacks/catalog";
 import { chosenStackPorts } from "./stacks/published-ports";
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
@@ -91,6 +92,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly access: LabAccess;
   /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
   public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
+  /** The external secrets swarmlab generated for the stacks, by name (a secret). */
+  public readonly stackSecrets: pulumi.Output<Record<string, string>>;
 
   /** `existingNetwork`: `swarmlab:network`, looked up (and `config` planned for it) already. */
   constructor(
@@ -117,7 +120,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     const firewall = new LabFirewall(
       `${name}-firewall`,
-      { owner, allowedCidrs: config.allowedCidrs, publishedPorts: chosenStackPorts(config.stacks) },
+      {
+        owner,
+        allowedCidrs: config.allowedCidrs,
+        publishedPorts: chosenStackPorts(config.stacks, stackFolders(config.stacksDirs)),
+      },
       child,
     );
 
@@ -393,6 +400,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
       {
         access: access(managerIps),
         choices: config.stacks,
+        folders: stackFolders(config.stacksDirs),
+        owner,
+        externals: config.stackExternals,
         registry: {
           address: registry.internalAddress,
           user: registry.user,
@@ -408,6 +418,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
     this.stacks = stacks.stacks;
+    this.stackSecrets = stacks.generatedSecrets;
 
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;

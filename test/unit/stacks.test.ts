@@ -1,5 +1,6 @@
 import * as path from "path";
 import { parseLabConfig } from "../../infra/config/validate";
+import { engineConfig } from "../../scripts/lib/engine-config";
 import { availableStacks } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { renderCompose } from "../../infra/stacks/render-compose";
@@ -25,17 +26,19 @@ import {
 import { contextDir, readContextFiles } from "../../infra/stacks/catalog";
 
 const BAD_STACKS = path.join(__dirname, "fixtures", "bad-stacks");
+/** The same folder as swarmlab:stacksDir names it: relative to the project root. */
+const BAD_STACKS_CONFIG = "test/unit/fixtures/bad-stacks";
 const ALLOWED = '["203.0.113.0/24"]';
 
 function problemsOf(stacks: string[], overrides?: unknown, dir?: string): string[] {
-  const result = parseLabConfig(
-    {
-      allowedCidrs: ALLOWED,
-      stacks: JSON.stringify(stacks),
-      ...(overrides ? { stackOverrides: JSON.stringify(overrides) } : {}),
-    },
-    "alice",
-    (choices) => stackProblems(choices, dir),
+  // Over Pulumi.yaml's defaults, as the engine hands them over (stackExternals' among them).
+  const raw = engineConfig("alice", {
+    allowedCidrs: ALLOWED,
+    stacks: JSON.stringify(stacks),
+    ...(overrides ? { stackOverrides: JSON.stringify(overrides) } : {}),
+  });
+  const result = parseLabConfig(raw, "alice", (choices, context) =>
+    stackProblems(choices, dir === undefined ? undefined : [dir], context.externals),
   );
   return result.ok ? [] : result.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`);
 }
@@ -186,18 +189,11 @@ describe("stacks as teachers write them (fixtures/stack-corpus)", () => {
 });
 
 describe("a bad compose file at preview", () => {
-  const saved = process.env.SWARMLAB_STACKS_DIR;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
-    else process.env.SWARMLAB_STACKS_DIR = saved;
-  });
-
   it.each(["yaml-error", "unknown-key", "no-image", "missing-dockerfile", "unknown-variable"])(
     "%s: the program fails naming the file and creates nothing",
     async (name) => {
-      process.env.SWARMLAB_STACKS_DIR = BAD_STACKS;
       const run = await runProgram(
-        { allowedCidrs: ALLOWED, stacks: JSON.stringify([name]) },
+        { allowedCidrs: ALLOWED, stacks: JSON.stringify([name]), stacksDir: BAD_STACKS_CONFIG },
         "alice",
         {},
       );
@@ -431,11 +427,13 @@ describe("the program's stacks", () => {
   });
 
   it("sends a stack's files on the secret stdin, and opens its short-syntax ports", async () => {
-    const saved = process.env.SWARMLAB_STACKS_DIR;
-    process.env.SWARMLAB_STACKS_DIR = path.join(__dirname, "fixtures", "stack-corpus");
-    try {
+    {
       const run = await runProgram(
-        { allowedCidrs: ALLOWED, stacks: '["file-secrets","port-shapes"]' },
+        {
+          allowedCidrs: ALLOWED,
+          stacks: '["file-secrets","port-shapes"]',
+          stacksDir: "test/unit/fixtures/stack-corpus",
+        },
         "alice",
         SWARM_STDOUT,
       );
@@ -453,11 +451,18 @@ describe("the program's stacks", () => {
       const published = run
         .ofType("openstack:networking/secGroupRule:SecGroupRule")
         .filter((r) => /published/.test(r.name))
-        .map((r) => r.inputs.portRangeMin);
-      expect(published).toEqual([53, 7000, 7001, 8443, 9000, 9001, 9002]);
-    } finally {
-      if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
-      else process.env.SWARMLAB_STACKS_DIR = saved;
+        .map((r) => `${r.inputs.portRangeMin}/${r.inputs.protocol}`);
+      // 53 is published for TCP and UDP ("53:53/udp", "53:53/tcp"): a rule for each.
+      expect(published).toEqual([
+        "53/tcp",
+        "53/udp",
+        "7000/tcp",
+        "7001/tcp",
+        "8443/tcp",
+        "9000/tcp",
+        "9001/tcp",
+        "9002/tcp",
+      ]);
     }
   });
 });
