@@ -44,6 +44,16 @@ export function usedExternals(
   return { secrets: named("secrets"), networks: named("networks") };
 }
 
+/** True when the chosen stacks need some external, or some node is to be labelled. */
+export function needsExternals(
+  stacks: readonly StackDefinition[],
+  declared: StackExternals,
+): boolean {
+  const used = usedExternals(stacks, declared);
+  const labelled = Object.values(declared.nodeLabels).some((l) => Object.keys(l).length > 0);
+  return used.secrets.length > 0 || used.networks.length > 0 || labelled;
+}
+
 /** A secret's `value` as the config holds it: a Pulumi secret from the first read. */
 function configuredValue(name: string): pulumi.Output<string> {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -95,7 +105,7 @@ export class LabStackExternals extends pulumi.ComponentResource {
       let value: pulumi.Output<string>;
       if (declared.secrets[secret].source === "generate") {
         const password = new random.RandomPassword(
-          `${name}-secret-${secret}`,
+          `${name}-password-${secret}`,
           // Letters and digits: a student may have to type it (MediaWiki's installer).
           { length: 32, special: false },
           child,

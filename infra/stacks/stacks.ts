@@ -16,7 +16,7 @@ import type { RemoteScript } from "../swarm/remote-scripts";
 import type { ManagerAccess } from "../swarm/swarm";
 import { folderOf, stackFolders } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
-import { LabStackExternals } from "./externals";
+import { LabStackExternals, needsExternals } from "./externals";
 import { portKey, portUrl, publishedPorts } from "./published-ports";
 import { renderStack } from "./render-compose";
 import type { RegistryEndpoint } from "./registry-endpoint";
@@ -114,20 +114,26 @@ export class LabStacks extends pulumi.ComponentResource {
 
     const folders = args.folders ?? stackFolders();
     const definitions = args.choices.map((choice) => loaded(choice.name, folders));
-    const externals = new LabStackExternals(
-      `${name}-externals`,
-      {
-        access: args.access,
-        owner: args.owner,
-        declared: args.externals ?? NO_EXTERNALS,
-        stacks: definitions,
-        overlayMtu: args.overlayMtu,
-        timeoutSeconds: args.timeoutSeconds,
-        waitFor: args.waitFor,
-      },
-      { parent: this },
-    );
-    this.generatedSecrets = externals.generatedSecrets;
+    const declared = args.externals ?? NO_EXTERNALS;
+    // No component at all when nothing is external: a cluster without externals keeps its tree.
+    const externals = needsExternals(definitions, declared)
+      ? new LabStackExternals(
+          `${name}-externals`,
+          {
+            access: args.access,
+            owner: args.owner,
+            declared,
+            stacks: definitions,
+            overlayMtu: args.overlayMtu,
+            timeoutSeconds: args.timeoutSeconds,
+            waitFor: args.waitFor,
+          },
+          { parent: this },
+        )
+      : undefined;
+    const externalSteps = externals?.steps ?? [];
+    this.generatedSecrets =
+      externals?.generatedSecrets ?? pulumi.secret<Record<string, string>>({});
 
     const statuses = args.choices.map((choice, index) => {
       const stack = definitions[index];
@@ -152,7 +158,7 @@ export class LabStacks extends pulumi.ComponentResource {
         `${name}-${stack.name}`,
         step(PLACEHOLDER_ADDRESS, 1400),
         pulumi.all([registryAddress, args.overlayMtu]).apply(([a, mtu]) => step(a, mtu)),
-        [...images, ...externals.steps],
+        [...images, ...externalSteps],
       );
       const ports = publishedPorts(stack, choice.services);
       return pulumi.all([deploy.stdout, args.managerIp]).apply(([stdout, ip]) => [

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseRoster } from "../../scripts/class/roster";
+import { affectedStacks, StackUse, stackUse } from "../../scripts/preview-summary/affected-stacks";
 import { checkStackFile } from "../../scripts/lib/check-stack-file";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import { parseLabConfig, RawConfig } from "../../infra/config/validate";
@@ -247,5 +248,60 @@ describe("UDP ports", () => {
       ["published-53", "tcp"],
       ["published-53-udp", "udp"],
     ]);
+  });
+});
+
+describe("CI's affected-stacks follows swarmlab:stacksDir", () => {
+  const repo = ["Pulumi.yaml", "Pulumi.alice.yaml", "Pulumi.bob.yaml", "Pulumi.carol.yaml"];
+  const uses = {
+    alice: stackUse(
+      "config:\n  swarmlab:stacks: [hostname, quiz]\n  swarmlab:stacksDir: course/stacks\n",
+    ),
+    bob: stackUse("config:\n  swarmlab:stacks: [counter]\n"),
+    // Unset: Pulumi.yaml's default [hostname], stacks/ alone.
+    carol: stackUse("config:\n  swarmlab:workers: 3\n"),
+  } as Record<string, StackUse>;
+
+  it("reads what each stack file deploys, as the program does", () => {
+    expect(uses.alice).toEqual({
+      stacks: ["hostname", "quiz"],
+      folders: ["stacks", "course/stacks"],
+    });
+    expect(uses.carol).toEqual({ stacks: ["hostname"], folders: ["stacks"] });
+    expect(stackUse("config: [")).toBeUndefined();
+  });
+
+  it("a change in a course's stack previews only the stacks that choose it", () => {
+    expect(affectedStacks(["course/stacks/quiz/compose.yaml"], repo, uses)).toEqual(["alice"]);
+    // Any file of the stack's folder: a README in a build context changes the image too.
+    expect(affectedStacks(["course/stacks/quiz/web/README.md"], repo, uses)).toEqual(["alice"]);
+    expect(affectedStacks(["stacks/hostname/compose.yaml"], repo, uses)).toEqual([
+      "alice",
+      "carol",
+    ]);
+    expect(affectedStacks(["stacks/counter/web/app.py"], repo, uses)).toEqual(["bob"]);
+    expect(affectedStacks(["course/stacks/other/compose.yaml"], repo, uses)).toEqual([]);
+    // Program code still previews every stack.
+    expect(affectedStacks(["infra/index.ts", "stacks/counter/compose.yaml"], repo, uses)).toEqual([
+      "alice",
+      "bob",
+      "carol",
+    ]);
+  });
+
+  it("follows a symlinked folder to where git sees its files", () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, "vendor", "course", "quiz"), { recursive: true });
+    fs.symlinkSync(path.join(dir, "vendor", "course"), path.join(dir, "linked"));
+    const use = stackUse(
+      "config:\n  swarmlab:stacks: [quiz]\n  swarmlab:stacksDir: [linked]\n",
+      dir,
+    );
+    expect(use?.folders).toEqual(["stacks", "vendor/course"]);
+    expect(
+      affectedStacks(["vendor/course/quiz/compose.yaml"], ["Pulumi.alice.yaml"], {
+        alice: use as StackUse,
+      }),
+    ).toEqual(["alice"]);
   });
 });

@@ -465,4 +465,60 @@ describe("the program's stacks", () => {
       ]);
     }
   });
+
+  it("creates the externals a stack names before it, each a step; secret values only on the secret stdin", async () => {
+    const externals = {
+      secrets: { db_root: { value: "root-pw-from-config" } },
+      networks: { unused_net: {} },
+      nodeLabels: { "worker-1": { storage: "ssd" } },
+    };
+    const run = await runProgram(
+      {
+        allowedCidrs: ALLOWED,
+        stacks: '["external-secret","mediawiki"]',
+        stacksDir: "test/unit/fixtures/stack-corpus",
+        stackExternals: JSON.stringify({
+          ...externals,
+          secrets: { ...externals.secrets, mediawiki_db_password: { generate: true } },
+        }),
+      },
+      "alice",
+      SWARM_STDOUT,
+    );
+    if (run.error !== undefined) throw run.error;
+    const prefix = "alice-stacks-externals-";
+    const made = run.resources
+      .filter((r) => r.name.startsWith(prefix) && r.type === "pulumi-nodejs:dynamic:Resource")
+      .map((r) => r.name);
+    // Only what a chosen stack names (unused_net is declared, named by none), and every label.
+    expect(made.sort()).toEqual([
+      `${prefix}labels-worker-1`,
+      `${prefix}secret-db_root`,
+      `${prefix}secret-mediawiki_db_password`,
+    ]);
+    expect(run.byName(`${prefix}password-mediawiki_db_password`).type).toBe(
+      "random:index/randomPassword:RandomPassword",
+    );
+    const secret = run.byName(`${prefix}secret-db_root`);
+    expect(secretValue(secret.inputs.secretStdin)).toBe(
+      `SWARMLAB_SECRET_VALUE=${Buffer.from("root-pw-from-config").toString("base64")}\n`,
+    );
+    expect(scriptOf(secret.inputs.create).command).toBe("bash -s -- secret-create db_root");
+    expect(
+      plaintextPaths(recordedState(secret), /root-pw-from-config|cm9vdC1wdy1mcm9tLWNvbmZpZw/),
+    ).toEqual([]);
+    const labels = run.byName(`${prefix}labels-worker-1`);
+    expect(scriptOf(labels.inputs.create).command).toBe("bash -s -- labels-add alice-worker-1");
+    expect(scriptOf(labels.inputs.create).stdin).toContain("SWARMLAB_NODE_LABELS=storage=ssd\n");
+    expect(scriptOf(labels.inputs.delete).command).toBe("bash -s -- labels-remove alice-worker-1");
+    // Each stack deploys after every external exists, so it is removed before they go.
+    for (const stack of ["alice-stacks-external-secret", "alice-stacks-mediawiki"]) {
+      expect(run.byName(stack).dependsOn).toEqual(expect.arrayContaining(made));
+    }
+    // The generated password: a secret output the student reads for MediaWiki's installer.
+    const stackSecrets = run.exports.stackSecrets as import("@pulumi/pulumi").Output<unknown>;
+    expect(await run.pulumi.isSecret(stackSecrets as never)).toBe(true);
+    // The mock provider's RandomPassword result (mock-cloud.ts) stands for the random value.
+    expect(await valueOf(stackSecrets)).toEqual({ mediawiki_db_password: MOCK_REGISTRY_PASSWORD });
+  });
 });
