@@ -81,11 +81,14 @@ export function declareStackFilesTest(context: StackTestContext): void {
       ).trim();
       const inTask = (command: string) =>
         execInNodeOk(node, `docker exec ${container} sh -c '${command}'`);
-      expect(await inTask("cat /run/secrets/api_key")).toBe("k-system-test-0123456789\n");
-      expect(await inTask("stat -c %a /run/secrets/api_key")).toBe("400\n");
-      expect(await inTask("cat /run/secrets/token")).toBe(TOKEN);
-      expect(await inTask("stat -c %a /run/secrets/token")).toBe("440\n");
-      expect(await inTask("cat /www/index.html")).toBe("<p>labfiles page</p>\n");
+      // execInNodeOk trims its output: the bytes are compared as base64.
+      const bytes = (file: string) => inTask(`base64 ${file} | tr -d "\\n"`);
+      const base64 = (text: string) => Buffer.from(text).toString("base64");
+      expect(await bytes("/run/secrets/api_key")).toBe(base64("k-system-test-0123456789\n"));
+      expect(await inTask("stat -c %a /run/secrets/api_key")).toBe("400");
+      expect(await bytes("/run/secrets/token")).toBe(base64(TOKEN));
+      expect(await inTask("stat -c %a /run/secrets/token")).toBe("440");
+      expect(await bytes("/www/index.html")).toBe(base64("<p>labfiles page</p>\n"));
       // The interface holding the task's address on the stack's default network, and its MTU.
       const address = (
         await execInNodeOk(
@@ -97,13 +100,13 @@ export function declareStackFilesTest(context: StackTestContext): void {
       const device = (
         await inTask(`ip -o -4 addr show | grep -F " ${address}/" | cut -d" " -f2`)
       ).trim();
-      expect(await inTask(`cat /sys/class/net/${device}/mtu`)).toBe(`${mtu}\n`);
+      expect(await inTask(`cat /sys/class/net/${device}/mtu`)).toBe(String(mtu));
       // Served on the published port of the node running it.
       const page = await execInNodeOk(
         manager0,
         `curl -sf --max-time 5 http://${cluster.addressOf(worker)}:8090/`,
       );
-      expect(page).toBe("<p>labfiles page</p>\n");
+      expect(page.trim()).toBe("<p>labfiles page</p>");
 
       // Removed: the stack first, then what it needed; nothing of either is left.
       expect((await steps.remove(deployed)).skipped).toBe(false);
