@@ -58,6 +58,7 @@ export interface LabAccess {
   /** `tcp://<manager-0 floating IP>:2376` */
   dockerHost: pulumi.Output<string>;
 }
+import { stackFolders } from "./stacks/catalog";
 import { chosenStackPorts } from "./stacks/published-ports";
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
@@ -105,6 +106,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   public readonly access: LabAccess;
   /** Per chosen stack: its services (replicas running/wanted) and the URLs of its ports. */
   public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
+  /** The external secrets swarmlab generated for the stacks, by name (a secret). */
+  public readonly stackSecrets: pulumi.Output<Record<string, string>>;
 
   constructor(
     name: string,
@@ -131,7 +134,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     );
     const firewall = new LabFirewall(
       `${name}-firewall`,
-      { owner, allowedCidrs: config.allowedCidrs, publishedPorts: chosenStackPorts(config.stacks) },
+      {
+        owner,
+        allowedCidrs: config.allowedCidrs,
+        publishedPorts: chosenStackPorts(config.stacks, stackFolders(config.stacksDirs)),
+      },
       child,
     );
 
@@ -452,6 +459,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
       {
         access: access(managerIps, hostKeys),
         choices: config.stacks,
+        folders: stackFolders(config.stacksDirs),
+        owner,
+        externals: config.stackExternals,
         registry: {
           address: registry.internalAddress,
           user: registry.user,
@@ -467,6 +477,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       child,
     );
     this.stacks = stacks.stacks;
+    this.stackSecrets = stacks.generatedSecrets;
 
     this.managerPublicIp = managerIp;
     this.managerAddresses = managerIps;

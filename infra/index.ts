@@ -12,11 +12,11 @@ import { readLabConfig } from "./config/config";
 import { withExistingNetwork } from "./network/existing-network";
 import { resolveImage } from "./nodes/image";
 import { previousDeployment } from "./swarm/previous-deployment";
-import { stackProblems } from "./stacks/validate-stacks";
+import { labStackChecks } from "./stacks/validate-stacks";
 import { sshCommandLine } from "./swarm/ssh-command";
 
 export = async () => {
-  const validated = readLabConfig(pulumi.getStack(), (choices) => stackProblems(choices));
+  const validated = readLabConfig(pulumi.getStack(), labStackChecks);
   const { config, network } =
     validated.network === undefined
       ? { config: validated, network: undefined }
@@ -38,6 +38,11 @@ export = async () => {
     overlayMtu: cluster.overlayMtu,
     /** Per stack: services with replicas running/wanted, and the URLs of its published ports. */
     stacks: cluster.stacks,
+    /**
+     * External secrets swarmlab generated (swarmlab:stackExternals `generate: true`), by name:
+     * e.g. mediawiki_db_password, which MediaWiki's installer asks for. A secret output.
+     */
+    stackSecrets: cluster.stackSecrets,
     sshUser: cluster.sshUser,
     sshPrivateKey: cluster.sshPrivateKey,
     /** Only with `swarmlab:autolock`: `docker swarm unlock` asks for it after a manager restarts. */

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseLabConfig } from "../infra/config/validate";
+import { labStackChecks } from "../infra/stacks/validate-stacks";
 import { engineConfig, EngineConfigError } from "./lib/engine-config";
 import { renderStackFiles } from "./lib/offline-render";
 import { stackConfigFromYaml } from "./lib/stack-config";
@@ -40,7 +41,7 @@ function main(): number {
     for (const problem of error.problems) console.error(`  - ${problem}`);
     return 1;
   }
-  const result = parseLabConfig(raw, values.stack);
+  const result = parseLabConfig(raw, values.stack, labStackChecks);
   if (!result.ok) {
     console.error(`${stackFile} has ${result.problems.length} problem(s):`);
     for (const p of result.problems) console.error(`  - swarmlab:${p.key}: ${p.reason}`);

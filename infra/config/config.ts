@@ -4,6 +4,7 @@
  * the pure `parseLabConfig` in validate.ts so it can be tested without Pulumi.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { StackExternals } from "./stack-externals";
 import type { StackChecks, StackChoice } from "./stacks-config";
 import { ConfigProblem, parseLabConfig } from "./validate";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./keys";
@@ -80,8 +81,12 @@ export interface LabConfig {
   readonly confirmManagerRemoval?: string;
   /** Image of the lab registry (distribution 2.x). Default "registry:2". */
   readonly registryImage: string;
-  /** Application stacks of stacks/ to deploy, with their overrides. Default: hostname. */
+  /** Application stacks to deploy, with their overrides. Default: hostname. */
   readonly stacks: readonly StackChoice[];
+  /** Folders of stacks beside the built-in stacks/, relative to the project root. Default none. */
+  readonly stacksDirs: readonly string[];
+  /** External secrets, networks and node labels the stacks use, created for them. Default none. */
+  readonly stackExternals: StackExternals;
 }
 
 export { CONFIG_KEYS } from "./keys";

@@ -36,6 +36,8 @@ export const CONFIG_KEYS = [
   "registryImage",
   "stacks",
   "stackOverrides",
+  "stacksDir",
+  "stackExternals",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

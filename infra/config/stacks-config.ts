@@ -4,6 +4,7 @@
  * named stack exists and its compose file is valid is checked by infra/stacks/ (a later step of
  * the flow), which parseLabConfig calls through `StackChecks` so every problem is listed at once.
  */
+import type { StackExternals } from "./stack-externals";
 
 /** A published port of a service, as the override sets it. */
 export interface PortOverride {
@@ -28,11 +29,56 @@ export const DEFAULT_STACKS = ["hostname"] as const;
 export const STACK_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,29}$/;
 export const MAX_REPLICAS = 100;
 
-type Key = "stacks" | "stackOverrides";
+type Key = "stacks" | "stackOverrides" | "stacksDir" | "stackExternals";
 export type StackProblem = { key: Key; reason: string };
 
+/** What the deeper checks need of the config besides the choices. */
+export interface StackContext {
+  /** `swarmlab:stacksDir`: folders of stacks beside stacks/, as written (relative to the project). */
+  stacksDirs: readonly string[];
+  externals: StackExternals;
+}
+
 /** The deeper checks of infra/stacks/ (folders, compose files), injected to keep imports one-way. */
-export type StackChecks = (choices: readonly StackChoice[]) => StackProblem[];
+export type StackChecks = (
+  choices: readonly StackChoice[],
+  context: StackContext,
+) => StackProblem[];
+
+/**
+ * `swarmlab:stacksDir`: one folder (a string) or a list of folders. pulumi.Config.get gives a
+ * YAML list as its JSON text and a string as itself.
+ */
+export function parseStacksDir(text: string | undefined): {
+  dirs: string[];
+  problems: StackProblem[];
+} {
+  if (text === undefined || text.trim() === "") return { dirs: [], problems: [] };
+  let value: unknown = text;
+  if (text.trim().startsWith("[")) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+  }
+  const list = typeof value === "string" ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === "string" && item.trim() !== "")
+  ) {
+    return {
+      dirs: [],
+      problems: [
+        {
+          key: "stacksDir",
+          reason: `is ${JSON.stringify(text)}: name a folder of stacks relative to the project root ("course/stacks") or a list of them`,
+        },
+      ],
+    };
+  }
+  return { dirs: [...new Set(list as string[])], problems: [] };
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

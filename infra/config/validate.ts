@@ -14,7 +14,8 @@ import { type ConfigKey, isConfigKey } from "./keys";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
-import { parseStackChoices, StackChecks } from "./stacks-config";
+import { EXTERNALS_KEY, parseStackExternals } from "./stack-externals";
+import { parseStackChoices, parseStacksDir, StackChecks } from "./stacks-config";
 import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 import { unknownKeyReason } from "./unknown-keys";
 
@@ -221,6 +222,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   dockerVolumeFilesystem: "",
   mtu: "0",
   dockerVolumeSize: "0",
+  stacksDir: "",
 };
 
 function withoutUnsetDefaults(input: RawConfig): RawConfig {
@@ -462,8 +464,17 @@ export function parseLabConfig(
 
   const stackChoices = parseStackChoices(raw.stacks, raw.stackOverrides);
   for (const problem of stackChoices.problems) problems.add(problem.key, problem.reason);
-  if (stackChoices.problems.length === 0 && checkStacks) {
-    for (const problem of checkStacks(stackChoices.choices)) {
+  const stacksDir = parseStacksDir(raw.stacksDir);
+  for (const problem of stacksDir.problems) problems.add(problem.key, problem.reason);
+  const externals = parseStackExternals(raw.stackExternals, { managers, workers });
+  for (const reason of externals.problems) problems.add(EXTERNALS_KEY, reason);
+  const shapesOk =
+    stackChoices.problems.length === 0 &&
+    stacksDir.problems.length === 0 &&
+    externals.problems.length === 0;
+  if (shapesOk && checkStacks) {
+    const context = { stacksDirs: stacksDir.dirs, externals: externals.externals };
+    for (const problem of checkStacks(stackChoices.choices, context)) {
       problems.add(problem.key, problem.reason);
     }
   }
@@ -507,6 +518,8 @@ export function parseLabConfig(
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
     registryImage,
     stacks: Object.freeze(stackChoices.choices),
+    stacksDirs: Object.freeze(stacksDir.dirs),
+    stackExternals: externals.externals,
   };
   return { ok: true, config: Object.freeze(config), warnings };
 }

@@ -108,14 +108,24 @@ export function accessRuleSpecs(
   );
 }
 
-/** The ports the chosen application stacks publish (infra/stacks/published-ports.ts), by number. */
-export function publishedPortRules(ports: readonly number[]): PortRule[] {
-  return [...new Set(ports)]
-    .sort((a, b) => a - b)
-    .map((n) => ({
-      name: `published-${n}`,
-      protocol: "tcp" as const,
+/** A port a stack publishes, with its protocol (a bare number is TCP). */
+export type PublishedPortSpec = number | { port: number; protocol: "tcp" | "udp" };
+
+/**
+ * The ports the chosen application stacks publish (infra/stacks/published-ports.ts). TCP rules
+ * keep their old names (`published-80`): a renamed rule would be replaced for nothing.
+ */
+export function publishedPortRules(ports: readonly PublishedPortSpec[]): PortRule[] {
+  const specs = ports.map((p) =>
+    typeof p === "number" ? { port: p, protocol: "tcp" as const } : p,
+  );
+  const unique = [...new Map(specs.map((p) => [`${p.port}/${p.protocol}`, p])).values()];
+  return unique
+    .sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1))
+    .map(({ port: n, protocol }) => ({
+      name: protocol === "tcp" ? `published-${n}` : `published-${n}-${protocol}`,
+      protocol,
       ports: port(n),
-      description: `port ${n} published by a stack`,
+      description: `port ${n}${protocol === "tcp" ? "" : `/${protocol}`} published by a stack`,
     }));
 }

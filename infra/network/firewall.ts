@@ -10,6 +10,7 @@ import {
   accessRuleSpecs,
   clusterRuleSpecs,
   publishedPortRules,
+  PublishedPortSpec,
   RuleSpec,
 } from "./firewall-rules";
 import { ownerTags } from "../config/naming";
@@ -42,8 +43,8 @@ export function ruleArgs(
 export interface LabFirewallArgs {
   owner: string;
   allowedCidrs: readonly string[];
-  /** TCP ports the chosen stacks publish: opened to allowedCidrs like SSH. Default none. */
-  publishedPorts?: readonly number[];
+  /** Ports the chosen stacks publish (TCP or UDP): opened to allowedCidrs like SSH. Default none. */
+  publishedPorts?: readonly PublishedPortSpec[];
 }
 
 export class LabFirewall extends pulumi.ComponentResource {

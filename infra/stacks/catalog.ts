@@ -1,7 +1,8 @@
 /**
- * The application stacks on disk: stacks/<name>/compose.yaml, and the build contexts some of them
- * hold. This is the only place that knows where they live. `SWARMLAB_STACKS_DIR` points swarmlab
- * at another folder of stacks (a course's own, or a test's fixtures).
+ * The application stacks on disk: <folder>/<name>/compose.yaml, and the build contexts some of
+ * them hold. This is the only place that knows where they live: the built-in stacks/ of this
+ * repository, then the folders `swarmlab:stacksDir` names (a course's own), relative to the
+ * project root. A stack name found in two folders is refused (stackLocations), not shadowed.
  */
 import dockerignore from "@balena/dockerignore";
 import * as fs from "fs";
@@ -9,13 +10,58 @@ import * as path from "path";
 
 export const COMPOSE_FILE = "compose.yaml";
 
+/** The folder of Pulumi.yaml: `swarmlab:stacksDir` is relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The built-in stacks of this repository. */
 export function stacksDir(): string {
-  return process.env.SWARMLAB_STACKS_DIR ?? path.join(__dirname, "..", "..", "stacks");
+  return path.join(PROJECT_ROOT, "stacks");
 }
 
-/** The stacks that exist: folders of stacksDir() holding a compose.yaml, sorted. */
+/** Every folder stacks are looked for in: stacks/, then `extra` (swarmlab:stacksDir) in order. */
+export function stackFolders(extra: readonly string[] = []): string[] {
+  return [stacksDir(), ...extra.map((folder) => path.resolve(PROJECT_ROOT, folder))];
+}
+
+/** A folder for messages: relative to the project root when inside it. */
+export function folderLabel(folder: string): string {
+  const relative = path.relative(PROJECT_ROOT, folder);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative)
+    ? folder
+    : relative;
+}
+
+/** Where the stacks of `folders` are: name -> folder, and the names found in more than one. */
+export function stackLocations(folders: readonly string[]): {
+  found: Map<string, string>;
+  clashes: { name: string; folders: string[] }[];
+} {
+  const byName = new Map<string, string[]>();
+  for (const folder of folders) {
+    for (const name of availableStacks(folder))
+      byName.set(name, [...(byName.get(name) ?? []), folder]);
+  }
+  const found = new Map<string, string>();
+  const clashes: { name: string; folders: string[] }[] = [];
+  for (const [name, where] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (where.length > 1) clashes.push({ name, folders: where });
+    else found.set(name, where[0]);
+  }
+  return { found, clashes };
+}
+
+/**
+ * The folder holding stack `name` among `folders`; the built-in one when it is nowhere (the
+ * config check has refused such a name already, and loadStack then says the file is missing).
+ */
+export function folderOf(name: string, folders: readonly string[] = stackFolders()): string {
+  return folders.find((folder) => availableStacks(folder).includes(name)) ?? stacksDir();
+}
+
+/** The stacks that exist: folders of `dir` holding a compose.yaml, sorted. */
 export function availableStacks(dir = stacksDir()): string[] {
-  if (!fs.existsSync(dir)) return [];
+  // statSync follows a linked folder of stacks (a course repository linked in).
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
   // A linked folder is a stack too (a course may link its stacks in from elsewhere).
   return fs
     .readdirSync(dir, { withFileTypes: true })

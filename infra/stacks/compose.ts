@@ -25,6 +25,7 @@ import { parseComposeYaml } from "./compose-yaml";
 import { schemaProblems } from "./compose-schema";
 import { interpolate, Lookup, variablesOf } from "./interpolate";
 import { PortSpec, portsOf } from "./ports";
+import { externalsOf, StackExternalNeeds } from "./externals-of";
 import { fileReferences, readReferencedFiles } from "./stack-files";
 
 export type { PortSpec } from "./ports";
@@ -63,6 +64,8 @@ export interface StackDefinition {
   services: StackService[];
   /** The files it names (secrets, configs, env files), by the path it names them with. */
   files: ReadonlyMap<string, Buffer>;
+  /** External secrets and networks, and node labels its constraints need. */
+  externals: StackExternalNeeds;
 }
 
 export type LoadResult =
@@ -251,5 +254,9 @@ export function loadStack(name: string, dir = stacksDir()): LoadResult {
   );
   problems.push(...fileProblems);
   if (problems.length > 0) return fail([...new Set(problems)]);
-  return { ok: true, stack: { name, file, dir: stackRoot, document, services: list, files } };
+  const externals = externalsOf(interpolated);
+  return {
+    ok: true,
+    stack: { name, file, dir: stackRoot, document, services: list, files, externals },
+  };
 }

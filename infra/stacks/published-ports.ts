@@ -3,6 +3,7 @@
  * allowedCidrs) and for the stack outputs' URLs.
  */
 import type { ServiceOverride, StackChoice } from "../config/stacks-config";
+import { folderOf, stackFolders } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
 
 export interface PublishedPort {
@@ -44,14 +45,23 @@ export function portKey(port: PublishedPort): string {
 }
 
 /**
- * Every port the chosen stacks publish, once each, for the security group (known at preview).
- * The firewall takes port numbers (its rules are TCP); a port published for UDP and TCP alike
- * appears once.
+ * Every port the chosen stacks publish, once per protocol, for the security group (known at
+ * preview): 53/udp opens a UDP rule, 53/tcp a TCP one. SCTP has no rule (Neutron's groups here
+ * open TCP and UDP; a stack publishing SCTP is reached only inside the cloud network).
  */
-export function chosenStackPorts(choices: readonly StackChoice[]): number[] {
+export function chosenStackPorts(
+  choices: readonly StackChoice[],
+  folders: readonly string[] = stackFolders(),
+): { port: number; protocol: "tcp" | "udp" }[] {
   const ports = choices.flatMap((choice) => {
-    const loaded = loadStack(choice.name);
-    return loaded.ok ? publishedPorts(loaded.stack, choice.services).map((p) => p.published) : [];
+    const loaded = loadStack(choice.name, folderOf(choice.name, folders));
+    return loaded.ok ? publishedPorts(loaded.stack, choice.services) : [];
   });
-  return [...new Set(ports)];
+  const byKey = new Map<string, { port: number; protocol: "tcp" | "udp" }>();
+  for (const { published, protocol } of ports) {
+    if (protocol === "tcp" || protocol === "udp") {
+      byKey.set(`${published}/${protocol}`, { port: published, protocol });
+    }
+  }
+  return [...byKey.values()];
 }

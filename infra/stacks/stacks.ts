@@ -9,11 +9,14 @@
  * login` holds for one manager only, and the next step may run on another.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { NO_EXTERNALS, StackExternals } from "../config/stack-externals";
 import type { StackChoice } from "../config/stacks-config";
 import { ManagerStep } from "../swarm/manager-step";
 import type { RemoteScript } from "../swarm/remote-scripts";
 import type { ManagerAccess } from "../swarm/swarm";
+import { folderOf, stackFolders } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
+import { LabStackExternals, needsExternals } from "./externals";
 import { portKey, portUrl, publishedPorts } from "./published-ports";
 import { renderStack } from "./render-compose";
 import type { RegistryEndpoint } from "./registry-endpoint";
@@ -30,6 +33,12 @@ export interface LabStacksArgs {
   /** Every manager, in fallback order. */
   access: ManagerAccess;
   choices: readonly StackChoice[];
+  /** Where stacks are looked for (stackFolders of swarmlab:stacksDir). Default: stacks/ alone. */
+  folders?: readonly string[];
+  /** The student: node labels go on `<owner>-worker-0` etc. */
+  owner: string;
+  /** swarmlab:stackExternals. Default none. */
+  externals?: StackExternals;
   /** Needed by stacks that build images; undefined until the cluster has a registry. */
   registry?: RegistryEndpoint;
   overlayMtu: pulumi.Input<number>;
@@ -42,8 +51,8 @@ export interface LabStacksArgs {
 /** Stands in for the registry's address where a step's text is rendered before it is known. */
 const PLACEHOLDER_ADDRESS = "registry.invalid:5000";
 
-function loaded(name: string): StackDefinition {
-  const result = loadStack(name);
+function loaded(name: string, folders: readonly string[]): StackDefinition {
+  const result = loadStack(name, folderOf(name, folders));
   // The config validator refused such a stack at preview already; this is the backstop.
   if (!result.ok) throw new Error(`${result.file}: ${result.problems.join("; ")}`);
   return result.stack;
@@ -52,6 +61,8 @@ function loaded(name: string): StackDefinition {
 /** Every chosen stack, deployed and converged; `stacks` reports their services and URLs. */
 export class LabStacks extends pulumi.ComponentResource {
   public readonly stacks: pulumi.Output<Record<string, StackStatus>>;
+  /** Values of the external secrets swarmlab generated (`generate: true`), by name: a secret. */
+  public readonly generatedSecrets: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: LabStacksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:stacks:LabStacks", name, {}, opts);
@@ -101,8 +112,31 @@ export class LabStacks extends pulumi.ComponentResource {
       );
     };
 
-    const statuses = args.choices.map((choice) => {
-      const stack = loaded(choice.name);
+    const folders = args.folders ?? stackFolders();
+    const definitions = args.choices.map((choice) => loaded(choice.name, folders));
+    const declared = args.externals ?? NO_EXTERNALS;
+    // No component at all when nothing is external: a cluster without externals keeps its tree.
+    const externals = needsExternals(definitions, declared)
+      ? new LabStackExternals(
+          `${name}-externals`,
+          {
+            access: args.access,
+            owner: args.owner,
+            declared,
+            stacks: definitions,
+            overlayMtu: args.overlayMtu,
+            timeoutSeconds: args.timeoutSeconds,
+            waitFor: args.waitFor,
+          },
+          { parent: this },
+        )
+      : undefined;
+    const externalSteps = externals?.steps ?? [];
+    this.generatedSecrets =
+      externals?.generatedSecrets ?? pulumi.secret<Record<string, string>>({});
+
+    const statuses = args.choices.map((choice, index) => {
+      const stack = definitions[index];
       const built = builtImages(stack);
       const images = built.map((image) => {
         const step = (address: string) => imageStep(stack, image, address, args.timeoutSeconds);
@@ -124,7 +158,7 @@ export class LabStacks extends pulumi.ComponentResource {
         `${name}-${stack.name}`,
         step(PLACEHOLDER_ADDRESS, 1400),
         pulumi.all([registryAddress, args.overlayMtu]).apply(([a, mtu]) => step(a, mtu)),
-        images,
+        [...images, ...externalSteps],
       );
       const ports = publishedPorts(stack, choice.services);
       return pulumi.all([deploy.stdout, args.managerIp]).apply(([stdout, ip]) => [
@@ -138,6 +172,6 @@ export class LabStacks extends pulumi.ComponentResource {
     this.stacks = pulumi
       .all(statuses)
       .apply((entries) => Object.fromEntries(entries) as Record<string, StackStatus>);
-    this.registerOutputs({ stacks: this.stacks });
+    this.registerOutputs({ stacks: this.stacks, generatedSecrets: this.generatedSecrets });
   }
 }

@@ -1,13 +1,17 @@
 /**
- * The checks of `swarmlab:stacks` and `swarmlab:stackOverrides` that need stacks/: every chosen
- * stack is a folder there (else the valid names are listed), its compose file is valid (else the
- * file and each problem are named), and every override names a service and port the file has.
- * parseLabConfig runs them at preview, before any resource exists.
+ * The checks of `swarmlab:stacks` and `swarmlab:stackOverrides` that need the stack folders
+ * (stacks/ and swarmlab:stacksDir): every chosen stack is a folder of exactly one of them (else
+ * the valid names, or both places, are listed), its compose file is valid (else the file and each
+ * problem are named), every override names a service and port the file has, and every external
+ * secret, network and node label it needs is declared in swarmlab:stackExternals. parseLabConfig
+ * runs them at preview, before any resource exists; so do the offline commands (render, class
+ * init, the roster and quota checks), through labStackChecks.
  */
-import * as path from "path";
+import * as fs from "fs";
 import { DOCKER_API_PORT, REGISTRY_PORT } from "../config/registry-address";
-import type { StackChoice, StackProblem } from "../config/stacks-config";
-import { availableStacks, stacksDir } from "./catalog";
+import { EXTERNALS_SHAPE, NO_EXTERNALS, StackExternals } from "../config/stack-externals";
+import type { StackChecks, StackChoice, StackProblem } from "../config/stacks-config";
+import { folderLabel, stackFolders, stackLocations } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
 import { publishedPorts } from "./published-ports";
 
@@ -50,17 +54,77 @@ function overrideProblems(choice: StackChoice, stack: StackDefinition): StackPro
   return problems;
 }
 
-/** Problems of the chosen stacks, for parseLabConfig (StackChecks). */
-export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()): StackProblem[] {
-  const available = availableStacks(dir);
+/** A chosen stack's externals that swarmlab:stackExternals does not declare. */
+function externalProblems(
+  choice: StackChoice,
+  stack: StackDefinition,
+  externals: StackExternals,
+): StackProblem[] {
   const problems: StackProblem[] = [];
+  const declaredLabels = new Set(
+    Object.values(externals.nodeLabels).flatMap((labels) => Object.keys(labels)),
+  );
+  const missing = (kind: string, name: string, where: string, example: string) =>
+    problems.push({
+      key: "stackExternals",
+      reason:
+        `${choice.name}: ${stack.file} ${where} needs the external ${kind} ${JSON.stringify(name)}, ` +
+        `which swarmlab:stackExternals does not declare; add ${example} (the key's shape: ${EXTERNALS_SHAPE})`,
+    });
+  for (const [name, where] of stack.externals.secrets) {
+    if (externals.secrets[name] === undefined) {
+      missing("secret", name, where, `{"secrets": {"${name}": {"generate": true}}}`);
+    }
+  }
+  for (const [name, where] of stack.externals.networks) {
+    if (externals.networks[name] === undefined) {
+      missing("network", name, where, `{"networks": {"${name}": {}}}`);
+    }
+  }
+  for (const [label, where] of stack.externals.nodeLabels) {
+    if (!declaredLabels.has(label)) {
+      missing("node label", label, where, `{"nodeLabels": {"worker-0": {"${label}": "true"}}}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Problems of the chosen stacks, for parseLabConfig (StackChecks): `folders` are searched in
+ * order (stackFolders: stacks/, then swarmlab:stacksDir).
+ */
+export function stackProblems(
+  choices: readonly StackChoice[],
+  folders: readonly string[] = stackFolders(),
+  externals: StackExternals = NO_EXTERNALS,
+): StackProblem[] {
+  const problems: StackProblem[] = [];
+  for (const folder of folders.slice(1)) {
+    if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+      problems.push({
+        key: "stacksDir",
+        reason: `names ${folderLabel(folder)}, which is not a folder; give a folder of stacks (<name>/compose.yaml) relative to the project root`,
+      });
+    }
+  }
+  const { found, clashes } = stackLocations(folders);
+  const available = [...found.keys(), ...clashes.map((c) => c.name)].sort();
   // By port and protocol: 53/udp and 53/tcp are two ports to the swarm.
   const publishers = new Map<string, string>();
   for (const choice of choices) {
-    if (!available.includes(choice.name)) {
+    const clash = clashes.find((c) => c.name === choice.name);
+    if (clash !== undefined) {
+      problems.push({
+        key: "stacksDir",
+        reason: `stack ${JSON.stringify(choice.name)} is in ${clash.folders.map(folderLabel).join(" and ")}; rename one of the folders (a stack name must be found in one place only)`,
+      });
+      continue;
+    }
+    const dir = found.get(choice.name);
+    if (dir === undefined) {
       problems.push({
         key: "stacks",
-        reason: `names ${JSON.stringify(choice.name)}, which is not a stack of ${path.basename(dir)}/: choose from ${available.join(", ") || "(none: the folder holds no <name>/compose.yaml)"}`,
+        reason: `names ${JSON.stringify(choice.name)}, which is not a stack of ${folders.map((f) => `${folderLabel(f)}/`).join(" or ")}: choose from ${available.join(", ") || "(none: no folder holds a <name>/compose.yaml)"}`,
       });
       continue;
     }
@@ -72,6 +136,7 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
       continue;
     }
     problems.push(...overrideProblems(choice, loaded.stack));
+    problems.push(...externalProblems(choice, loaded.stack, externals));
     for (const port of publishedPorts(loaded.stack, choice.services)) {
       const key = `${port.published}/${port.protocol}`;
       const owner = publishers.get(key);
@@ -93,3 +158,10 @@ export function stackProblems(choices: readonly StackChoice[], dir = stacksDir()
   }
   return problems;
 }
+
+/**
+ * The one stack check of the program and the offline commands alike: what preview refuses,
+ * `npm run render`, `class init` and the roster check refuse with the same words.
+ */
+export const labStackChecks: StackChecks = (choices, context) =>
+  stackProblems(choices, stackFolders(context.stacksDirs), context.externals);

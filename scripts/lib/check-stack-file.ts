@@ -6,6 +6,7 @@
 import type { LabConfig } from "../../infra/config/config";
 import { CONFIG_NAMESPACE } from "../../infra/config/keys";
 import { parseLabConfig } from "../../infra/config/validate";
+import { labStackChecks } from "../../infra/stacks/validate-stacks";
 import { engineConfig, EngineConfigError } from "./engine-config";
 import { stackConfigFromYaml } from "./stack-config";
 
@@ -20,7 +21,7 @@ export function checkStackFile(text: string, source: string, stackName: string):
     if (!(error instanceof EngineConfigError)) throw error;
     return { ok: false, problems: [...error.problems] };
   }
-  const parsed = parseLabConfig(raw, stackName);
+  const parsed = parseLabConfig(raw, stackName, labStackChecks);
   if (!parsed.ok) {
     return {
       ok: false,

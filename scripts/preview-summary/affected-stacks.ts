@@ -8,11 +8,16 @@
  * matrix bounded for a class of any size (GitHub allows 256 jobs per matrix).
  *
  * The stacks are the `Pulumi.<stack>.yaml` files of the repository (Pulumi.example.yaml is a
- * template to copy, not a stack). A change to stack files only previews those stacks; a change to
- * anything else that the program reads previews every stack; documentation and tests none.
+ * template to copy, not a stack). A change to stack files only previews those stacks; a change
+ * inside an application stack's folder (stacks/<name>/, or <folder>/<name>/ of a folder the
+ * stack file names in swarmlab:stacksDir, a symlinked one followed to where git sees its files)
+ * previews the stacks that choose that application stack (swarmlab:stacks); a change to anything
+ * else that the program reads previews every stack; documentation and tests none.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { parse } from "yaml";
 
 /**
  * A stack file. The name is limited to the characters Pulumi allows in a stack name, which also
@@ -29,16 +34,87 @@ export function stackOf(file: string): string | undefined {
   return name !== undefined && !NOT_STACKS.has(name) ? name : undefined;
 }
 
-export function affectedStacks(changed: readonly string[], repoFiles: readonly string[]): string[] {
+/** What a student stack deploys: its application stacks, and the folders they are looked up in. */
+export interface StackUse {
+  /** swarmlab:stacks (Pulumi.yaml's default [hostname] when unset). */
+  stacks: readonly string[];
+  /** stacks/ and swarmlab:stacksDir, repository-relative, "/"-separated, no trailing "/". */
+  folders: readonly string[];
+}
+
+/** The application stack `file` belongs to in `folder` ("stacks/counter/web/app.py" -> counter). */
+function appStackOf(file: string, folder: string): string | undefined {
+  if (!file.startsWith(`${folder}/`)) return undefined;
+  const rest = file.slice(folder.length + 1).split("/");
+  return rest.length > 1 ? rest[0] : undefined;
+}
+
+/**
+ * The student stacks a change can touch. `uses` says what each stack file deploys; without it
+ * every change outside stack files and documentation previews every stack.
+ */
+export function affectedStacks(
+  changed: readonly string[],
+  repoFiles: readonly string[],
+  uses: Readonly<Record<string, StackUse>> = {},
+): string[] {
   const stacks = repoFiles.map(stackOf).filter((s): s is string => s !== undefined);
-  const relevant = changed.filter((f) => !NO_EFFECT.some((re) => re.test(f)));
-  if (relevant.length === 0) return [];
-  const onlyStackFiles = relevant.every((f) => STACK_FILE.test(f));
-  // A deleted stack file is not a stack to preview any more (`pulumi stack rm` is the teacher's).
-  const picked = onlyStackFiles
-    ? stacks.filter((s) => relevant.some((f) => stackOf(f) === s))
-    : stacks;
-  return [...new Set(picked)].sort();
+  const allFolders = [...new Set(["stacks", ...Object.values(uses).flatMap((u) => u.folders)])];
+  const inStackFolder = (f: string) => allFolders.some((folder) => appStackOf(f, folder));
+  const relevant = changed.filter((f) => inStackFolder(f) || !NO_EFFECT.some((re) => re.test(f)));
+  const picked = new Set<string>();
+  for (const file of relevant) {
+    if (STACK_FILE.test(file)) {
+      // A deleted stack file is not a stack to preview any more (`pulumi stack rm` is the teacher's).
+      const stack = stackOf(file);
+      if (stack !== undefined && stacks.includes(stack)) picked.add(stack);
+    } else if (inStackFolder(file)) {
+      for (const stack of stacks) {
+        // A stack file swarmlab could not read: previewed on every change, to be safe.
+        const use = uses[stack] ?? { stacks: [], folders: allFolders };
+        const uses_ = use.folders.some((folder) => {
+          const app = appStackOf(file, folder);
+          return app !== undefined && (uses[stack] === undefined || use.stacks.includes(app));
+        });
+        if (uses_) picked.add(stack);
+      }
+    } else {
+      stacks.forEach((stack) => picked.add(stack));
+    }
+  }
+  return [...picked].sort();
+}
+
+/** A folder as git names its files: repository-relative, symlinks resolved, "/"-separated. */
+function gitFolder(folder: string, root: string): string {
+  const absolute = path.resolve(root, folder);
+  const real = fs.existsSync(absolute) ? fs.realpathSync(absolute) : absolute;
+  return path.relative(fs.realpathSync(root), real).split(path.sep).join("/");
+}
+
+/**
+ * What `Pulumi.<stack>.yaml` deploys, read as the program reads it (swarmlab:stacks and
+ * swarmlab:stacksDir, a folder or a list); undefined when the file cannot be read as such.
+ */
+export function stackUse(text: string, root = "."): StackUse | undefined {
+  let config: unknown;
+  try {
+    config = (parse(text) as { config?: unknown } | null)?.config ?? {};
+  } catch {
+    return undefined;
+  }
+  if (typeof config !== "object" || config === null) return undefined;
+  const values = config as Record<string, unknown>;
+  const chosen = values["swarmlab:stacks"] ?? ["hostname"];
+  const dirs = values["swarmlab:stacksDir"] ?? [];
+  const folders = typeof dirs === "string" ? (dirs === "" ? [] : [dirs]) : dirs;
+  const isList = (v: unknown): v is string[] =>
+    Array.isArray(v) && v.every((item) => typeof item === "string");
+  if (!isList(chosen) || !isList(folders)) return undefined;
+  return {
+    stacks: chosen,
+    folders: ["stacks", ...folders].map((folder) => gitFolder(folder, root)),
+  };
 }
 
 /** Splits stacks into at most `max` batches of near-equal size, keeping their order. */
@@ -96,7 +172,13 @@ function main(): number {
     stacks = result.stacks;
   } else {
     const changed = fs.readFileSync(0, "utf8").split("\n").filter(Boolean);
-    stacks = affectedStacks(changed, files);
+    const uses: Record<string, StackUse> = {};
+    for (const file of files) {
+      const stack = stackOf(file);
+      const use = stack === undefined ? undefined : stackUse(fs.readFileSync(file, "utf8"));
+      if (stack !== undefined && use !== undefined) uses[stack] = use;
+    }
+    stacks = affectedStacks(changed, files, uses);
   }
   // --plain: names one per line for a shell loop (GitLab); --flat: one matrix job per stack (up);
   // batches: a bounded matrix of previews.

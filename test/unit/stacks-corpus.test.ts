@@ -102,10 +102,16 @@ function comparable(service: unknown, built: boolean): Dict {
 }
 
 const STACKS = availableStacks(CORPUS);
-/** The corpus, then the built-in stacks of stacks/ (the same rule holds for them). */
+/** The system test's own stacks (a folder as swarmlab:stacksDir names one). */
+const SYSTEM_STACKS = path.join(__dirname, "..", "system", "stacks");
+/** The corpus, the built-in stacks of stacks/ and the system test's (the same rule holds). */
 const ALL: [string, string][] = [
   ...STACKS.map((name): [string, string] => [`stack-corpus/${name}`, CORPUS]),
   ...availableStacks().map((name): [string, string] => [`stacks/${name}`, stacksDir()]),
+  ...availableStacks(SYSTEM_STACKS).map((name): [string, string] => [
+    `system/stacks/${name}`,
+    SYSTEM_STACKS,
+  ]),
 ];
 
 // The reference must be there: docker CLI 28 (FACTS.md: first on PATH on our machines; Debian

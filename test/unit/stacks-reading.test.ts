@@ -39,7 +39,7 @@ function problemsOf(stacks: string[], overrides?: unknown): string[] {
       ...(overrides ? { stackOverrides: JSON.stringify(overrides) } : {}),
     },
     "alice",
-    (choices) => stackProblems(choices, CORPUS),
+    (choices) => stackProblems(choices, [CORPUS]),
   );
   return result.ok ? [] : result.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`);
 }
@@ -77,14 +77,10 @@ describe("short-syntax ports", () => {
       "range 7000->80/tcp",
       "range 7001->80/tcp",
     ]);
-    const saved = process.env.SWARMLAB_STACKS_DIR;
-    process.env.SWARMLAB_STACKS_DIR = CORPUS;
-    try {
-      expect(chosenStackPorts([{ name: "voting", services: {} }])).toEqual([5000, 5001]);
-    } finally {
-      if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
-      else process.env.SWARMLAB_STACKS_DIR = saved;
-    }
+    expect(chosenStackPorts([{ name: "voting", services: {} }], [CORPUS])).toEqual([
+      { port: 5000, protocol: "tcp" },
+      { port: 5001, protocol: "tcp" },
+    ]);
   });
 
   it("take part in the clash checks and can be overridden", () => {

@@ -1,5 +1,6 @@
 import * as path from "path";
 import { parseLabConfig } from "../../infra/config/validate";
+import { engineConfig } from "../../scripts/lib/engine-config";
 import { availableStacks } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { renderCompose } from "../../infra/stacks/render-compose";
@@ -25,17 +26,19 @@ import {
 import { contextDir, readContextFiles } from "../../infra/stacks/catalog";
 
 const BAD_STACKS = path.join(__dirname, "fixtures", "bad-stacks");
+/** The same folder as swarmlab:stacksDir names it: relative to the project root. */
+const BAD_STACKS_CONFIG = "test/unit/fixtures/bad-stacks";
 const ALLOWED = '["203.0.113.0/24"]';
 
 function problemsOf(stacks: string[], overrides?: unknown, dir?: string): string[] {
-  const result = parseLabConfig(
-    {
-      allowedCidrs: ALLOWED,
-      stacks: JSON.stringify(stacks),
-      ...(overrides ? { stackOverrides: JSON.stringify(overrides) } : {}),
-    },
-    "alice",
-    (choices) => stackProblems(choices, dir),
+  // Over Pulumi.yaml's defaults, as the engine hands them over (stackExternals' among them).
+  const raw = engineConfig("alice", {
+    allowedCidrs: ALLOWED,
+    stacks: JSON.stringify(stacks),
+    ...(overrides ? { stackOverrides: JSON.stringify(overrides) } : {}),
+  });
+  const result = parseLabConfig(raw, "alice", (choices, context) =>
+    stackProblems(choices, dir === undefined ? undefined : [dir], context.externals),
   );
   return result.ok ? [] : result.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`);
 }
@@ -186,18 +189,11 @@ describe("stacks as teachers write them (fixtures/stack-corpus)", () => {
 });
 
 describe("a bad compose file at preview", () => {
-  const saved = process.env.SWARMLAB_STACKS_DIR;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
-    else process.env.SWARMLAB_STACKS_DIR = saved;
-  });
-
   it.each(["yaml-error", "unknown-key", "no-image", "missing-dockerfile", "unknown-variable"])(
     "%s: the program fails naming the file and creates nothing",
     async (name) => {
-      process.env.SWARMLAB_STACKS_DIR = BAD_STACKS;
       const run = await runProgram(
-        { allowedCidrs: ALLOWED, stacks: JSON.stringify([name]) },
+        { allowedCidrs: ALLOWED, stacks: JSON.stringify([name]), stacksDir: BAD_STACKS_CONFIG },
         "alice",
         {},
       );
@@ -431,11 +427,13 @@ describe("the program's stacks", () => {
   });
 
   it("sends a stack's files on the secret stdin, and opens its short-syntax ports", async () => {
-    const saved = process.env.SWARMLAB_STACKS_DIR;
-    process.env.SWARMLAB_STACKS_DIR = path.join(__dirname, "fixtures", "stack-corpus");
-    try {
+    {
       const run = await runProgram(
-        { allowedCidrs: ALLOWED, stacks: '["file-secrets","port-shapes"]' },
+        {
+          allowedCidrs: ALLOWED,
+          stacks: '["file-secrets","port-shapes"]',
+          stacksDir: "test/unit/fixtures/stack-corpus",
+        },
         "alice",
         SWARM_STDOUT,
       );
@@ -453,11 +451,74 @@ describe("the program's stacks", () => {
       const published = run
         .ofType("openstack:networking/secGroupRule:SecGroupRule")
         .filter((r) => /published/.test(r.name))
-        .map((r) => r.inputs.portRangeMin);
-      expect(published).toEqual([53, 7000, 7001, 8443, 9000, 9001, 9002]);
-    } finally {
-      if (saved === undefined) delete process.env.SWARMLAB_STACKS_DIR;
-      else process.env.SWARMLAB_STACKS_DIR = saved;
+        .map((r) => `${r.inputs.portRangeMin}/${r.inputs.protocol}`);
+      // 53 is published for TCP and UDP ("53:53/udp", "53:53/tcp"): a rule for each.
+      expect(published).toEqual([
+        "53/tcp",
+        "53/udp",
+        "7000/tcp",
+        "7001/tcp",
+        "8443/tcp",
+        "9000/tcp",
+        "9001/tcp",
+        "9002/tcp",
+      ]);
     }
+  });
+
+  it("creates the externals a stack names before it, each a step; secret values only on the secret stdin", async () => {
+    const externals = {
+      secrets: { db_root: { value: "root-pw-from-config" } },
+      networks: { unused_net: {} },
+      nodeLabels: { "worker-1": { storage: "ssd" } },
+    };
+    const run = await runProgram(
+      {
+        allowedCidrs: ALLOWED,
+        stacks: '["external-secret","mediawiki"]',
+        stacksDir: "test/unit/fixtures/stack-corpus",
+        stackExternals: JSON.stringify({
+          ...externals,
+          secrets: { ...externals.secrets, mediawiki_db_password: { generate: true } },
+        }),
+      },
+      "alice",
+      SWARM_STDOUT,
+    );
+    if (run.error !== undefined) throw run.error;
+    const prefix = "alice-stacks-externals-";
+    const made = run.resources
+      .filter((r) => r.name.startsWith(prefix) && r.type === "pulumi-nodejs:dynamic:Resource")
+      .map((r) => r.name);
+    // Only what a chosen stack names (unused_net is declared, named by none), and every label.
+    expect(made.sort()).toEqual([
+      `${prefix}labels-worker-1`,
+      `${prefix}secret-db_root`,
+      `${prefix}secret-mediawiki_db_password`,
+    ]);
+    expect(run.byName(`${prefix}password-mediawiki_db_password`).type).toBe(
+      "random:index/randomPassword:RandomPassword",
+    );
+    const secret = run.byName(`${prefix}secret-db_root`);
+    expect(secretValue(secret.inputs.secretStdin)).toBe(
+      `SWARMLAB_SECRET_VALUE=${Buffer.from("root-pw-from-config").toString("base64")}\n`,
+    );
+    expect(scriptOf(secret.inputs.create).command).toBe("bash -s -- secret-create db_root");
+    expect(
+      plaintextPaths(recordedState(secret), /root-pw-from-config|cm9vdC1wdy1mcm9tLWNvbmZpZw/),
+    ).toEqual([]);
+    const labels = run.byName(`${prefix}labels-worker-1`);
+    expect(scriptOf(labels.inputs.create).command).toBe("bash -s -- labels-add alice-worker-1");
+    expect(scriptOf(labels.inputs.create).stdin).toContain("SWARMLAB_NODE_LABELS=storage=ssd\n");
+    expect(scriptOf(labels.inputs.delete).command).toBe("bash -s -- labels-remove alice-worker-1");
+    // Each stack deploys after every external exists, so it is removed before they go.
+    for (const stack of ["alice-stacks-external-secret", "alice-stacks-mediawiki"]) {
+      expect(run.byName(stack).dependsOn).toEqual(expect.arrayContaining(made));
+    }
+    // The generated password: a secret output the student reads for MediaWiki's installer.
+    const stackSecrets = run.exports.stackSecrets as import("@pulumi/pulumi").Output<unknown>;
+    expect(await run.pulumi.isSecret(stackSecrets as never)).toBe(true);
+    // The mock provider's RandomPassword result (mock-cloud.ts) stands for the random value.
+    expect(await valueOf(stackSecrets)).toEqual({ mediawiki_db_password: MOCK_REGISTRY_PASSWORD });
   });
 });

@@ -45,6 +45,8 @@ describe("parseLabConfig defaults", () => {
       bootTimeoutSeconds: 900,
       registryImage: "registry:2",
       stacks: [{ name: "hostname", services: {} }],
+      stacksDirs: [],
+      stackExternals: { secrets: {}, networks: {}, nodeLabels: {} },
     });
     expect(result.warnings).toEqual([]);
     expect(Object.isFrozen(result.config)).toBe(true);
@@ -410,7 +412,7 @@ describe("keys of the swarmlab namespace that swarmlab does not know", () => {
   it("names no key when none is near, and lists the settings", () => {
     const [problem] = problemsOf({ ...minimal, colour: "blue" } as RawConfig);
     expect(problem).toMatch(
-      /^swarmlab:colour: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:colour`\)\. The settings are owner, managers, .*stackOverrides \(see Pulumi\.yaml\)$/,
+      /^swarmlab:colour: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:colour`\)\. The settings are owner, managers, .*stackOverrides, stacksDir, stackExternals \(see Pulumi\.yaml\)$/,
     );
   });
 

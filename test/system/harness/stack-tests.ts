@@ -14,6 +14,7 @@ import { execInNodeOk } from "./docker";
 import type { Lab } from "./lab";
 import { ManagerSteps } from "./manager-steps";
 import { internalEndpoint, RegistryLogin } from "./registry";
+import { declareStackFilesTest } from "./stack-files-test";
 import { preloadStandIns, prepareStandIns } from "./stack-images";
 import {
   DeployedStack,
@@ -273,4 +274,7 @@ export function declareStackTests(context: StackTestContext): void {
     },
     4 * MINUTE,
   );
+
+  // Independent of the stacks above (its own images, no registry): runs alone with -t too.
+  declareStackFilesTest(context);
 }

@@ -6,6 +6,7 @@
  * provider's create, update, diff and delete where the engine would.
  */
 import type { ServiceOverride } from "../../../infra/config/stacks-config";
+import { folderOf, stackFolders } from "../../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../../infra/stacks/compose";
 import { renderStack } from "../../../infra/stacks/render-compose";
 import {
@@ -37,8 +38,8 @@ export interface DeployedStack {
   services: ServiceStatus[];
 }
 
-function loaded(name: string): StackDefinition {
-  const result = loadStack(name);
+function loaded(name: string, folders: readonly string[]): StackDefinition {
+  const result = loadStack(name, folderOf(name, folders));
   if (!result.ok) throw new Error(`${result.file}: ${result.problems.join("; ")}`);
   return result.stack;
 }
@@ -48,6 +49,8 @@ export class StackSteps {
     private readonly steps: ManagerSteps,
     private readonly registry: RegistryCredentials,
     private readonly overlayMtu: number,
+    /** Where stacks are looked for, as swarmlab:stacksDir makes the list (stackFolders). */
+    private readonly folders: readonly string[] = stackFolders(),
   ) {}
 
   /** ManagerStep's arguments for `scripts`, as LabStacks makes them. */
@@ -66,7 +69,7 @@ export class StackSteps {
   }
 
   private deployArgs(name: string, overrides: Overrides): ManagerStepArgs {
-    const stack = loaded(name);
+    const stack = loaded(name, this.folders);
     const contextTags = Object.fromEntries(builtImages(stack).map((i) => [i.service, i.tag]));
     const values = { registry: this.registry.address, overlayMtu: this.overlayMtu, contextTags };
     const rendered = renderStack(stack, values, overrides);
@@ -75,7 +78,7 @@ export class StackSteps {
 
   /** The image steps of `name` (in parallel, as the engine runs them); their stdout. */
   async buildImages(name: string): Promise<string[]> {
-    const stack = loaded(name);
+    const stack = loaded(name, this.folders);
     const created = await Promise.all(
       builtImages(stack).map((image) =>
         this.steps.create(
