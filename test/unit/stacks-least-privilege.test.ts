@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { StackChoice } from "../../infra/config/stacks-config";
-import { availableStacks } from "../../infra/stacks/catalog";
+import { availableStacks, stackFolders } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { publishedPorts } from "../../infra/stacks/published-ports";
 import { stackProblems } from "../../infra/stacks/validate-stacks";
@@ -117,7 +117,14 @@ describe("admin UIs", () => {
       },
       { name: "mediawiki", services: { wiki: { ports: { "80": { published: 8084 } } } } },
     ];
-    expect(stackProblems(choices)).toEqual([]);
+    // mediawiki names its database password as an external secret: declared as Pulumi.yaml's
+    // default swarmlab:stackExternals declares it.
+    const externals = {
+      secrets: { mediawiki_db_password: { source: "generate" as const } },
+      networks: {},
+      nodeLabels: {},
+    };
+    expect(stackProblems(choices, stackFolders(), externals)).toEqual([]);
     expect(
       choices.flatMap((c) =>
         publishedPorts(stack(c.name), c.services).map(
