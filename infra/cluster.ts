@@ -169,6 +169,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // The Docker volume as a block device of the server (nodes.ts): a cluster made when it
         // was a separate attachment gets new servers, and the preview says a new swarm starts.
         ...(config.dockerVolumeSize !== undefined ? ["dockerVolume block device"] : []),
+        // ForceNew in the provider: a change is a rebuild, said as one.
+        ...(config.configDrive ? ["configDrive"] : []),
       ].join("\n"),
     });
     // Fails every volume, and so the preview, when the cloud cannot apply the new size.
@@ -239,6 +241,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           imageId: image.id,
           rebuildTrigger: plan.rebuildKey,
           bootVolumeSizeGib: config.bootVolumeSize,
+          configDrive: config.configDrive,
           keypairName: keys.keypairName,
           networkId: network.networkId,
           subnetId: network.subnetId,

@@ -32,6 +32,12 @@ export interface LabConfig {
    * the server boots on the flavor's disk.
    */
   readonly bootVolumeSize?: number;
+  /**
+   * Metadata on a config drive too, for networks where Nova's metadata service cannot be reached
+   * (no router and no isolated metadata). cloud-init reads either source the same way. Default
+   * false.
+   */
+  readonly configDrive: boolean;
   /** The image's login user. Default "ubuntu". */
   readonly sshUser: string;
   /** Nova flavor of the workers (and managers unless managerFlavor). Default "m1.small". */

@@ -15,6 +15,7 @@ export const CONFIG_KEYS = [
   "image",
   "imageId",
   "bootVolumeSize",
+  "configDrive",
   "sshUser",
   "flavor",
   "managerFlavor",

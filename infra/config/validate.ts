@@ -446,6 +446,7 @@ export function parseLabConfig(
   // On by default: the tokens in instance metadata stop working once the swarm has formed.
   const rotateJoinTokens = readBoolean(raw, "rotateJoinTokens", problems, true);
   const autolock = readBoolean(raw, "autolock", problems);
+  const configDrive = readBoolean(raw, "configDrive", problems);
   const registryImage = readText(raw, "registryImage", DEFAULTS.registryImage, problems);
   if (!IMAGE_REFERENCE.test(registryImage)) {
     problems.add(
@@ -497,6 +498,7 @@ export function parseLabConfig(
     image,
     ...(imageId !== undefined ? { imageId } : {}),
     ...(bootVolumeSize !== undefined ? { bootVolumeSize } : {}),
+    configDrive,
     sshUser,
     flavor,
     managerFlavor,

@@ -74,7 +74,8 @@ export function noRouterWarning(name: string): string {
     "Without a router the managers' floating IPs cannot be associated, and the nodes reach " +
     "Nova's metadata service (their role and join token) only when the cloud serves isolated " +
     "metadata on the network; otherwise no node joins the swarm. Add the network's subnet to a " +
-    "router whose gateway is on externalNetwork (`openstack router add subnet ROUTER SUBNET`); " +
+    "router whose gateway is on externalNetwork (`openstack router add subnet ROUTER SUBNET`), " +
+    `or set ${CONFIG_NAMESPACE}:configDrive true to hand the nodes their metadata on a config drive; ` +
     "if the router belongs to another project (a shared network), this warning can be ignored"
   );
 }

@@ -116,6 +116,8 @@ export interface LabNodeArgs {
    * boot on the flavor's disk.
    */
   bootVolumeSizeGib?: number;
+  /** The metadata on a config drive too (swarmlab:configDrive). */
+  configDrive?: boolean;
   keypairName: pulumi.Input<string>;
   networkId: pulumi.Input<string>;
   /** Subnet the fixed address comes from: the created one, or the existing network's looked-up one. */
@@ -236,6 +238,9 @@ export class LabNode extends pulumi.ComponentResource {
           dockerVolumeId: volume?.id,
         }),
         keyPair: args.keypairName,
+        // Sent only when on: an absent argument is the provider's false, and leaving it out
+        // keeps clusters made before the option without a diff.
+        ...(args.configDrive ? { configDrive: true } : {}),
         networks: [{ port: port.id }],
         userData: args.userData,
         metadata,

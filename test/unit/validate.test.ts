@@ -28,6 +28,7 @@ describe("parseLabConfig defaults", () => {
       managers: 1,
       workers: 2,
       image: "Ubuntu 22.04",
+      configDrive: false,
       sshUser: "ubuntu",
       flavor: "m1.small",
       managerFlavor: "m1.small",
