@@ -1,5 +1,5 @@
 /**
- * SwarmCluster: one student's whole cluster, in the order of DESIGN.md's flow:
+ * SwarmCluster: one student's whole cluster, in the order of docs/design.md's flow:
  * keys -> network -> firewall -> manager-0 -> bootstrap (tokens) -> other nodes (parallel) ->
  * memberships -> ready gate -> Docker API over TLS (managers) -> registry. Stacks (a later
  * issue) hang off `registryReady`. The lab CA comes first: every node's metadata carries its

@@ -1,7 +1,7 @@
 /**
  * The dynamic provider behind ManagerStep (manager-step.ts): runs a RemoteScript over SSH on the
  * FIRST manager that answers, trying the managers in the order given, each with a short connect
- * timeout, pass after pass until a deadline. DESIGN.md principle 9: any manager is a way in.
+ * timeout, pass after pass until a deadline. docs/design.md principle 9: any manager is a way in.
  *
  *   create   runs `create` (none: nothing runs); no manager within `reachTimeoutSeconds`:
  *            fails, or with `whenUnreachable: "skip"` records `skipped` and warns
@@ -36,7 +36,7 @@
  * Pulumi serialises this object into the state (`__provider`) with its closure serializer, and
  * runs it in a separate process. So: no imports at module level but types, `require` inside the
  * functions, plain function declarations (no captured `exports`), plain data in the inputs.
- * The system test calls these very functions against its containers (DESIGN.md principle 8).
+ * The system test calls these very functions against its containers (docs/design.md principle 8).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RemoteScript } from "./remote-scripts";

@@ -1,6 +1,6 @@
 /**
  * The swarm's life, driven over SSH with ManagerStep (manager-step.ts) on whichever manager answers
- * first, in a fixed order (DESIGN.md principle 9), not on manager-0 alone:
+ * first, in a fixed order (docs/design.md principle 9), not on manager-0 alone:
  *   survivors  on an existing swarm: the join facts a NEW manager-0 needs from surviving managers;
  *   bootstrap  waits for cloud-init and an active swarm on a manager, returns the join tokens;
  *   membership one per other node: on delete, drains and removes the node before its VM goes;

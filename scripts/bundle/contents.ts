@@ -1,6 +1,6 @@
 /**
  * What one student's bundle holds, as pure text from their stack's outputs: everything they
- * need to reach their cluster without Pulumi, its backend or the class passphrase (DESIGN.md,
+ * need to reach their cluster without Pulumi, its backend or the class passphrase (docs/design.md,
  * principle 12). Built from ONE stack's outputs only, so it cannot carry another student's keys.
  */
 import { contextName, LAB_OUTPUT_KEYS, LabOutputs } from "../docker-context/plan";

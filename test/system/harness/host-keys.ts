@@ -1,6 +1,6 @@
 /**
  * The lab's host-key pins, as the program's HostKeyPin takes them: at first contact with a server,
- * with the program's own pin provider (infra/swarm/host-key-pin-provider.ts, DESIGN.md principle
+ * with the program's own pin provider (infra/swarm/host-key-pin-provider.ts, docs/design.md principle
  * 8), one pin per server (a re-created server is a new Server object, as a new server id is a new
  * pin). Here the pin is also checked against the key read out of band with `docker exec NODE cat
  * /etc/ssh/ssh_host_ed25519_key.pub`, the channel a console log is on a real cloud: a test that

@@ -2,7 +2,7 @@
  * The program's swarm steps as the Pulumi engine would drive them: the step arguments come from
  * infra/swarm/swarm.ts's builders, the inputs from ManagerStep's own managerStepInputs, and the
  * provider functions that run are managerStepProvider's (infra/swarm/manager-step-provider.ts),
- * over ssh2 to the lab's containers. Nothing here dials SSH itself (DESIGN.md principle 8).
+ * over ssh2 to the lab's containers. Nothing here dials SSH itself (docs/design.md principle 8).
  * Host keys: each manager is pinned at first contact (harness/host-keys.ts, with the program's
  * HostKeyPin provider) before a step is given its address, as in the program; the step's inputs
  * hold the pins as they were then, as the engine stores them.
