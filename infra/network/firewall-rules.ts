@@ -108,6 +108,20 @@ export function accessRuleSpecs(
   );
 }
 
+/**
+ * Every rule of the access group: the lab's own ports and each port the stacks publish, once per
+ * allowed CIDR. The firewall creates these, and the class tool's quota check counts them.
+ */
+export function accessGroupRuleSpecs(
+  allowedCidrs: readonly string[],
+  publishedPorts: readonly PublishedPortSpec[],
+): RuleSpec[] {
+  return accessRuleSpecs(allowedCidrs, [
+    ...ACCESS_PORT_RULES,
+    ...publishedPortRules(publishedPorts),
+  ]);
+}
+
 /** A port a stack publishes, with its protocol (a bare number is TCP). */
 export type PublishedPortSpec = number | { port: number; protocol: "tcp" | "udp" };
 

@@ -6,10 +6,8 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  ACCESS_PORT_RULES,
-  accessRuleSpecs,
+  accessGroupRuleSpecs,
   clusterRuleSpecs,
-  publishedPortRules,
   PublishedPortSpec,
   RuleSpec,
 } from "./firewall-rules";
@@ -85,10 +83,7 @@ export class LabFirewall extends pulumi.ComponentResource {
         ruleArgs(spec, group.id, cluster.id),
         { parent: this, ...RULE_OPTIONS },
       );
-    const accessSpecs = accessRuleSpecs(args.allowedCidrs, [
-      ...ACCESS_PORT_RULES,
-      ...publishedPortRules(args.publishedPorts ?? []),
-    ]);
+    const accessSpecs = accessGroupRuleSpecs(args.allowedCidrs, args.publishedPorts ?? []);
     const rules = [
       ...clusterRuleSpecs().map((spec) => ({ spec, rule: addRule(cluster, "cluster", spec) })),
       ...accessSpecs.map((spec) => ({ spec, rule: addRule(access, "access", spec) })),

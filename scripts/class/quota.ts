@@ -4,7 +4,9 @@
  * on fixed limits; the limits themselves come from a QuotaSource (quota-source.ts).
  */
 import type { LabConfig } from "../../infra/config/config";
-import { accessRuleSpecs, clusterRuleSpecs } from "../../infra/network/firewall-rules";
+import { accessGroupRuleSpecs, clusterRuleSpecs } from "../../infra/network/firewall-rules";
+import { stackFolders } from "../../infra/stacks/catalog";
+import { chosenStackPorts } from "../../infra/stacks/published-ports";
 
 export const QUOTA_RESOURCES = [
   "instances",
@@ -91,7 +93,11 @@ export function clusterNeeds(config: LabConfig, flavors: Readonly<Record<string,
     securityGroupRules:
       GROUPS_PER_CLUSTER * DEFAULT_RULES_PER_GROUP +
       clusterRuleSpecs().length +
-      accessRuleSpecs(config.allowedCidrs).length,
+      // Each port a chosen stack publishes is one more rule per allowed CIDR (issue 26, item 4).
+      accessGroupRuleSpecs(
+        config.allowedCidrs,
+        chosenStackPorts(config.stacks, stackFolders(config.stacksDirs)),
+      ).length,
     networks: ownNetwork,
     subnets: ownNetwork,
     routers: ownNetwork,

@@ -1,9 +1,20 @@
 import { parseLabConfig } from "../../infra/config/validate";
+import { checkStackFile } from "../../scripts/lib/check-stack-file";
+import { names, runProgram, swarmStdout } from "./support/program";
 import { checkClassQuota, NewCluster } from "../../scripts/class/quota-preflight";
 import { clusterNeeds, ProjectQuota, refusalText, shortfalls } from "../../scripts/class/quota";
 import { novaOwnLimits, QuotaSource } from "../../scripts/class/quota-source";
 
 const FLAVORS = { "m1.small": { vcpus: 1, ramMiB: 2048 }, "m1.medium": { vcpus: 2, ramMiB: 4096 } };
+
+/** A Pulumi.<stack>.yaml holding these keys, as `pulumi config set` writes them. */
+function stackFileYaml(keys: Record<string, string>): string {
+  const lines = Object.entries(keys).map(
+    ([key, value]) =>
+      `  swarmlab:${key}: ${JSON.stringify(value.startsWith("[") || value.startsWith("{") ? JSON.parse(value) : value)}`,
+  );
+  return `config:\n${lines.join("\n")}\n`;
+}
 
 function config(extra: Record<string, string> = {}) {
   const parsed = parseLabConfig(
@@ -13,6 +24,45 @@ function config(extra: Record<string, string> = {}) {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return parsed.config;
 }
+
+describe("clusterNeeds against the program's own resources (issue 26, item 4)", () => {
+  // The program under mocks (support/program.ts) registers exactly the resources a real `up`
+  // would create. Neutron adds two default egress rules (IPv4, IPv6) to every new security
+  // group (Neutron's API reference, "Security groups": "default egress rules"); nothing else
+  // the quota counts is created behind the program's back.
+  const NEUTRON_DEFAULT_RULES_PER_GROUP = 2;
+
+  const twoCidrs = { allowedCidrs: '["203.0.113.0/24","198.51.100.0/24"]', dockerVolumeSize: "10" };
+  it.each([
+    ["the default stack", { ...twoCidrs, stacks: '["hostname"]' }],
+    [
+      "every built-in stack, one published by the teacher",
+      {
+        ...twoCidrs,
+        stacks: '["hostname","counter","proxy","visualizer","monitoring","mediawiki"]',
+        stackOverrides: '{"visualizer": {"visualizer": {"ports": {"8080": 8082}}}}',
+      },
+    ],
+  ])("counts the servers, floating IPs, groups and rules of %s", async (_, keys) => {
+    const run = await runProgram(keys, "alice", swarmStdout(names("alice", 1, 2)));
+    if (run.error !== undefined) throw run.error;
+    const checked = checkStackFile(stackFileYaml(keys), "Pulumi.alice.yaml", "alice");
+    if (!checked.ok) throw new Error(checked.problems.join("\n"));
+    const groups = run.ofType("openstack:networking/secGroup:SecGroup").length;
+    const count = (type: string) => run.ofType(type).length;
+    expect(clusterNeeds(checked.config, FLAVORS)).toMatchObject({
+      instances: count("openstack:compute/instance:Instance"),
+      volumes: count("openstack:blockstorage/volume:Volume"),
+      floatingIps: count("openstack:networking/floatingIp:FloatingIp"),
+      securityGroups: groups,
+      securityGroupRules:
+        count("openstack:networking/secGroupRule:SecGroupRule") +
+        groups * NEUTRON_DEFAULT_RULES_PER_GROUP,
+      networks: count("openstack:networking/network:Network"),
+      routers: count("openstack:networking/router:Router"),
+    });
+  });
+});
 
 describe("clusterNeeds", () => {
   it("counts what infra/ creates for a default cluster", () => {
@@ -25,8 +75,8 @@ describe("clusterNeeds", () => {
       floatingIps: 1,
       securityGroups: 2,
       // 2 x 2 Neutron default egress rules + 5 swarm + 2 lab service rules + SSH between
-      // members + 4 access rules x 2 CIDRs
-      securityGroupRules: 20,
+      // members + (4 access rules + hostname's published 8080) x 2 CIDRs
+      securityGroupRules: 22,
       networks: 1,
       subnets: 1,
       routers: 1,
