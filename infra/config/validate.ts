@@ -97,6 +97,10 @@ function readInteger(
   return value;
 }
 
+/** Image names that say a distribution other than Ubuntu (for the zfs check). */
+const OTHER_DISTRIBUTIONS =
+  /debian|centos|rocky|alma|fedora|rhel|red ?hat|suse|alpine|arch|flatcar|coreos/i;
+
 function readBoolean(
   raw: RawConfig,
   key: ConfigKey,
@@ -405,13 +409,26 @@ export function parseLabConfig(
         "the volume itself; remove dockerVolumeFilesystem",
     );
   }
-  if (storageDriver === "zfs" && !/ubuntu/i.test(image)) {
-    problems.add(
-      "storageDriver",
-      `is zfs but image ${shown(image)} is not Ubuntu: only Ubuntu ships zfsutils-linux with a ` +
-        "prebuilt kernel module (Debian builds it with DKMS from contrib at boot); use an Ubuntu " +
-        "image or storageDriver btrfs",
-    );
+  // Only Ubuntu ships zfsutils-linux with a prebuilt kernel module. A name that says another
+  // distribution is refused; a name that says neither (a campus's own image name, or an image
+  // chosen by id) only warns: the name cannot prove what the image is (issue 26, item 13).
+  if (storageDriver === "zfs" && !(imageId === undefined && /ubuntu/i.test(image))) {
+    const why =
+      "only Ubuntu ships zfsutils-linux with a prebuilt kernel module (Debian builds it with " +
+      "DKMS from contrib at boot)";
+    if (imageId === undefined && OTHER_DISTRIBUTIONS.test(image)) {
+      problems.add(
+        "storageDriver",
+        `is zfs but image ${shown(image)} is not Ubuntu: ${why}; use an Ubuntu image or ` +
+          "storageDriver btrfs",
+      );
+    } else {
+      warnings.push(
+        `storageDriver is zfs and ${imageId === undefined ? `image ${shown(image)}` : `imageId ${shown(imageId)}`} ` +
+          `does not say Ubuntu: ${why}. If the image is not Ubuntu-based, cloud-init fails ` +
+          "installing zfsutils-linux and no node gets Docker; use storageDriver btrfs then",
+      );
+    }
   }
 
   const dockerSource = readChoice(

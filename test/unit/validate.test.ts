@@ -464,3 +464,34 @@ describe("keys of the swarmlab namespace that swarmlab does not know", () => {
     expect(readLabConfig(STACK).workers).toBe(2);
   });
 });
+
+describe("zfs and the image (issue 26, item 13)", () => {
+  const zfs = {
+    allowedCidrs: '["203.0.113.0/24"]',
+    storageDriver: "zfs",
+    dockerVolumeSize: "10",
+  };
+  const warningsOf = (extra: Record<string, string>) => {
+    const parsed = parseLabConfig({ ...zfs, ...extra }, "alice");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    return parsed.warnings.filter((w) => w.startsWith("storageDriver is zfs"));
+  };
+
+  it("takes an Ubuntu image by name without a word", () => {
+    expect(warningsOf({ image: "Ubuntu 24.04 LTS" })).toEqual([]);
+  });
+
+  it("only warns for a name that says no distribution: a campus's own name is not refused", () => {
+    expect(warningsOf({ image: "campus-noble-2026" })).toEqual([
+      expect.stringMatching(
+        /^storageDriver is zfs and image "campus-noble-2026" does not say Ubuntu: .*use storageDriver btrfs then$/,
+      ),
+    ]);
+  });
+
+  it("only warns for an image chosen by id, whatever the name says", () => {
+    expect(
+      warningsOf({ image: "Ubuntu 22.04", imageId: "9b3c2a64-1d5e-4f7a-8c11-3e2f0a6b7d90" }),
+    ).toEqual([expect.stringContaining('imageId "9b3c2a64-1d5e-4f7a-8c11-3e2f0a6b7d90"')]);
+  });
+});
