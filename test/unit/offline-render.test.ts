@@ -67,7 +67,10 @@ describe("renderStackFiles", () => {
     expect(daemon).toMatchObject({
       "storage-driver": "overlay2",
       mtu: 1450,
-      "log-driver": "journald",
+      "max-concurrent-downloads": 6,
+      // The example keeps the default logs, which rotate (issue 26, item 7).
+      "log-driver": "json-file",
+      "log-opts": { "max-size": "10m", "max-file": "3" },
     });
     const worker = JSON.parse(files[4].content);
     expect(worker.swarm_token).toBe("<join token: secret, set at deploy>");
@@ -75,7 +78,7 @@ describe("renderStackFiles", () => {
     // The readable view shows the scripts and daemon.json as text, as the node has them.
     const readable = files[1].content;
     expect(readable).toContain("path: /usr/local/lib/swarmlab/swarm-up.sh");
-    expect(readable).toContain('"log-driver": "journald"');
+    expect(readable).toContain('"max-concurrent-downloads": 6');
     expect(readable).not.toContain("encoding: gz+b64");
     expect(files[0].content).toContain("encoding: gz+b64");
   });
