@@ -84,6 +84,17 @@ export function checkFlavor(props: Record<string, unknown>, config: FlavorConfig
       : [];
   }
   if (allowed.includes(flavor)) return [];
+  // The pack sees names only, never sizes: a name the list does not hold may be a campus flavor
+  // of any size, so it is refused with the way to allow it (issue 26, item 5).
+  if (!config.flavors.includes(flavor)) {
+    return [
+      `${server} uses flavor ${flavor}, which this class's list does not name (the policy pack ` +
+        `sees flavor names, not sizes; allowed: ${allowed.join(", ")}): use one of those ` +
+        `(swarmlab:flavor, swarmlab:managerFlavor in ${STACK_FILE}), or, if ${flavor} is no ` +
+        `larger than ${config.largestFlavor}, the teacher adds it to "flavors" of ` +
+        `swarmlab-largest-flavor in policy/config.json, smallest first.`,
+    ];
+  }
   return [
     `${server} uses flavor ${flavor}; this class allows ${allowed.join(", ")} (largest ` +
       `${config.largestFlavor}): set swarmlab:flavor (workers) and swarmlab:managerFlavor ` +

@@ -272,6 +272,12 @@ describe("each rule fails on a bad resource and passes the default", () => {
       ),
     ]);
     expect(checkFlavor(server({ flavorName: "gpu.huge" }), DEFAULTS.flavor)).toHaveLength(1);
+    // A name the list does not hold: the pack cannot know its size, so it says how to allow it.
+    expect(checkFlavor(server({ flavorName: "campus.2c4g" }), DEFAULTS.flavor)).toEqual([
+      expect.stringMatching(
+        /^alice-worker-0 uses flavor campus\.2c4g, which this class's list does not name .*adds it to "flavors" of swarmlab-largest-flavor in policy\/config\.json, smallest first\.$/,
+      ),
+    ]);
     expect(checkFlavor(server({ flavorName: undefined, flavorId: "42" }), DEFAULTS.flavor)).toEqual(
       [expect.stringContaining("names its flavor by id (42)")],
     );
