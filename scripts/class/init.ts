@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkStackFile } from "../lib/check-stack-file";
 import type { Student } from "./roster";
-import { renderStackFile } from "./stack-file";
+import { renderStackFile, StackFilePlan, StackFileSyntaxError } from "./stack-file";
 
 export const RECORD_DIR = ".swarmlab-class";
 
@@ -29,15 +29,60 @@ function readIfExists(file: string): string | undefined {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
 }
 
+/** Files `class init` cannot read: nothing was written; each line names the file and the place. */
+export class ClassInitRefused extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `class init wrote nothing: ${problems.length} file(s) cannot be read:\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        "\nFix them (or delete a stack file to have it written afresh) and run init again.",
+    );
+    this.name = "ClassInitRefused";
+  }
+}
+
+interface PlannedFile {
+  student: Student;
+  file: string;
+  recordFile: string;
+  current: string | undefined;
+  recordText: string | undefined;
+  plan: StackFilePlan;
+}
+
+/**
+ * Every student's file is read and planned first; only when all of them can be read is any file
+ * written, so one broken Pulumi.<id>.yaml leaves the whole class as it was (issue 26, item 9).
+ */
 export function initClass(students: readonly Student[], dir: string): InitResult[] {
-  return students.map((student) => {
+  const unreadable: string[] = [];
+  const planned = students.flatMap((student): PlannedFile[] => {
     const file = stackFilePath(dir, student.id);
     const recordFile = path.join(dir, RECORD_DIR, `${student.id}.json`);
     const current = readIfExists(file);
     const recordText = readIfExists(recordFile);
-    const record =
-      recordText === undefined ? {} : (JSON.parse(recordText) as Record<string, unknown>);
-    const plan = renderStackFile(current, student.config, record);
+    let record: Record<string, unknown> = {};
+    try {
+      if (recordText !== undefined) record = JSON.parse(recordText) as Record<string, unknown>;
+    } catch (error) {
+      unreadable.push(
+        `${recordFile}: not JSON (${(error as Error).message}); delete it, and init keeps every ` +
+          `value of ${path.basename(file)} as set by hand`,
+      );
+      return [];
+    }
+    try {
+      const plan = renderStackFile(current, student.config, record);
+      return [{ student, file, recordFile, current, recordText, plan }];
+    } catch (error) {
+      if (!(error instanceof StackFileSyntaxError)) throw error;
+      unreadable.push(...error.problems.map((p) => `${file}:${p}`));
+      return [];
+    }
+  });
+  if (unreadable.length > 0) throw new ClassInitRefused(unreadable);
+
+  return planned.map(({ student, file, recordFile, current, recordText, plan }) => {
     if (plan.changed) fs.writeFileSync(file, plan.text);
     const recordNext = `${JSON.stringify(plan.written, null, 2)}\n`;
     if (recordNext !== recordText) {

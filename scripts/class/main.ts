@@ -9,7 +9,7 @@ import { pulumiCliProblem, runPulumiVersion, VersionCommand } from "./cli-check"
 import { ClassArgs, isOperation, parseClassArgs, selectStudents, USAGE } from "./args";
 import { writeBundles } from "./bundles";
 import { localDay } from "./expiry";
-import { initClass, stackFilePath } from "./init";
+import { ClassInitRefused, initClass, stackFilePath } from "./init";
 import { LiveDisplay } from "./live-display";
 import { PulumiClassWorkspace } from "./pulumi-workspace";
 import { quotaPreflight } from "./quota-preflight";
@@ -21,7 +21,14 @@ import { markdownTable } from "./table";
 import type { ClassWorkspace, Operation } from "./workspace";
 
 function runInit(students: readonly Student[], dir: string): number {
-  const results = initClass(students, dir);
+  let results;
+  try {
+    results = initClass(students, dir);
+  } catch (error) {
+    if (!(error instanceof ClassInitRefused)) throw error;
+    console.error(error.message);
+    return 1;
+  }
   const rows = results.map((r) => [
     r.id,
     path.relative(dir, r.file),

@@ -9,6 +9,14 @@ import { Document, parseDocument } from "yaml";
 
 type Values = Readonly<Record<string, unknown>>;
 
+/** A stack file the yaml parser cannot read: each problem as `line:column: message`. */
+export class StackFileSyntaxError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("; "));
+    this.name = "StackFileSyntaxError";
+  }
+}
+
 export interface StackFilePlan {
   /** The file's new text (equal to the old text when nothing changed). */
   text: string;
@@ -40,6 +48,16 @@ export function renderStackFile(
   lastWritten: Values = {},
 ): StackFilePlan {
   const document = current === undefined ? new Document({ config: {} }) : parseDocument(current);
+  // A document with errors cannot be written back (yaml's "Document with errors cannot be
+  // stringified"): say where it is broken instead, before anything is written.
+  if (document.errors.length > 0) {
+    throw new StackFileSyntaxError(
+      document.errors.map((e) => {
+        const at = e.linePos?.[0];
+        return `${at ? `${at.line}:${at.col}: ` : ""}${e.message.split("\n")[0]}`;
+      }),
+    );
+  }
   if (current === undefined) document.commentBefore = HEADER;
   if (!document.has("config")) document.set("config", {});
   const before = configOf(document);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { initClass, RECORD_DIR } from "../../scripts/class/init";
+import { ClassInitRefused, initClass, RECORD_DIR } from "../../scripts/class/init";
 import { parseRoster, Roster } from "../../scripts/class/roster";
 import { renderStackFile } from "../../scripts/class/stack-file";
 
@@ -100,6 +100,28 @@ describe("initClass", () => {
         .filter((f) => f.endsWith(".yaml") || f.endsWith(".json"))
         .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
     );
+
+  it("with one broken stack file writes nothing, naming the file and the line (issue 26, item 9)", () => {
+    const students = roster(2).students; // alice and bob
+    initClass(students, dir); // both written
+    const broken = "config:\n  swarmlab:workers: 3\n  swarmlab:workers: 4\n"; // a duplicate key
+    fs.writeFileSync(path.join(dir, "Pulumi.bob.yaml"), broken);
+    const before = snapshot();
+    // alice's roster values change (3 workers): she would be updated, but bob's file is broken.
+    let thrown: unknown;
+    try {
+      initClass(roster(3).students, dir);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ClassInitRefused);
+    expect((thrown as Error).message).toMatch(
+      new RegExp(
+        `^class init wrote nothing: 1 file\\(s\\) cannot be read:\n  - ${path.join(dir, "Pulumi.bob.yaml").replace(/[.]/g, "\\.")}:3:3: Map keys must be unique`,
+      ),
+    );
+    expect(snapshot()).toEqual(before);
+  });
 
   it("creates one stack file per student, and a second run changes nothing", () => {
     const first = initClass(roster(2).students, dir);
