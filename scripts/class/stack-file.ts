@@ -54,7 +54,8 @@ export function renderStackFile(
     throw new StackFileSyntaxError(
       document.errors.map((e) => {
         const at = e.linePos?.[0];
-        return `${at ? `${at.line}:${at.col}: ` : ""}${e.message.split("\n")[0]}`;
+        const message = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        return `${at ? `${at.line}:${at.col}: ` : ""}${message}`;
       }),
     );
   }
