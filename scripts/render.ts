@@ -13,14 +13,22 @@ import { parseLabConfig } from "../infra/config/validate";
 import { labStackChecks } from "../infra/stacks/validate-stacks";
 import { engineConfig, EngineConfigError } from "./lib/engine-config";
 import { renderStackFiles } from "./lib/offline-render";
-import { stackConfigFromYaml } from "./lib/stack-config";
+import { StackFileError, stackConfigFromYaml } from "./lib/stack-config";
+
+const USAGE = "usage: npm run render -- --stack <name> [--out <dir>]";
 
 function main(): number {
-  const { values } = parseArgs({
-    options: { stack: { type: "string" }, out: { type: "string" } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { stack: { type: "string" }, out: { type: "string" } },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (!values.stack) {
-    console.error("usage: npm run render -- --stack <name> [--out <dir>]");
+    console.error(USAGE);
     return 2;
   }
   const stackFile = `Pulumi.${values.stack}.yaml`;
@@ -36,6 +44,10 @@ function main(): number {
       stackConfigFromYaml(fs.readFileSync(stackFile, "utf8"), stackFile),
     );
   } catch (error) {
+    if (error instanceof StackFileError) {
+      console.error(error.message);
+      return 1;
+    }
     if (!(error instanceof EngineConfigError)) throw error;
     console.error(`${stackFile}: pulumi would stop here too, before the program runs:`);
     for (const problem of error.problems) console.error(`  - ${problem}`);

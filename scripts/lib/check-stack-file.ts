@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE } from "../../infra/config/keys";
 import { parseLabConfig } from "../../infra/config/validate";
 import { labStackChecks } from "../../infra/stacks/validate-stacks";
 import { engineConfig, EngineConfigError } from "./engine-config";
-import { stackConfigFromYaml } from "./stack-config";
+import { StackFileError, stackConfigFromYaml } from "./stack-config";
 
 export type StackFileCheck =
   { ok: true; config: LabConfig; warnings: string[] } | { ok: false; problems: string[] };
@@ -18,6 +18,7 @@ export function checkStackFile(text: string, source: string, stackName: string):
   try {
     raw = engineConfig(stackName, stackConfigFromYaml(text, source));
   } catch (error) {
+    if (error instanceof StackFileError) return { ok: false, problems: [error.message] };
     if (!(error instanceof EngineConfigError)) throw error;
     return { ok: false, problems: [...error.problems] };
   }

@@ -10,7 +10,7 @@
  * Stack files are read with gopkg.in/yaml.v3 (sdk/go/common/workspace/loaders.go), a YAML 1.2
  * reader like the `yaml` package's default core schema used here.
  */
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
 import { CONFIG_NAMESPACE } from "../../infra/config/config";
 import type { RawConfig } from "../../infra/config/validate";
 
@@ -32,22 +32,46 @@ function configValue(value: unknown): ConfigValue {
   return { text: JSON.stringify(value ?? null), object: true };
 }
 
+/** A stack file that cannot be read as the engine reads it: one line, naming the file and place. */
+export class StackFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
 export function stackConfigFromYaml(text: string, source: string): StackConfig {
-  const document: unknown = parse(text);
+  const parsed = parseDocument(text);
+  const [first] = parsed.errors;
+  if (first !== undefined) {
+    const at = first.linePos?.[0];
+    const message = first.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new StackFileError(
+      `${source}${at ? `:${at.line}:${at.col}` : ""}: ${message} (the engine refuses it too; ` +
+        "fix the YAML)",
+    );
+  }
+  const document: unknown = parsed.toJS();
   const config =
     typeof document === "object" && document !== null
       ? (document as { config?: unknown }).config
       : undefined;
   if (config === undefined || config === null) return {};
   if (typeof config !== "object" || Array.isArray(config)) {
-    throw new Error(`${source}: "config" must be a map of keys like swarmlab:workers`);
+    throw new StackFileError(`${source}: "config" must be a map of keys like swarmlab:workers`);
   }
   const values: StackConfig = {};
   for (const [fullKey, value] of Object.entries(config)) {
     const [namespace, key] = fullKey.split(":", 2);
     if (namespace !== CONFIG_NAMESPACE || key === undefined) continue;
     if (typeof value === "object" && value !== null && "secure" in value) {
-      throw new Error(`${source}: ${fullKey} is a secret; swarmlab has no secret settings`);
+      // Only stackExternals holds secrets, inside its map (secrets.NAME.value); a whole setting
+      // cannot be one, and the offline checks could not decrypt it anyway.
+      throw new StackFileError(
+        `${source}: ${fullKey} is a secret (secure:), but no swarmlab setting is secret as a ` +
+          "whole (only values inside stackExternals.secrets are): set it in plain text, or " +
+          "remove it",
+      );
     }
     values[key] = configValue(value);
   }

@@ -11,7 +11,9 @@ import {
   rawConfigFromStackYaml,
   StackConfig,
   stackConfigFromYaml,
+  StackFileError,
 } from "../../scripts/lib/stack-config";
+import { checkStackFile } from "../../scripts/lib/check-stack-file";
 import { configSetPath } from "./support/config-set-path";
 import { testStackKeys, TEST_STACKS } from "../system/harness/test-stack";
 
@@ -303,5 +305,32 @@ describe("the README's config commands", () => {
     expect(engineError({ ...stack, ...fromYaml(CIDRS) }).engineMessage).toBe(
       "Stack 'alice' with configuration key 'stacks' must be of type 'array<string>'",
     );
+  });
+});
+
+describe("a stack file the offline commands cannot read (issue 26, item 10)", () => {
+  it("a duplicate key names the file, line and column, not a YAMLParseError", () => {
+    const text = "config:\n  swarmlab:workers: 1\n  swarmlab:workers: 2\n";
+    expect(() => stackConfigFromYaml(text, "Pulumi.dup.yaml")).toThrow(
+      new StackFileError(
+        "Pulumi.dup.yaml:3:3: Map keys must be unique (the engine refuses it too; fix the YAML)",
+      ),
+    );
+    expect(checkStackFile(text, "Pulumi.dup.yaml", "dup")).toEqual({
+      ok: false,
+      problems: [
+        "Pulumi.dup.yaml:3:3: Map keys must be unique (the engine refuses it too; fix the YAML)",
+      ],
+    });
+  });
+
+  it("a whole setting as a secret says which and what to do, in one line", () => {
+    const text = "config:\n  swarmlab:cidr:\n    secure: AAABAxyz\n";
+    expect(checkStackFile(text, "Pulumi.sec.yaml", "sec")).toEqual({
+      ok: false,
+      problems: [
+        expect.stringMatching(/^Pulumi\.sec\.yaml: swarmlab:cidr is a secret \(secure:\)/),
+      ],
+    });
   });
 });
