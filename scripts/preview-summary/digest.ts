@@ -71,6 +71,8 @@ export type ParsedPreview = { ok: true; digest: PreviewDigest } | { ok: false; r
  * Reads a preview's stdout. Pulumi prints the digest only at the end, so a preview that died early
  * (bad credentials, a crash) leaves an empty file or plain text: say so instead of throwing.
  */
+const DIGEST_KEYS = ["steps", "changeSummary", "diagnostics", "config"] as const;
+
 export function parsePreview(text: string): ParsedPreview {
   const trimmed = text.trim();
   if (trimmed === "") return { ok: false, reason: "the preview printed nothing" };
@@ -85,6 +87,17 @@ export function parsePreview(text: string): ParsedPreview {
     return { ok: false, reason: "the preview's JSON is not an object" };
   }
   const digest = value as PreviewDigest;
+  // The engine's digest (pkg/backend/display/json.go, previewDigest) always has a changeSummary
+  // once the stack has a resource, and steps for what changes: an object with none of its keys
+  // is some other JSON, not "no changes" (issue 26, item 10).
+  if (!DIGEST_KEYS.some((key) => key in digest)) {
+    return {
+      ok: false,
+      reason:
+        "the JSON holds none of a preview digest's keys (steps, changeSummary, diagnostics): " +
+        "is it the output of `pulumi preview --json`?",
+    };
+  }
   if (digest.steps !== undefined && !Array.isArray(digest.steps)) {
     return { ok: false, reason: "the preview's JSON has `steps` that is not a list" };
   }

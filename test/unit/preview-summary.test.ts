@@ -202,6 +202,8 @@ describe("fixtures in the documented shape", () => {
     for (const [output, reason] of [
       ["", "the preview printed nothing"],
       ["error: could not log in to the backend\n", "did not print JSON: error: could not log in"],
+      // Not "No changes": an object with none of the digest's keys is not a preview (issue 26).
+      ["{}", "none of a preview digest's keys"],
     ]) {
       const stack = summarizeStack("dave", parsePreview(output));
       expect(stack.errors).toEqual([expect.stringContaining(reason)]);
