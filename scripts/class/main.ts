@@ -113,13 +113,14 @@ export async function main(
     console.error(`${args.roster} not found; the README ("A class at once") has a full example`);
     return 2;
   }
-  const parsed = parseRoster(fs.readFileSync(rosterFile, "utf8"), args.roster);
+  const today = localDay(new Date());
+  const parsed = parseRoster(fs.readFileSync(rosterFile, "utf8"), args.roster, today);
   if (!parsed.ok) {
     console.error(formatProblems(args.roster, parsed.problems));
     return 1;
   }
   for (const warning of parsed.warnings) console.warn(`warning: ${warning}`);
-  const selected = selectStudents(parsed.roster.students, args, localDay(new Date()));
+  const selected = selectStudents(parsed.roster.students, args, today);
   if ("error" in selected) {
     console.error(selected.error);
     return 2;

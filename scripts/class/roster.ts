@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/config";
 import { OWNER_PATTERN } from "../../infra/config/validate";
 import { checkStackFile } from "../lib/check-stack-file";
-import { isCalendarDate } from "./expiry";
+import { isCalendarDate, isExpired } from "./expiry";
 import { renderStackFile } from "./stack-file";
 
 /** Provider settings a roster may set. Credentials stay in clouds.yaml or openrc, never here. */
@@ -98,11 +98,16 @@ function idProblem(where: string, id: unknown): string | undefined {
     return `${where}.id: is missing; every student needs an id such as "alice"`;
   }
   if (OWNER_PATTERN.test(id)) return undefined;
-  const suggestion = id
+  // Keep what the teacher wrote: a leading digit gets a letter before it ("3po" -> "s-3po"),
+  // not cut away ("po" would be another student's name).
+  const cleaned = id
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^[^a-z]+/, "")
-    .slice(0, 30);
+    .replace(/^-+|-+$/g, "");
+  const suggestion = (/^[a-z]/.test(cleaned) ? cleaned : cleaned ? `s-${cleaned}` : "").slice(
+    0,
+    30,
+  );
   return (
     `${where}.id: is ${JSON.stringify(id)}: it names the stack and the owner, so it must start ` +
     "with a letter and hold only a-z, 0-9 and -, at most 30 characters" +
@@ -146,7 +151,12 @@ function studentConfig(classSection: Section, own: Section): YamlMap {
 }
 
 /** Parses and checks a roster. `source` names the file in messages. */
-export function parseRoster(text: string, source = "class.yaml"): RosterResult {
+export function parseRoster(
+  text: string,
+  source = "class.yaml",
+  /** Today as YYYY-MM-DD (expiry.ts localDay): a last day before it is said at once. */
+  today?: string,
+): RosterResult {
   let document: unknown;
   try {
     document = parse(text);
@@ -207,6 +217,23 @@ export function parseRoster(text: string, source = "class.yaml"): RosterResult {
     }
     const ignored = ignoredBesideCloud(project);
     if (ignored !== undefined) problems.push(`${label}.openstack: ${ignored}`);
+
+    // Every OpenStack name carries the owner: two equal owners in one project would collide.
+    // Checked whatever else is wrong with the student (the owner is the setting or the id, as
+    // validate.ts derives it), so one pass shows every problem.
+    const ownerSetting = config[`${CONFIG_NAMESPACE}:owner`];
+    const owner = typeof ownerSetting === "string" && ownerSetting !== "" ? ownerSetting : id;
+    const ownerKey = `${projectKey(project)} ${owner.toLowerCase()}`;
+    const sameOwner = firstByOwner.get(ownerKey);
+    if (sameOwner !== undefined) {
+      problems.push(
+        `${label}: owner "${owner}" is also the owner of ${sameOwner} in the same ` +
+          "OpenStack project, so their resource names would collide; give one another swarmlab.owner",
+      );
+    } else {
+      firstByOwner.set(ownerKey, label);
+    }
+
     // Checked as `pulumi preview` of the stack file init would write checks it.
     const parsed = checkStackFile(renderStackFile(undefined, config).text, source, id);
     if (!parsed.ok) {
@@ -214,20 +241,15 @@ export function parseRoster(text: string, source = "class.yaml"): RosterResult {
       return;
     }
     for (const w of parsed.warnings) warnings.push(`${label}: ${CONFIG_NAMESPACE}:${w}`);
-
-    // Every OpenStack name carries the owner: two equal owners in one project would collide.
-    const ownerKey = `${projectKey(project)} ${parsed.config.owner}`;
-    const sameOwner = firstByOwner.get(ownerKey);
-    if (sameOwner !== undefined) {
-      problems.push(
-        `${label}: owner "${parsed.config.owner}" is also the owner of ${sameOwner} in the same ` +
-          "OpenStack project, so their resource names would collide; give one another swarmlab.owner",
-      );
-      return;
-    }
-    firstByOwner.set(ownerKey, label);
+    if (sameOwner !== undefined) return;
 
     const expires = own.expires ?? classSection.expires;
+    if (expires !== undefined && today !== undefined && isExpired(expires, today)) {
+      warnings.push(
+        `${label}: its last day ${expires} is already past (today is ${today}): ` +
+          "`class destroy --expired` destroys this cluster; change expires if that is not meant",
+      );
+    }
     students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
   });
 

@@ -195,3 +195,36 @@ describe("the README's class.yaml", () => {
     ]);
   });
 });
+
+describe("the roster's rough edges (issue 26, item 11)", () => {
+  const CLASS = "class:\n  swarmlab: { allowedCidrs: [203.0.113.0/24] }\n";
+
+  it("finds two students with one owner even when one of them has another problem too", () => {
+    const problems = problemsOf(
+      `${CLASS}students:\n  - alice\n  - { id: bob, swarmlab: { owner: alice, workers: 60 } }\n`,
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^students\[1\] \(bob\): owner "alice" is also the owner of students\[0\] \(alice\)/,
+      ),
+      "students[1] (bob): swarmlab:workers: is 60: set a number of workers from 0 to 50",
+    ]);
+  });
+
+  it("suggests an id that keeps a leading digit", () => {
+    expect(problemsOf(`${CLASS}students: ["3po"]\n`)).toEqual([
+      expect.stringMatching(/^students\[0\]\.id: is "3po": .* \(e\.g\. "s-3po"\)$/),
+    ]);
+  });
+
+  it("says at once when a last day is already past", () => {
+    const result = parseRoster(
+      `${CLASS}students:\n  - { id: alice, expires: 2026-11-30 }\n  - { id: bob, expires: 2026-12-31 }\n`,
+      "class.yaml",
+      "2026-12-01",
+    );
+    expect(result.ok && result.warnings).toEqual([
+      "students[0] (alice): its last day 2026-11-30 is already past (today is 2026-12-01): `class destroy --expired` destroys this cluster; change expires if that is not meant",
+    ]);
+  });
+});
