@@ -43,6 +43,8 @@ interface Workflow {
 const ENVIRONMENTS: Record<string, Record<string, string>> = {
   ".github/workflows/preview.yml": { preview: "preview" },
   ".github/workflows/up.yml": { up: "up" },
+  // The scheduled end of term destroys clusters: the default-branch-only `up` environment.
+  ".github/workflows/expire.yml": { expire: "up" },
 };
 
 /**
@@ -142,8 +144,12 @@ function gitlabValidator() {
 }
 
 describe("GitHub workflows", () => {
-  it("finds the preview and up workflows", () => {
-    expect(WORKFLOWS).toEqual([".github/workflows/preview.yml", ".github/workflows/up.yml"]);
+  it("finds the expire, preview and up workflows", () => {
+    expect(WORKFLOWS).toEqual([
+      ".github/workflows/expire.yml",
+      ".github/workflows/preview.yml",
+      ".github/workflows/up.yml",
+    ]);
   });
 
   it.each(WORKFLOWS)("%s is a valid workflow", (file) => {
@@ -299,6 +305,33 @@ describe("GitHub workflows", () => {
     expect(up.jobs.up.if?.startsWith(onDefault)).toBe(true);
     expect(up.jobs.up.environment).toBe("up");
     expect(up.on.push).toEqual({ branches: ["main"] });
+  });
+
+  it("expire destroys the expired clusters on a schedule, from the default branch, status first (issue 26, item 12)", () => {
+    const expire = YAML.parse(read(".github/workflows/expire.yml")) as Workflow;
+    expect(Object.keys(expire.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const job = expire.jobs.expire;
+    expect(job.if).toMatch(
+      /^github\.ref == format\('refs\/heads\/\{0\}', github\.event\.repository\.default_branch\) &&\s+vars\.SWARMLAB_EXPIRE == 'true'$/,
+    );
+    expect(job.environment).toBe("up");
+    const run = job.steps.map((s) => s.run ?? "").join("\n");
+    expect(run.indexOf("class -- status")).toBeGreaterThanOrEqual(0);
+    expect(run.indexOf("class -- status")).toBeLessThan(run.indexOf("class -- destroy --expired"));
+    const gitlab = YAML.parse(read(".gitlab-ci.yml")) as Record<
+      string,
+      { rules?: { if: string }[]; script?: string[]; environment?: { name: string } }
+    >;
+    expect(gitlab.expire.rules).toEqual([
+      {
+        if: '$CI_PIPELINE_SOURCE == "schedule" && $SWARMLAB_EXPIRE == "true" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH',
+      },
+    ]);
+    expect(gitlab.expire.environment).toEqual({ name: "up" });
+    expect(gitlab.expire.script).toEqual([
+      "npm run --silent class -- status",
+      "npm run --silent class -- destroy --expired",
+    ]);
   });
 });
 
