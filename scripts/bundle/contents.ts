@@ -32,7 +32,8 @@ export interface BundleSource {
   sshPrivateKey: string;
 }
 
-function stackUrls(stacks: unknown): Record<string, Record<string, string>> {
+/** The `stacks` output as stack -> `<service>:<port>` -> URL; anything malformed is none. */
+export function stackUrls(stacks: unknown): Record<string, Record<string, string>> {
   if (typeof stacks !== "object" || stacks === null) return {};
   return Object.fromEntries(
     Object.entries(stacks as Record<string, { urls?: Record<string, string> }>).map(

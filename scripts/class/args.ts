@@ -32,7 +32,7 @@ verbs:
   up          quota check, then pulumi up of each stack
   destroy     pulumi destroy (with --expired: only the clusters past their last day)
   refresh     pulumi refresh of each stack
-  outputs     manager IP, ssh command, registry and state of each student (Markdown or CSV)
+  outputs     manager IP, ssh command, registry, stack URLs and state of each student (Markdown or CSV)
   bundles     one private folder per student (docker context, SSH key and config, registry
               login, URLs, a guide): hand each student theirs, nothing else
   status      which stacks exist, their last update and result, and expiry

@@ -2,6 +2,7 @@
  * The `outputs` table a teacher hands out and the `status` table. Pure: they take what the
  * workspace returned and render text.
  */
+import { stackUrls } from "../bundle/contents";
 import { isExpired } from "./expiry";
 import { csvTable, markdownTable } from "./table";
 import type { StackStatus } from "./workspace";
@@ -28,14 +29,25 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** "hostname web:8080 http://…; counter …": every published port of every stack. */
+function stacksCell(stacks: unknown): string {
+  return Object.entries(stackUrls(stacks))
+    .flatMap(([stack, urls]) =>
+      Object.entries(urls).map(([port, url]) => `${stack} ${port} ${url}`),
+    )
+    .join("; ");
+}
+
 export function renderOutputs(reports: readonly StudentReport[], format: "md" | "csv"): string {
-  const headers = ["student", "manager IP", "ssh command", "registry", "state"];
-  // `registry` is empty until the registry step of the program exports it.
+  const headers = ["student", "manager IP", "ssh command", "registry", "stacks", "state"];
+  // `registry` is empty until the registry step of the program exports it; `stacks` lists the
+  // published ports only (admin UIs are reached through SSH unless the teacher publishes them).
   const rows = reports.map((r) => [
     r.id,
     text(r.outputs.managerPublicIp),
     text(r.outputs.sshCommand),
     text(r.outputs.registry),
+    stacksCell(r.outputs.stacks),
     clusterState(r.status),
   ]);
   return format === "csv" ? csvTable(headers, rows) : `${markdownTable(headers, rows)}\n`;

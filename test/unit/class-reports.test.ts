@@ -100,6 +100,10 @@ describe("outputs and status tables", () => {
       outputs: {
         managerPublicIp: "203.0.113.10",
         sshCommand: "ssh -i alice.pem ubuntu@203.0.113.10",
+        // The program's `stacks` output (infra/stacks/stacks.ts StackStatus).
+        stacks: {
+          hostname: { services: [], urls: { "web:8080": "http://203.0.113.10:8080" } },
+        },
       },
     },
     {
@@ -117,16 +121,16 @@ describe("outputs and status tables", () => {
   it("renders the hand-out table as Markdown and CSV (registry empty until it exists)", () => {
     expect(renderOutputs(reports, "md")).toBe(
       [
-        "| student | manager IP   | ssh command                          | registry | state         |",
-        "| ------- | ------------ | ------------------------------------ | -------- | ------------- |",
-        "| alice   | 203.0.113.10 | ssh -i alice.pem ubuntu@203.0.113.10 |          | up            |",
-        "| bob     |              |                                      |          | update failed |",
-        "| carol   |              |                                      |          | no stack      |",
+        "| student | manager IP   | ssh command                          | registry | stacks                                     | state         |",
+        "| ------- | ------------ | ------------------------------------ | -------- | ------------------------------------------ | ------------- |",
+        "| alice   | 203.0.113.10 | ssh -i alice.pem ubuntu@203.0.113.10 |          | hostname web:8080 http://203.0.113.10:8080 | up            |",
+        "| bob     |              |                                      |          |                                            | update failed |",
+        "| carol   |              |                                      |          |                                            | no stack      |",
         "",
       ].join("\n"),
     );
     expect(renderOutputs(reports, "csv").split("\r\n")[1]).toBe(
-      "alice,203.0.113.10,ssh -i alice.pem ubuntu@203.0.113.10,,up",
+      "alice,203.0.113.10,ssh -i alice.pem ubuntu@203.0.113.10,,hostname web:8080 http://203.0.113.10:8080,up",
     );
     expect(csvTable(["a"], [['say "hi", ok']])).toBe('a\r\n"say ""hi"", ok"\r\n');
   });
