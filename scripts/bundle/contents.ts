@@ -14,6 +14,11 @@ export interface BundleData extends LabOutputs {
   sshUser: string;
   /** Per stack of the cluster: `<service>:<port>` -> URL. */
   urls: Record<string, Record<string, string>>;
+  /**
+   * The secrets swarmlab made for the stacks (the `stackSecrets` output, e.g. mediawiki's
+   * database password, which its installer asks for). Absent in bundles of earlier versions.
+   */
+  stackSecrets?: Record<string, string>;
 }
 
 export const BUNDLE_FILE = "bundle.json";
@@ -23,6 +28,7 @@ export const SSH_CONFIG_FILE = "ssh_config";
 export const KNOWN_HOSTS_FILE = "known_hosts";
 export const PASSWORD_FILE = "registry-password";
 export const GUIDE_FILE = "README.txt";
+export const STACK_SECRETS_FILE = "stack-secrets";
 
 /** The docker context's outputs, and what SSH needs. */
 const STRINGS = [...LAB_OUTPUT_KEYS, "managerPublicIp", "sshUser", "sshPrivateKey"] as const;
@@ -40,6 +46,24 @@ export function stackUrls(stacks: unknown): Record<string, Record<string, string
       ([name, status]) => [name, { ...(status?.urls ?? {}) }],
     ),
   );
+}
+
+/** A map of strings (the `stackSecrets` output); anything else in it is left out. */
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === "string",
+    ),
+  );
+}
+
+/** `stack-secrets`: one `NAME: value` line each, in name order. */
+export function renderStackSecrets(secrets: Record<string, string>): string {
+  return Object.keys(secrets)
+    .sort()
+    .map((name) => `${name}: ${secrets[name]}\n`)
+    .join("");
 }
 
 /** The bundle's facts from a stack's outputs (secrets revealed); names what is missing. */
@@ -67,6 +91,7 @@ export function bundleSource(
       clientCertificate: text("clientCertificate"),
       clientKey: text("clientKey"),
       urls: stackUrls(outputs.stacks),
+      stackSecrets: stringMap(outputs.stackSecrets),
     },
   };
 }
@@ -126,6 +151,16 @@ export function renderGuide(data: BundleData): string {
     "4. Your stacks:",
     ...renderUrls(data.urls),
     "",
+    ...(Object.keys(data.stackSecrets ?? {}).length > 0
+      ? [
+          `5. Secrets swarmlab made for your stacks (names in ${STACK_SECRETS_FILE}, e.g. the`,
+          "   database password MediaWiki's installer asks for):",
+          ...Object.keys(data.stackSecrets ?? {})
+            .sort()
+            .map((name) => `     ${name}`),
+          "",
+        ]
+      : []),
     `Files: ${CONTEXT_FILE} (context, TLS client key inside), ${SSH_KEY_FILE}, ${SSH_CONFIG_FILE},`,
     `${PASSWORD_FILE}, ${BUNDLE_FILE} (all of it, for npm run docker-context).`,
     "",

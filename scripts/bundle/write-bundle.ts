@@ -14,6 +14,8 @@ import {
   renderSshConfig,
   SSH_CONFIG_FILE,
   SSH_KEY_FILE,
+  STACK_SECRETS_FILE,
+  renderStackSecrets,
 } from "./contents";
 import { privateDir, writePrivateFile } from "./private-files";
 
@@ -34,6 +36,9 @@ export async function writeBundle(dir: string, source: BundleSource): Promise<st
     [PASSWORD_FILE, data.registryPassword],
     [BUNDLE_FILE, `${JSON.stringify(data, null, 2)}\n`],
     [GUIDE_FILE, renderGuide(data)],
+    ...(Object.keys(data.stackSecrets ?? {}).length > 0
+      ? ([[STACK_SECRETS_FILE, renderStackSecrets(data.stackSecrets ?? {})]] as [string, string][])
+      : []),
   ];
   privateDir(dir);
   for (const [name, content] of files) writePrivateFile(path.join(dir, name), content);

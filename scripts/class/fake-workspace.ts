@@ -87,6 +87,7 @@ export class FakeClassWorkspace implements ClassWorkspace {
       clientCertificate: `CLIENT CERT of ${id}\n`,
       clientKey: `CLIENT KEY of ${id}\n`,
       stacks: { web: { services: [], urls: { "web:80": `http://${ip}:8080` } } },
+      stackSecrets: { mediawiki_db_password: `db password of ${id}` },
     };
   }
 

@@ -55,6 +55,7 @@ describe("npm run class -- bundles", () => {
       "registry-password",
       "ssh-key",
       "ssh_config",
+      "stack-secrets",
     ]);
     const secrets = async (id: string) => {
       const outputs = await workspace.secretOutputs(id);
@@ -65,6 +66,7 @@ describe("npm run class -- bundles", () => {
         outputs.clientCertificate,
         outputs.caCertificate,
         outputs.managerPublicIp,
+        (outputs.stackSecrets as Record<string, string>).mediawiki_db_password,
       ] as string[];
     };
     const everything = (files: Map<string, Buffer>) =>
@@ -82,6 +84,10 @@ describe("npm run class -- bundles", () => {
     expect(everything(bob)).not.toMatch(/alice/);
     expect(alice.get("ssh-key")?.toString()).toBe("SSH KEY of alice\n");
     expect(alice.get("registry-password")?.toString()).toBe("registry password of alice");
+    // The secrets the stacks were given, which a student cannot read without Pulumi otherwise.
+    expect(alice.get("stack-secrets")?.toString()).toBe(
+      "mediawiki_db_password: db password of alice\n",
+    );
   });
 
   it("makes the folders 0700 and every file 0600, also over files left 0644", async () => {
