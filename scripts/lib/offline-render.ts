@@ -6,7 +6,8 @@
 import { renderUserData } from "../../infra/nodes/cloudinit";
 import { renderDaemonJson } from "../../infra/config/daemon";
 import type { LabConfig } from "../../infra/config/config";
-import { nodeMetadata } from "../../infra/config/metadata";
+import { MetaKey, nodeMetadata } from "../../infra/config/metadata";
+import { registryEndpoints } from "../../infra/config/registry-address";
 import { clusterNodes } from "../../infra/config/naming";
 import { nodeSettings } from "../../infra/nodes/node-settings";
 import { readableUserData } from "./user-data-view";
@@ -46,6 +47,15 @@ export function renderStackFiles(config: LabConfig): RenderedFile[] {
           }),
       ...(config.dockerVolumeSize !== undefined ? { dockerVolumeId: "<cinder volume id>" } : {}),
     });
+    // The registry trust every node gets (nodes.ts): where the registry answers, and the lab
+    // CA, which exists only once `pulumi up` made it; its chunks are shown as one placeholder.
+    meta[MetaKey.registryEndpoints] = registryEndpoints({
+      privateIp: "<manager-0 private address>",
+      publicIp: "<manager-0 floating IP>",
+    }).join(" ");
+    meta[`${MetaKey.registryCaChunk}0`] =
+      "<the lab CA certificate made at deploy: its base64 body in values of 255 characters, " +
+      `${MetaKey.registryCaChunk}0, ${MetaKey.registryCaChunk}1, ...>`;
     files.push({
       path: `${node.name}/metadata.json`,
       content: `${JSON.stringify(meta, null, 2)}\n`,

@@ -4,6 +4,8 @@ import { parseLabConfig } from "../../infra/config/validate";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import { renderStackFiles } from "../../scripts/lib/offline-render";
 import { rawConfigFromStackYaml } from "../../scripts/lib/stack-config";
+import { unwrapSecret } from "./support/mock-cloud";
+import { names, runProgram, swarmStdout } from "./support/program";
 
 describe("rawConfigFromStackYaml", () => {
   it("turns a stack file into the strings pulumi.Config.get returns", () => {
@@ -91,6 +93,37 @@ describe("renderStackFiles", () => {
     expect(readme?.content).toContain(
       "Network course-net exists already: at deploy the overlay address pool is planned from " +
         "its real subnet, not from cidr as shown here.",
+    );
+  });
+});
+
+describe("npm run render shows the metadata the program gives the nodes (issue 26, item 6)", () => {
+  it("the same keys on every node as under `pulumi up` (the CA's chunks shown as one)", async () => {
+    const text = fs.readFileSync(path.join(__dirname, "../../Pulumi.example.yaml"), "utf8");
+    const keys = rawConfigFromStackYaml(text, "Pulumi.example.yaml");
+    const parsed = parseLabConfig(engineConfig("example", keys), "example");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const rendered = Object.fromEntries(
+      renderStackFiles(parsed.config)
+        .filter((f) => f.path.endsWith("/metadata.json"))
+        .map((f) => [f.path.split("/")[0], Object.keys(JSON.parse(f.content) as object).sort()]),
+    );
+    // The program under mocks (support/program.ts): the servers' metadata as Nova gets it.
+    const run = await runProgram(keys, "example", swarmStdout(names("example", 1, 2)));
+    if (run.error !== undefined) throw run.error;
+    const oneChunk = (key: string) => key.replace(/^registry_ca_\d+$/, "registry_ca_0");
+    const program = Object.fromEntries(
+      run.ofType("openstack:compute/instance:Instance").map((server) => [
+        String(server.inputs.name),
+        // The metadata holds the join token, so the program sends it as a secret.
+        [
+          ...new Set(Object.keys(unwrapSecret(server.inputs.metadata) as object).map(oneChunk)),
+        ].sort(),
+      ]),
+    );
+    expect(rendered).toEqual(program);
+    expect(rendered["example-worker-0"]).toEqual(
+      expect.arrayContaining(["registry_endpoints", "registry_ca_0", "swarm_token"]),
     );
   });
 });
