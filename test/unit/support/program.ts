@@ -275,6 +275,15 @@ async function program(): Promise<() => Promise<Record<string, unknown>>> {
   return entry.default;
 }
 
+/** What the engine does with a dynamic resource whose provider's diff answered this. */
+async function dynamicStep(
+  diff: Promise<{ changes?: boolean; replaces?: string[] }>,
+): Promise<RecordedResource["step"]> {
+  const result = await diff;
+  if (!result.changes) return "same";
+  return (result.replaces ?? []).length > 0 ? "replace" : "update";
+}
+
 /**
  * What the engine's step generator makes of a registration against the stored state: a ManagerStep
  * or a HostKeyPin asks its provider's own diff (as the dynamic-provider host does); an OpenStack resource is
@@ -290,22 +299,22 @@ async function stepAgainst(
   if (args.type === "pulumi:pulumi:StackReference") return "read";
   if (!before) return "create";
   if (args.type === MANAGER_STEP && args.name.endsWith(HOST_KEY_PIN_SUFFIX)) {
-    const result = await hostKeyPinProvider.diff(
-      before.id,
-      before.outputs as unknown as HostKeyPinOutputs,
-      args.inputs as unknown as HostKeyPinInputs,
+    return dynamicStep(
+      hostKeyPinProvider.diff(
+        before.id,
+        before.outputs as unknown as HostKeyPinOutputs,
+        args.inputs as unknown as HostKeyPinInputs,
+      ),
     );
-    if (!result.changes) return "same";
-    return (result.replaces ?? []).length > 0 ? "replace" : "update";
   }
   if (args.type === MANAGER_STEP) {
-    const result = await managerStepProvider.diff(
-      before.id,
-      before.outputs as unknown as ManagerStepOutputs,
-      args.inputs as unknown as ManagerStepInputs,
+    return dynamicStep(
+      managerStepProvider.diff(
+        before.id,
+        before.outputs as unknown as ManagerStepOutputs,
+        args.inputs as unknown as ManagerStepInputs,
+      ),
     );
-    if (!result.changes) return "same";
-    return (result.replaces ?? []).length > 0 ? "replace" : "update";
   }
   if (args.type.startsWith("openstack:")) {
     return engineStep(args.type, before.inputs, args.inputs, {
