@@ -18,6 +18,7 @@ import { availableStacks, stacksDir } from "../../infra/stacks/catalog";
 import { loadStack, StackDefinition } from "../../infra/stacks/compose";
 import { MTU_OPTION, renderStack } from "../../infra/stacks/render-compose";
 import { builtImages } from "../../infra/stacks/stack-steps";
+import { STAND_INS } from "../system/harness/stack-images";
 
 const CORPUS = path.join(__dirname, "fixtures", "stack-corpus");
 const REFUSED = path.join(CORPUS, "refused");
@@ -246,4 +247,21 @@ describe("files docker stack deploy refuses", () => {
     ]);
     expect(problems("bad-port")).toEqual(expect.arrayContaining([expect.stringMatching(/ports/)]));
   });
+});
+
+describe("the system test's own stacks", () => {
+  // Nothing can be pulled on our machines: a task whose image has no local stand-in
+  // (test/system/harness/stack-images.ts) is rejected with "No such image" on the cluster.
+  it.each(availableStacks(SYSTEM_STACKS))(
+    "%s names only images the system test stands in for",
+    (name) => {
+      const loaded = loadStack(name, SYSTEM_STACKS);
+      if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+      // The document as docker reads it: merge keys applied (an x- anchor's image counts).
+      const services = (loaded.stack.document.services ?? {}) as Record<string, { image?: string }>;
+      const images = Object.values(services).flatMap((s) => (s.image ? [s.image] : []));
+      expect(images.length).toBeGreaterThan(0);
+      expect(images.filter((image) => !(image in STAND_INS))).toEqual([]);
+    },
+  );
 });
