@@ -7,8 +7,8 @@
 import { parse } from "yaml";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/config";
 import { OWNER_PATTERN } from "../../infra/config/validate";
-import { checkStackFile } from "../lib/check-stack-file";
 import { isCalendarDate, isExpired } from "./expiry";
+import { checkStudentConfig, type KeyedProblem } from "./roster-checks";
 import { renderStackFile } from "./stack-file";
 
 /** Provider settings a roster may set. Credentials stay in clouds.yaml or openrc, never here. */
@@ -184,28 +184,37 @@ export function parseRoster(
   const students: Student[] = [];
   const firstById = new Map<string, string>();
   const firstByOwner = new Map<string, string>();
+  // Per student, in roster order: its own problems, and the config check of its stack file,
+  // kept apart so that a problem coming from the class section is said once, not per student.
+  const perStudent: { lines: string[]; checked?: Checked }[] = [];
   entries.forEach((entry: unknown, index) => {
+    const lines: string[] = [];
+    const checked = checkEntry(entry, index, lines);
+    perStudent.push({ lines, ...(checked !== undefined ? { checked } : {}) });
+  });
+
+  function checkEntry(entry: unknown, index: number, lines: string[]): Checked | undefined {
     // A bare name is the short form of { id: name }: most students need nothing else.
     const map: YamlMap = typeof entry === "string" ? { id: entry } : isMap(entry) ? entry : {};
     const where = `students[${index}]`;
     if (typeof entry !== "string" && !isMap(entry)) {
-      problems.push(`${where}: must be an id or a map with "id"`);
-      return;
+      lines.push(`${where}: must be an id or a map with "id"`);
+      return undefined;
     }
     const id = map.id;
     const badId = idProblem(where, id);
-    if (badId !== undefined) problems.push(badId);
+    if (badId !== undefined) lines.push(badId);
     const label = typeof id === "string" && id !== "" ? `${where} (${id})` : where;
-    problems.push(...unknownKeys(label, map, STUDENT_KEYS));
-    const own = readSection(label, map, problems);
-    if (badId !== undefined || typeof id !== "string") return;
+    lines.push(...unknownKeys(label, map, STUDENT_KEYS));
+    const own = readSection(label, map, lines);
+    if (badId !== undefined || typeof id !== "string") return undefined;
 
     const earlier = firstById.get(id);
     if (earlier !== undefined) {
-      problems.push(
+      lines.push(
         `${where}.id: "${id}" is already the id of ${earlier}; ids name stacks, so they must differ`,
       );
-      return;
+      return undefined;
     }
     firstById.set(id, where);
 
@@ -216,7 +225,7 @@ export function parseRoster(
       if (typeof value === "string") project[key] = value;
     }
     const ignored = ignoredBesideCloud(project);
-    if (ignored !== undefined) problems.push(`${label}.openstack: ${ignored}`);
+    if (ignored !== undefined) lines.push(`${label}.openstack: ${ignored}`);
 
     // Every OpenStack name carries the owner: two equal owners in one project would collide.
     // Checked whatever else is wrong with the student (the owner is the setting or the id, as
@@ -226,7 +235,7 @@ export function parseRoster(
     const ownerKey = `${projectKey(project)} ${owner.toLowerCase()}`;
     const sameOwner = firstByOwner.get(ownerKey);
     if (sameOwner !== undefined) {
-      problems.push(
+      lines.push(
         `${label}: owner "${owner}" is also the owner of ${sameOwner} in the same ` +
           "OpenStack project, so their resource names would collide; give one another swarmlab.owner",
       );
@@ -235,13 +244,22 @@ export function parseRoster(
     }
 
     // Checked as `pulumi preview` of the stack file init would write checks it.
-    const parsed = checkStackFile(renderStackFile(undefined, config).text, source, id);
-    if (!parsed.ok) {
-      for (const p of parsed.problems) problems.push(`${label}: ${p}`);
-      return;
-    }
+    const swarmlab = { ...classSection.swarmlab, ...own.swarmlab };
+    const parsed = checkStudentConfig(
+      renderStackFile(undefined, config).text,
+      source,
+      id,
+      swarmlab,
+    );
+    const checked: Checked = {
+      id,
+      label,
+      ownKeys: new Set(Object.keys(own.swarmlab)),
+      problems: parsed.ok ? [] : parsed.problems,
+    };
+    if (!parsed.ok) return checked;
     for (const w of parsed.warnings) warnings.push(`${label}: ${CONFIG_NAMESPACE}:${w}`);
-    if (sameOwner !== undefined) return;
+    if (sameOwner !== undefined) return checked;
 
     const expires = own.expires ?? classSection.expires;
     if (expires !== undefined && today !== undefined && isExpired(expires, today)) {
@@ -251,10 +269,84 @@ export function parseRoster(
       );
     }
     students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
-  });
+    return checked;
+  }
+
+  const classAlone = checkStudentConfig(
+    renderStackFile(undefined, studentConfig(classSection, { openstack: {}, swarmlab: {} })).text,
+    source,
+    CLASS_STAND_IN,
+    classSection.swarmlab,
+  );
+  const classWide = classWideProblems(
+    perStudent.flatMap((s) => (s.checked !== undefined ? [s.checked] : [])),
+    classAlone.ok ? [] : classAlone.problems,
+  );
+  problems.push(...classWide.lines);
+  for (const { lines, checked } of perStudent) {
+    problems.push(...lines);
+    for (const problem of checked?.problems ?? []) {
+      const own = problem.key !== undefined && checked?.ownKeys.has(problem.key) === true;
+      if (!own && classWide.signatures.has(signature(problem, checked?.id ?? ""))) continue;
+      problems.push(
+        problem.key !== undefined
+          ? `${checked?.label}.swarmlab.${problem.key}: ${problem.reason}`
+          : `${checked?.label}: ${problem.reason}`,
+      );
+    }
+  }
 
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, roster: { students }, warnings };
+}
+
+/** A student whose stack file was checked, and what the check found. */
+interface Checked {
+  readonly id: string;
+  readonly label: string;
+  /** The swarmlab keys the student's own entry sets (the rest come from `class:` or defaults). */
+  readonly ownKeys: ReadonlySet<string>;
+  readonly problems: readonly KeyedProblem[];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A problem as every student would have it: its key and its words, the student's id masked. */
+function signature(problem: KeyedProblem, id: string): string {
+  const masked = problem.reason.replace(new RegExp(`\\b${escapeRegExp(id)}\\b`, "g"), "<id>");
+  return `${problem.key ?? ""}\u0000${masked}`;
+}
+
+/** The id the class section is checked under on its own (masked in every message). */
+const CLASS_STAND_IN = "class-defaults";
+
+/**
+ * The problems to say once, as `class.swarmlab.<key>`: those the class section has on its own
+ * (checked as a student with no settings of their own), found in a student who does not set
+ * that key. Its value, or its absence, then comes from the class section, and so does the fix. A
+ * student whose own entry causes a problem (zfs where the class says btrfs) keeps a line of its
+ * own, since the class section alone does not have that problem.
+ */
+function classWideProblems(
+  checked: readonly Checked[],
+  classProblems: readonly KeyedProblem[],
+): { lines: string[]; signatures: Set<string> } {
+  const ofClass = new Set(classProblems.map((p) => signature(p, CLASS_STAND_IN)));
+  const lines: string[] = [];
+  const signatures = new Set<string>();
+  for (const student of checked) {
+    for (const problem of student.problems) {
+      const key = problem.key;
+      const sig = signature(problem, student.id);
+      if (key === undefined || student.ownKeys.has(key) || !ofClass.has(sig)) continue;
+      if (signatures.has(sig)) continue;
+      signatures.add(sig);
+      lines.push(`class.swarmlab.${key}: ${sig.split("\u0000")[1] ?? problem.reason}`);
+    }
+  }
+  return { lines, signatures };
 }
 
 /** Formats problems for the terminal: a count, then one line each. */

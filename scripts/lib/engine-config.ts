@@ -48,11 +48,16 @@ interface DeclaredKey extends DeclaredType {
  */
 export type StackKeys = Partial<Record<string, string | ConfigValue>>;
 
-interface EngineProblem {
+/** What an engine problem is about, for tools that word the fix their own way (the roster). */
+export type EngineProblemKind =
+  | { kind: "missing"; keys: readonly string[]; types: readonly string[] }
+  | { kind: "type"; keys: readonly [string]; type: string };
+
+type EngineProblem = EngineProblemKind & {
   /** The engine's own words. */
   message: string;
   fix: string;
-}
+};
 
 /** What the engine refuses before the program runs; each problem in the engine's words. */
 export class EngineConfigError extends Error {
@@ -61,6 +66,8 @@ export class EngineConfigError extends Error {
     readonly problems: readonly string[],
     /** The one line the engine prints (it stops at its first problem). */
     readonly engineMessage: string,
+    /** The same problems, in the same order, by kind and key. */
+    readonly details: readonly EngineProblemKind[] = [],
   ) {
     super(problems.join("\n"));
   }
@@ -191,6 +198,9 @@ export function engineConfig(
     if (value !== undefined) {
       if (!hasDeclaredType(asConfigValue(value), spec)) {
         typeProblems.push({
+          kind: "type",
+          keys: [key],
+          type: typeName(spec),
           message:
             `Stack '${stackName}' with configuration key '${key}' must be of type ` +
             `'${typeName(spec)}'`,
@@ -209,6 +219,9 @@ export function engineConfig(
     ...(missing.length > 0
       ? [
           {
+            kind: "missing" as const,
+            keys: [...missing].sort(),
+            types: [...missing].sort().map((key) => typeName(declared[key] ?? {})),
             message: missingMessage(stackName, missing),
             fix:
               `set ${missing.length === 1 ? "it" : "them"} in Pulumi.${stackName}.yaml (see ` +
@@ -226,6 +239,11 @@ export function engineConfig(
     throw new EngineConfigError(
       problems.map((p) => `${p.message}: ${p.fix}`),
       first.message,
+      problems.map((p): EngineProblemKind =>
+        p.kind === "type"
+          ? { kind: "type", keys: p.keys, type: p.type }
+          : { kind: "missing", keys: p.keys, types: p.types },
+      ),
     );
   }
   for (const [key, value] of Object.entries(given)) {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseRoster } from "../../scripts/class/roster";
+import { formatProblems, parseRoster } from "../../scripts/class/roster";
+import { rosterWording } from "../../scripts/class/roster-checks";
 
 const CIDRS = "    allowedCidrs: [203.0.113.0/24]";
 
@@ -103,8 +104,8 @@ describe("parseRoster", () => {
       'students[1].id: "alice" is already the id of students[0]; ids name stacks, so they must differ',
       'students[2].id: is "Bob Smith": it names the stack and the owner, so it must start with a letter and hold only a-z, 0-9 and -, at most 30 characters (e.g. "bob-smith")',
       'students[3] (carol).expires: is "2026-02-30": write the last day as YYYY-MM-DD, e.g. 2026-12-18',
-      "students[3] (carol): swarmlab:managers: is 2: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum; 2 managers tolerate no more failures than 1",
-      "students[3] (carol): swarmlab:workers: is 60: set a number of workers from 0 to 50",
+      "students[3] (carol).swarmlab.managers: is 2: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum; 2 managers tolerate no more failures than 1",
+      "students[3] (carol).swarmlab.workers: is 60: set a number of workers from 0 to 50",
       'students[4] (dave): unknown key "name"; known keys are id, expires, openstack, swarmlab',
       'students[5].id: is missing; every student needs an id such as "alice"',
       'students[6]: must be an id or a map with "id"',
@@ -125,28 +126,26 @@ describe("parseRoster", () => {
 
   // Issue 21, item 5: the stack file is checked as `pulumi preview` checks it, so the engine's
   // own refusal (a required key missing, a value of the wrong type) comes first, then the
-  // program's validation.
+  // program's validation. Issue 26, item 11: the fix is worded for class.yaml, where it belongs.
   it("reports what the engine refuses in the stack file a student would get", () => {
     expect(problemsOf("students: [alice]")).toEqual([
-      "students[0] (alice): Stack 'alice' is missing configuration value 'allowedCidrs': set it in Pulumi.alice.yaml (see Pulumi.example.yaml), e.g. `pulumi config set --path 'swarmlab:allowedCidrs[0]' VALUE`",
+      "class.swarmlab.allowedCidrs: is not set, and Pulumi.yaml declares no default for it, so the engine refuses the stack before swarmlab runs: add e.g. `allowedCidrs: [VALUE]` (a YAML list, not a string)",
     ]);
     expect(
       problemsOf(
         "class: { swarmlab: { allowedCidrs: '[\"203.0.113.0/24\"]' } }\nstudents: [alice]",
       ),
     ).toEqual([
-      expect.stringMatching(
-        /^students\[0\] \(alice\): Stack 'alice' with configuration key 'allowedCidrs' must be of type 'array<string>': write a YAML list/,
-      ),
+      `class.swarmlab.allowedCidrs: is "[\\"203.0.113.0/24\\"]": Pulumi.yaml declares it of type 'array<string>', so the engine refuses the stack: write e.g. \`allowedCidrs: [VALUE]\` (a YAML list, not a string)`,
     ]);
   });
 
-  it("reports the program's own validation for values a class default gets wrong, per student", () => {
+  it("reports the program's own validation for a value a class default gets wrong, once", () => {
     expect(
       problemsOf(
         "class: { swarmlab: { allowedCidrs: [203.0.113.0/24], managers: 2 } }\nstudents: [alice]",
       ),
-    ).toEqual([expect.stringMatching(/^students\[0\] \(alice\): swarmlab:managers: is 2: /)]);
+    ).toEqual([expect.stringMatching(/^class\.swarmlab\.managers: is 2: /)]);
   });
 
   it("lets equal owners live in different OpenStack projects", () => {
@@ -182,10 +181,13 @@ describe("per-student projects", () => {
   });
 });
 
-describe("the README's class.yaml", () => {
+const TEACHER_GUIDE = fs.readFileSync(path.join(__dirname, "../../docs/teacher.md"), "utf8");
+/** The roster the teacher's guide shows, as a teacher would copy it. */
+const DOCS_ROSTER = /```yaml\n(# class\.yaml\n[\s\S]*?)```/.exec(TEACHER_GUIDE)?.[1] ?? "";
+
+describe("the teacher's guide's class.yaml", () => {
   it("is a valid roster", () => {
-    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-    const example = /```yaml\n(# class\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    const example = DOCS_ROSTER;
     const result = parseRoster(example ?? "");
     expect(result.ok && result.roster.students.map((s) => [s.id, s.expires, s.project])).toEqual([
       ["alice", "2026-12-18", { cloud: "campus" }],
@@ -207,7 +209,7 @@ describe("the roster's rough edges (issue 26, item 11)", () => {
       expect.stringMatching(
         /^students\[1\] \(bob\): owner "alice" is also the owner of students\[0\] \(alice\)/,
       ),
-      "students[1] (bob): swarmlab:workers: is 60: set a number of workers from 0 to 50",
+      "students[1] (bob).swarmlab.workers: is 60: set a number of workers from 0 to 50",
     ]);
   });
 
@@ -226,5 +228,85 @@ describe("the roster's rough edges (issue 26, item 11)", () => {
     expect(result.ok && result.warnings).toEqual([
       "students[0] (alice): its last day 2026-11-30 is already past (today is 2026-12-01): `class destroy --expired` destroys this cluster; change expires if that is not meant",
     ]);
+  });
+});
+
+// Issue 26, item 11: a problem of the class section was repeated once per student (23 lines for
+// about 10 problems), and its fix said `pulumi config set --path …`, a command for one stack file
+// that the next `class init` rewrites. Rosters in the shape of docs/teacher.md's example.
+describe("problems of the class section, said once and fixed in class.yaml", () => {
+  /** The guide's roster with `extra` lines added to its class `swarmlab:` section. */
+  function withClassSettings(extra: string[], roster = DOCS_ROSTER): string {
+    const anchor = "    workers: 2\n";
+    if (!roster.includes(anchor)) throw new Error("the guide's roster changed: update this test");
+    return roster.replace(anchor, `${anchor}${extra.map((l) => `    ${l}\n`).join("")}`);
+  }
+
+  it("says each class-wide problem once, and no student's line for it", () => {
+    const problems = problemsOf(
+      withClassSettings(["managers: 2", "stacks: [hostname, quiz]", "storageDriver: zfs"]),
+    );
+    expect(problems).toEqual([
+      "class.swarmlab.managers: is 2: a swarm needs an odd number of managers (1, 3, 5 or 7) to keep quorum; 2 managers tolerate no more failures than 1",
+      expect.stringMatching(
+        /^class\.swarmlab\.dockerVolumeSize: is not set but storageDriver is zfs: .*`dockerVolumeSize: 20`/,
+      ),
+      'class.swarmlab.stacks: names "quiz", which is not a stack of stacks/: choose from counter, hostname, mediawiki, monitoring, proxy, visualizer',
+    ]);
+    // carol sets storageDriver btrfs and dockerVolumeSize herself: none of the zfs problems is hers.
+    expect(problems.join("\n")).not.toMatch(/students\[/);
+  });
+
+  it("keeps a student's own problem on the student, beside the class's", () => {
+    const roster = withClassSettings(["managers: 2"]).replace(
+      "      workers: 3\n",
+      "      workers: 60\n",
+    );
+    const result = parseRoster(roster);
+    expect(result.ok ? [] : formatProblems("class.yaml", result.problems)).toBe(
+      /```text\n(class\.yaml has 2 problems[\s\S]*?)\n```/.exec(TEACHER_GUIDE)?.[1],
+    );
+  });
+
+  it("names the value to write in class.yaml, not a pulumi command", () => {
+    const problems = problemsOf(
+      withClassSettings(["storageDriver: btrfs"]).replace(/ {4}allowedCidrs: .*\n/, ""),
+    );
+    expect(problems).toEqual([
+      "class.swarmlab.allowedCidrs: is not set, and Pulumi.yaml declares no default for it, so the engine refuses the stack before swarmlab runs: add e.g. `allowedCidrs: [VALUE]` (a YAML list, not a string)",
+    ]);
+    const program = problemsOf(withClassSettings(["storageDriver: btrfs"]));
+    expect(program).toEqual([
+      "class.swarmlab.dockerVolumeSize: is not set but storageDriver is btrfs: btrfs needs a Cinder volume of its own; set e.g. `dockerVolumeSize: 20` (at least 5 GiB)",
+    ]);
+    for (const line of [...problems, ...program]) expect(line).not.toContain("pulumi config");
+  });
+
+  it("says a type the engine refuses once, with the YAML to write", () => {
+    expect(
+      problemsOf(withClassSettings(["autolock: yes please", "dnsNameservers: 10.0.0.53"])),
+    ).toEqual([
+      "class.swarmlab.autolock: is \"yes please\": Pulumi.yaml declares it of type 'boolean', so the engine refuses the stack: write e.g. `autolock: false`",
+      "class.swarmlab.dnsNameservers: is \"10.0.0.53\": Pulumi.yaml declares it of type 'array<string>', so the engine refuses the stack: write e.g. `dnsNameservers: [VALUE]` (a YAML list, not a string)",
+    ]);
+  });
+});
+
+describe("rosterWording", () => {
+  it("turns the program's `pulumi config` fixes into class.yaml values", () => {
+    expect(
+      rosterWording(
+        "it must be a list of stack names, e.g. `pulumi config set --path 'swarmlab:stacks[0]' hostname`, then `pulumi config set --path 'swarmlab:stacks[1]' counter`",
+      ),
+    ).toBe("it must be a list of stack names, e.g. `stacks: [hostname, counter]`");
+    expect(rosterWording("set it with `pulumi config set swarmlab:owner alice`")).toBe(
+      "set it with `owner: alice`",
+    );
+    expect(
+      rosterWording("remove it (`pulumi config rm swarmlab:foo`), or in Pulumi.alice.yaml"),
+    ).toBe("remove it (remove `foo`), or in class.yaml");
+    const secret =
+      "`pulumi config set --secret --path 'swarmlab:stackExternals.secrets.x.value' VALUE`";
+    expect(rosterWording(`set ${secret}`)).toBe(`set ${secret}`);
   });
 });
