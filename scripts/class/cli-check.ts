@@ -18,7 +18,7 @@ export const runPulumiVersion: VersionCommand = () =>
 
 const NOT_ON_PATH =
   "The class verbs drive the Pulumi CLI, which is not on PATH: install it with " +
-  '`curl -fsSL https://get.pulumi.com | sh` (see the README, "A class at once").';
+  '`curl -fsSL https://get.pulumi.com | sh` (see the README, "What you need").';
 
 /** Why the class verbs cannot run with this machine's Pulumi CLI, or undefined if they can. */
 export async function pulumiCliProblem(

@@ -1,6 +1,6 @@
 /**
  * npm run class -- <verb> [options]: the class-wide verbs over the roster (see args.ts USAGE and
- * the README, "A class at once"). This file only wires roster, workspace, runner and display.
+ * docs/teacher.md, "A class at once"). This file only wires roster, workspace, runner and display.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,7 +73,7 @@ async function runBundles(
   const rows = results.map((r) => [r.id, r.dir ?? "", r.problem ?? ""]);
   console.log(markdownTable(["student", "bundle", "problem"], rows));
   console.log(
-    `\nHand each student their own folder only (README, "Bundles"); ${outDir} holds every key.`,
+    `\nHand each student their own folder only (docs/teacher.md, "Bundles"); ${outDir} holds every key.`,
   );
   return results.some((r) => r.problem !== undefined) ? 1 : 0;
 }
@@ -110,7 +110,9 @@ export async function main(
   }
   const rosterFile = path.resolve(dir, args.roster);
   if (!fs.existsSync(rosterFile)) {
-    console.error(`${args.roster} not found; the README ("A class at once") has a full example`);
+    console.error(
+      `${args.roster} not found; docs/teacher.md ("A class at once") has a full example`,
+    );
     return 2;
   }
   const today = localDay(new Date());

@@ -29,7 +29,7 @@ export interface StackFilePlan {
 
 const HEADER =
   " Written by `npm run class -- init` from class.yaml. Values you change here by hand are kept\n" +
-  ' (init only updates the values it wrote itself); see the README, "A class at once".';
+  ' (init only updates the values it wrote itself); see docs/teacher.md, "Hand-set values win".';
 
 function configOf(document: Document): Record<string, unknown> {
   const json: unknown = document.toJS();

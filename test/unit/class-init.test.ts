@@ -27,7 +27,7 @@ describe("renderStackFile", () => {
     expect(plan.text).toBe(
       [
         "# Written by `npm run class -- init` from class.yaml. Values you change here by hand are kept",
-        '# (init only updates the values it wrote itself); see the README, "A class at once".',
+        '# (init only updates the values it wrote itself); see docs/teacher.md, "Hand-set values win".',
         "",
         "config:",
         "  swarmlab:workers: 3",

@@ -271,10 +271,13 @@ describe("the engine's order of problems", () => {
   });
 });
 
-// The README's `pulumi config set --path` commands, run in order on a new stack (the model of the
-// CLI is in support/config-set-path.ts), must give a config the engine and the program accept.
-describe("the README's config commands", () => {
-  const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+// The docs' `pulumi config set --path` commands (README's first screen, then docs/stacks.md's
+// choice of stacks), run in order on a new stack (the model of the CLI is in
+// support/config-set-path.ts), must give a config the engine and the program accept.
+describe("the docs' config commands", () => {
+  const readme = ["README.md", "docs/stacks.md"]
+    .map((page) => fs.readFileSync(path.join(__dirname, "../..", page), "utf8"))
+    .join("\n");
   const commands = [...readme.matchAll(/^pulumi config set --path '([^']+)' (\S+)/gm)].map(
     (m): [string, string] => [m[1] ?? "", m[2] ?? ""],
   );
