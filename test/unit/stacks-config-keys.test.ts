@@ -219,7 +219,11 @@ describe("the offline commands run the same stack checks as preview", () => {
         "  - alice",
       ].join("\n"),
     );
-    expect(result).toEqual({ ok: false, problems: [`students[0] (alice): ${expected}`] });
+    // The class section's value: said once, where class.yaml holds it (issue 26, item 11).
+    expect(result).toEqual({
+      ok: false,
+      problems: [expected.replace(/^swarmlab:stacks: /, "class.swarmlab.stacks: ")],
+    });
   });
 
   it("npm run render refuses it with the same message and exit 1", () => {
