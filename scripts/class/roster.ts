@@ -167,7 +167,8 @@ export function parseRoster(
     return { ok: false, problems: [`${source}: must be a map with "class" and "students"`] };
   }
   const problems: string[] = unknownKeys(source, document, TOP_KEYS);
-  const warnings: string[] = [];
+  // The program's warnings by student, said once for the class when the class section has them.
+  const studentWarnings: { id: string; label: string; text: string; program: boolean }[] = [];
 
   const classValue = document.class ?? {};
   if (!isMap(classValue)) problems.push(`${source}: class: must be a map`);
@@ -258,15 +259,19 @@ export function parseRoster(
       problems: parsed.ok ? [] : parsed.problems,
     };
     if (!parsed.ok) return checked;
-    for (const w of parsed.warnings) warnings.push(`${label}: ${CONFIG_NAMESPACE}:${w}`);
+    for (const text of parsed.warnings) studentWarnings.push({ id, label, text, program: true });
     if (sameOwner !== undefined) return checked;
 
     const expires = own.expires ?? classSection.expires;
     if (expires !== undefined && today !== undefined && isExpired(expires, today)) {
-      warnings.push(
-        `${label}: its last day ${expires} is already past (today is ${today}): ` +
+      studentWarnings.push({
+        id,
+        label,
+        program: false,
+        text:
+          `its last day ${expires} is already past (today is ${today}): ` +
           "`class destroy --expired` destroys this cluster; change expires if that is not meant",
-      );
+      });
     }
     students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
     return checked;
@@ -297,6 +302,19 @@ export function parseRoster(
   }
 
   if (problems.length > 0) return { ok: false, problems };
+  const ofClass = new Set(
+    (classAlone.ok ? classAlone.warnings : []).map((w) => masked(w, CLASS_STAND_IN)),
+  );
+  const classWarnings = new Set<string>();
+  const ownWarnings: string[] = [];
+  for (const { id, label, text, program } of studentWarnings) {
+    if (program && ofClass.has(masked(text, id))) classWarnings.add(masked(text, id));
+    else ownWarnings.push(`${label}: ${program ? `${CONFIG_NAMESPACE}:` : ""}${text}`);
+  }
+  const warnings = [
+    ...[...classWarnings].map((w) => `class: ${CONFIG_NAMESPACE}:${w}`),
+    ...ownWarnings,
+  ];
   return { ok: true, roster: { students }, warnings };
 }
 
@@ -313,10 +331,14 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** A problem as every student would have it: its key and its words, the student's id masked. */
+/** A message as every student would have it: the student's id masked. */
+function masked(text: string, id: string): string {
+  return text.replace(new RegExp(`\\b${escapeRegExp(id)}\\b`, "g"), "<id>");
+}
+
+/** A problem as every student would have it: its key and its words, the id masked. */
 function signature(problem: KeyedProblem, id: string): string {
-  const masked = problem.reason.replace(new RegExp(`\\b${escapeRegExp(id)}\\b`, "g"), "<id>");
-  return `${problem.key ?? ""}\u0000${masked}`;
+  return `${problem.key ?? ""}\u0000${masked(problem.reason, id)}`;
 }
 
 /** The id the class section is checked under on its own (masked in every message). */

@@ -62,8 +62,9 @@ describe("parseRoster", () => {
     const result = parseRoster(
       "class:\n  swarmlab: { allowedCidrs: [0.0.0.0/0] }\nstudents: [alice]",
     );
+    // The class section's value: said once, for the class (issue 26, item 11).
     expect(result.ok && result.warnings[0]).toMatch(
-      /^students\[0\] \(alice\): swarmlab:allowedCidrs contains 0\.0\.0\.0\/0/,
+      /^class: swarmlab:allowedCidrs contains 0\.0\.0\.0\/0/,
     );
   });
 
@@ -288,6 +289,24 @@ describe("problems of the class section, said once and fixed in class.yaml", () 
     ).toEqual([
       "class.swarmlab.autolock: is \"yes please\": Pulumi.yaml declares it of type 'boolean', so the engine refuses the stack: write e.g. `autolock: false`",
       "class.swarmlab.dnsNameservers: is \"10.0.0.53\": Pulumi.yaml declares it of type 'array<string>', so the engine refuses the stack: write e.g. `dnsNameservers: [VALUE]` (a YAML list, not a string)",
+    ]);
+  });
+});
+
+describe("warnings of the class section", () => {
+  it("are said once for the class; a student's own stays the student's", () => {
+    const roster = DOCS_ROSTER.replace(
+      "allowedCidrs: [203.0.113.0/24]",
+      "allowedCidrs: [0.0.0.0/0]",
+    ).replace(
+      "  - bob\n",
+      "  - { id: bob, swarmlab: { allowedCidrs: [203.0.113.0/24, 198.51.100.0/24, 0.0.0.0/0] } }\n",
+    );
+    const result = parseRoster(roster);
+    const warnings = result.ok ? result.warnings : result.problems;
+    expect(warnings.map((w) => w.replace(/ 0\.0\.0\.0\/0.*$/, " 0.0.0.0/0 …"))).toEqual([
+      "class: swarmlab:allowedCidrs contains 0.0.0.0/0 …",
+      expect.stringMatching(/^students\[1\] \(bob\): swarmlab:allowedCidrs contains/),
     ]);
   });
 });
