@@ -176,6 +176,7 @@ export function parseRoster(
   const problems: string[] = unknownKeys(source, document, TOP_KEYS);
   // The program's warnings by student, said once for the class when the class section has them.
   const studentWarnings: { id: string; label: string; text: string; program: boolean }[] = [];
+  const classExpiredStudents: string[] = [];
 
   const classValue = document.class ?? {};
   if (!isMap(classValue)) problems.push(`${source}: class: must be a map`);
@@ -271,14 +272,19 @@ export function parseRoster(
 
     const expires = own.expires ?? classSection.expires;
     if (expires !== undefined && today !== undefined && isExpired(expires, today)) {
-      studentWarnings.push({
-        id,
-        label,
-        program: false,
-        text:
-          `its last day ${expires} is already past (today is ${today}): ` +
-          "`class destroy --expired` destroys this cluster; change expires if that is not meant",
-      });
+      // The class's last day is said once, for the class (below).
+      if (own.expires === undefined) {
+        classExpiredStudents.push(id);
+      } else {
+        studentWarnings.push({
+          id,
+          label,
+          program: false,
+          text:
+            `its last day ${expires} is already past (today is ${today}): ` +
+            "`class destroy --expired` destroys this cluster; change expires if that is not meant",
+        });
+      }
     }
     students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
     return checked;
@@ -317,6 +323,13 @@ export function parseRoster(
   for (const { id, label, text, program } of studentWarnings) {
     if (program && ofClass.has(masked(text, id))) classWarnings.add(masked(text, id));
     else ownWarnings.push(`${label}: ${program ? `${CONFIG_NAMESPACE}:` : ""}${text}`);
+  }
+  if (classExpiredStudents.length > 0) {
+    ownWarnings.unshift(
+      `class.expires: the class's last day ${classSection.expires} is already past (today is ` +
+        `${today}): \`class destroy --expired\` destroys the clusters of ` +
+        `${classExpiredStudents.join(", ")}; change expires if that is not meant`,
+    );
   }
   const warnings = [
     ...[...classWarnings].map((w) => `class: ${CONFIG_NAMESPACE}:${w}`),

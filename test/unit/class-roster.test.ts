@@ -294,6 +294,13 @@ describe("problems of the class section, said once and fixed in class.yaml", () 
 });
 
 describe("warnings of the class section", () => {
+  it("say a class's past last day once, naming the students it applies to", () => {
+    const result = parseRoster(DOCS_ROSTER, "class.yaml", "2026-12-19");
+    expect(result.ok && result.warnings).toEqual([
+      "class.expires: the class's last day 2026-12-18 is already past (today is 2026-12-19): `class destroy --expired` destroys the clusters of alice, bob, carol; change expires if that is not meant",
+    ]);
+  });
+
   it("are said once for the class; a student's own stays the student's", () => {
     const roster = DOCS_ROSTER.replace(
       "allowedCidrs: [203.0.113.0/24]",
