@@ -3,6 +3,8 @@
  * need to reach their cluster without Pulumi, its backend or the class passphrase (docs/design.md,
  * principle 12). Built from ONE stack's outputs only, so it cannot carry another student's keys.
  */
+import { HostKeys, parseHostKeys } from "../../infra/swarm/host-key-check";
+import { PINNED_HOST_KEY_ALGORITHM } from "../../infra/swarm/host-key-pin-provider";
 import { contextName, LAB_OUTPUT_KEYS, LabOutputs } from "../docker-context/plan";
 
 /** `bundle.json`: what `npm run docker-context -- --bundle DIR` reads. */
@@ -36,6 +38,8 @@ const STRINGS = [...LAB_OUTPUT_KEYS, "managerPublicIp", "sshUser", "sshPrivateKe
 export interface BundleSource {
   data: BundleData;
   sshPrivateKey: string;
+  /** The managers' pinned host keys (the `hostKeys` output), by address: for known_hosts. */
+  hostKeys: HostKeys;
 }
 
 /** The `stacks` output as stack -> `<service>:<port>` -> URL; anything malformed is none. */
@@ -71,11 +75,20 @@ export function bundleSource(
   stack: string,
   outputs: Record<string, unknown>,
 ): BundleSource | { missing: string[] } {
-  const missing = STRINGS.filter((key) => typeof outputs[key] !== "string" || outputs[key] === "");
+  const missing: string[] = STRINGS.filter(
+    (key) => typeof outputs[key] !== "string" || outputs[key] === "",
+  );
+  const hostKeys = parseHostKeys(outputs.hostKeys);
+  // Without manager-0's pin there is nothing to check its key against: no known_hosts, no bundle.
+  const manager0 = outputs.managerPublicIp;
+  if (typeof manager0 === "string" && manager0 !== "" && !hostKeys[manager0]) {
+    missing.push("hostKeys (manager-0's pin)");
+  }
   if (missing.length > 0) return { missing };
   const text = (key: (typeof STRINGS)[number]) => outputs[key] as string;
   return {
     sshPrivateKey: text("sshPrivateKey"),
+    hostKeys,
     data: {
       format: 1,
       stack,
@@ -98,8 +111,9 @@ export function bundleSource(
 
 /**
  * One Host entry, run from inside the bundle folder (`ssh -F ssh_config <context>`): relative
- * paths are opened from the current folder. Host keys are learnt on first contact into the
- * bundle's own known_hosts (accept-new), and a changed key afterwards is refused.
+ * paths are opened from the current folder. The bundle's known_hosts holds manager-0's host key,
+ * checked against its pin when the bundle was made (host-keys.ts): ssh accepts that key only
+ * (`StrictHostKeyChecking yes`, the pinned algorithm only), never one it has not seen before.
  */
 export function renderSshConfig(data: BundleData): string {
   return [
@@ -109,7 +123,8 @@ export function renderSshConfig(data: BundleData): string {
     `  IdentityFile ${SSH_KEY_FILE}`,
     "  IdentitiesOnly yes",
     `  UserKnownHostsFile ${KNOWN_HOSTS_FILE}`,
-    "  StrictHostKeyChecking accept-new",
+    "  StrictHostKeyChecking yes",
+    `  HostKeyAlgorithms ${PINNED_HOST_KEY_ALGORITHM}`,
     "",
   ].join("\n");
 }
@@ -162,6 +177,8 @@ export function renderGuide(data: BundleData): string {
         ]
       : []),
     `Files: ${CONTEXT_FILE} (context, TLS client key inside), ${SSH_KEY_FILE}, ${SSH_CONFIG_FILE},`,
+    `${KNOWN_HOSTS_FILE} (your managers' host keys, checked when this folder was made: ssh`,
+    "refuses any other key; a changed key means ask your teacher, do not edit the file),",
     `${PASSWORD_FILE}, ${BUNDLE_FILE} (all of it, for npm run docker-context).`,
     "",
   ].join("\n");

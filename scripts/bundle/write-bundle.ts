@@ -1,6 +1,7 @@
 /**
  * Writes one student's bundle folder: 0700, every file 0600 from its first byte
  * (private-files.ts). Files of an earlier run are replaced, not rewritten in place.
+ * `knownHosts`: the managers' host keys, already checked against their pins (host-keys.ts).
  */
 import * as path from "node:path";
 import { contextArchive } from "./context-archive";
@@ -9,6 +10,7 @@ import {
   BundleSource,
   CONTEXT_FILE,
   GUIDE_FILE,
+  KNOWN_HOSTS_FILE,
   PASSWORD_FILE,
   renderGuide,
   renderSshConfig,
@@ -17,9 +19,14 @@ import {
   STACK_SECRETS_FILE,
   renderStackSecrets,
 } from "./contents";
+import { KnownHost, renderKnownHosts } from "./host-keys";
 import { privateDir, writePrivateFile } from "./private-files";
 
-export async function writeBundle(dir: string, source: BundleSource): Promise<string[]> {
+export async function writeBundle(
+  dir: string,
+  source: BundleSource,
+  knownHosts: KnownHost[],
+): Promise<string[]> {
   const { data } = source;
   const archive = await contextArchive(data.context, {
     description: `swarmlab cluster of stack ${data.stack} (manager-0, mutual TLS)`,
@@ -32,6 +39,7 @@ export async function writeBundle(dir: string, source: BundleSource): Promise<st
     [CONTEXT_FILE, archive],
     [SSH_KEY_FILE, source.sshPrivateKey],
     [SSH_CONFIG_FILE, renderSshConfig(data)],
+    [KNOWN_HOSTS_FILE, renderKnownHosts(knownHosts)],
     // Exactly the password: `docker login --password-stdin` reads it from this file.
     [PASSWORD_FILE, data.registryPassword],
     [BUNDLE_FILE, `${JSON.stringify(data, null, 2)}\n`],

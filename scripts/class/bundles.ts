@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import pLimit from "p-limit";
 import { bundleSource } from "../bundle/contents";
+import { HostKeyReader, pinnedKnownHosts, readHostKeyOverSsh } from "../bundle/host-keys";
 import { privateDir } from "../bundle/private-files";
 import { writeBundle } from "../bundle/write-bundle";
 import type { ClassWorkspace } from "./workspace";
@@ -18,11 +19,17 @@ export interface BundleResult {
   problem?: string;
 }
 
+/**
+ * `readHostKey`: how a manager's host key is read for known_hosts (checked against its pin
+ * before it is written); the workspace's own reader if it has one, else an SSH handshake.
+ */
 export async function writeBundles(
   workspace: ClassWorkspace,
   ids: readonly string[],
   outDir: string,
   parallel: number,
+  readHostKey: HostKeyReader = workspace.hostKey?.bind(workspace) ??
+    ((address) => readHostKeyOverSsh(address)),
 ): Promise<BundleResult[]> {
   privateDir(outDir);
   const limit = pLimit(parallel);
@@ -39,8 +46,14 @@ export async function writeBundles(
                 "first (the registry and the Docker API come up at its end)",
             };
           }
+          const knownHosts = await pinnedKnownHosts(
+            id,
+            source.hostKeys,
+            source.data.managerPublicIp,
+            readHostKey,
+          );
           const dir = path.join(outDir, id);
-          await writeBundle(dir, source);
+          await writeBundle(dir, source, knownHosts);
           return { id, dir };
         } catch (error) {
           return { id, problem: error instanceof Error ? error.message : String(error) };

@@ -3,6 +3,8 @@
  * were brought up, and chosen students fail. For the unit tests and the benchmark, where the
  * Pulumi CLI cannot run. Counts how many operations run at once.
  */
+import { generateKeyPairSync } from "node:crypto";
+import { fingerprintOfPublicKeyLine } from "../../infra/swarm/host-key-check";
 import type {
   ChangeCounts,
   ClassWorkspace,
@@ -19,6 +21,22 @@ function upChanges(existing: number): ChangeCounts {
   return existing > 0 ? { same: existing } : { create: RESOURCES };
 }
 
+/**
+ * A fresh ed25519 public key line (`ssh-ed25519 AAAA...`), as sshd's .pub file holds it: the
+ * SSH wire blob is the algorithm name and the 32-byte key, each after its uint32 length.
+ */
+function ed25519PublicKeyLine(): string {
+  const { publicKey } = generateKeyPairSync("ed25519");
+  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+  const field = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  const blob = Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]);
+  return `ssh-ed25519 ${blob.toString("base64")}`;
+}
+
 export interface FakeOptions {
   delayMs: number;
   /** Students whose next operations fail (remove an id to let the retry succeed). */
@@ -32,6 +50,8 @@ export class FakeClassWorkspace implements ClassWorkspace {
   readonly resources = new Map<string, number>();
   readonly history = new Map<string, LastUpdate>();
   private readonly cancels = new Map<string, () => void>();
+  /** Per student: the key manager-0 was pinned with, and the key it shows now. */
+  private readonly hostKeyLines = new Map<string, { pinned: string; shown: string }>();
 
   constructor(private readonly options: FakeOptions) {}
 
@@ -62,10 +82,43 @@ export class FakeClassWorkspace implements ClassWorkspace {
     this.cancels.get(id)?.();
   }
 
+  private ipOf(id: string): string {
+    return `203.0.113.${10 + [...this.resources.keys()].indexOf(id)}`;
+  }
+
+  private keysOf(id: string): { pinned: string; shown: string } {
+    let keys = this.hostKeyLines.get(id);
+    if (!keys) {
+      const line = ed25519PublicKeyLine();
+      keys = { pinned: line, shown: line };
+      this.hostKeyLines.set(id, keys);
+    }
+    return keys;
+  }
+
+  /** The public key line manager-0 of `id` was pinned with (what its sshd's .pub file holds). */
+  pinnedHostKey(id: string): string {
+    return this.keysOf(id).pinned;
+  }
+
+  /** manager-0 of `id` re-keyed under the same pin: it now shows another host key. */
+  rekeyManager0(id: string): void {
+    this.keysOf(id).shown = ed25519PublicKeyLine();
+  }
+
+  /** What the SSH handshake with a fake manager-0 shows; nothing answers at other addresses. */
+  async hostKey(address: string): Promise<string> {
+    const id = [...this.resources.keys()].find(
+      (candidate) => (this.resources.get(candidate) ?? 0) > 0 && this.ipOf(candidate) === address,
+    );
+    if (id === undefined) throw new Error(`${address}:22 showed no SSH host key: no answer`);
+    return this.keysOf(id).shown;
+  }
+
   async outputs(id: string): Promise<Record<string, unknown>> {
     if ((this.resources.get(id) ?? 0) === 0) return {};
     return {
-      managerPublicIp: `203.0.113.${10 + [...this.resources.keys()].indexOf(id)}`,
+      managerPublicIp: this.ipOf(id),
       sshCommand: `ssh -i ${id}.pem ubuntu@…`,
     };
   }
@@ -73,7 +126,7 @@ export class FakeClassWorkspace implements ClassWorkspace {
   /** Secrets that name their student, so a test can tell whose material a bundle holds. */
   async secretOutputs(id: string): Promise<Record<string, unknown>> {
     if ((this.resources.get(id) ?? 0) === 0) return {};
-    const ip = `203.0.113.${10 + [...this.resources.keys()].indexOf(id)}`;
+    const ip = this.ipOf(id);
     return {
       managerPublicIp: ip,
       sshUser: "ubuntu",
@@ -88,6 +141,14 @@ export class FakeClassWorkspace implements ClassWorkspace {
       clientKey: `CLIENT KEY of ${id}\n`,
       stacks: { web: { services: [], urls: { "web:80": `http://${ip}:8080` } } },
       stackSecrets: { mediawiki_db_password: `db password of ${id}` },
+      // As HostKeyPin records it: manager-0's fingerprint by its floating IP.
+      hostKeys: {
+        [ip]: {
+          server: `${id}-manager-0`,
+          fingerprint: fingerprintOfPublicKeyLine(this.pinnedHostKey(id)),
+          pin: `urn:pulumi:${id}::swarmlab::pulumi-nodejs:dynamic:Resource::${id}-manager-0-host-key`,
+        },
+      },
     };
   }
 

@@ -48,6 +48,12 @@ export interface ClassWorkspace {
    */
   secretOutputs(id: string): Promise<Record<string, unknown>>;
   status(id: string): Promise<StackStatus>;
+  /**
+   * The SSH host key (`ssh-ed25519 AAAA...`) the server at `address` shows now, for a bundle's
+   * known_hosts (checked against its pin there). Optional: without it the class tool reads the
+   * key in an SSH handshake itself (scripts/bundle/host-keys.ts); the fake workspace has its own.
+   */
+  hostKey?(address: string): Promise<string>;
 }
 
 /** True when nothing but "same" happened (or would happen). */

@@ -63,6 +63,7 @@ import {
 } from "./harness/registry-checks";
 import { Server } from "./harness/nova";
 import { declareStackTests } from "./harness/stack-tests";
+import { declareBundleContextTests } from "./harness/bundle-context-tests";
 import { declareStackSecurityTests } from "./harness/stack-security-tests";
 import { readableUserData } from "../../scripts/lib/user-data-view";
 
@@ -262,6 +263,13 @@ describe.each(PROVEN_RELEASES)(
         },
         8 * MINUTE,
       );
+
+      declareBundleContextTests({
+        lab: () => lab,
+        cluster: () => cluster,
+        login: () => login,
+        pki: () => pki as LabPki,
+      });
 
       declareStackTests({
         lab: () => lab,

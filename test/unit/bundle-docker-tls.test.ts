@@ -110,7 +110,8 @@ describe("a bundle's context against a stub Docker API", () => {
     const source = bundleSource("alice", outputs);
     if ("missing" in source) throw new Error(`missing ${source.missing.join(", ")}`);
     const bundle = path.join(dir, "alice");
-    await writeBundle(bundle, source);
+    // No known_hosts entry: this test is about the Docker API's TLS only.
+    await writeBundle(bundle, source, []);
 
     const env = { ...process.env, DOCKER_CONFIG: path.join(dir, "docker-config") };
     await run(
