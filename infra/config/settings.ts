@@ -53,5 +53,5 @@ export function overlayMtu(networkMtu: number): number {
 
 /** The MTU a task's interface gets on an overlay network (not `encrypted`) at overlayMtu. */
 export function overlayTaskMtu(networkMtu: number): number {
-  return overlayMtu(networkMtu) - VXLAN_OVERHEAD;
+  return networkMtu - VXLAN_OVERHEAD;
 }
