@@ -7,7 +7,7 @@
 #                                             stdin) becomes swarm secret NAME, read from stdin:
 #                                             never an argument, never logged
 #   stack-external.sh secret-remove NAME
-#   stack-external.sh network-create NAME MTU ATTACHABLE   an overlay network at MTU
+#   stack-external.sh network-create NAME MTU ATTACHABLE   an overlay network, driver option mtu=MTU
 #   stack-external.sh network-remove NAME TIMEOUT_SECONDS  waits while tasks still use it
 #   stack-external.sh labels-add NODE         SWARMLAB_NODE_LABELS ("key=value" entries) on NODE
 #   stack-external.sh labels-remove NODE
@@ -61,7 +61,7 @@ case "$action" in
       options=(--driver overlay --label swarmlab.external=true --opt "com.docker.network.driver.mtu=$mtu")
       [ "$attachable" = true ] && options+=(--attachable)
       as_root docker network create "${options[@]}" "$name" >/dev/null
-      log "overlay network $name created (MTU $mtu)"
+      log "overlay network $name created (com.docker.network.driver.mtu=$mtu)"
     fi
     ;;
   network-remove)

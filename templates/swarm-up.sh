@@ -2,7 +2,8 @@
 # The node's swarm step. Manager-0 (metadata swarm_init=true) initialises the swarm; every other
 # node joins it with swarm_join_addr and swarm_token from instance metadata. Reads node.env:
 #   SWARM_ADDRESS_POOL  default address pool of overlay networks
-#   OVERLAY_MTU         MTU of overlay networks (network MTU - 50 for the VXLAN header)
+#   OVERLAY_MTU         com.docker.network.driver.mtu of the ingress network: the network's MTU
+#                       (the overlay driver takes VXLAN's 50 bytes off it for the tasks)
 #   OWNER               the stack owner, set as node label swarmlab.owner on manager-0
 #   SWARM_JOIN_DEADLINE_SECONDS  how long the join may take to succeed
 #   DOCKER_DATA_ROOT  where swarm.previous-server (see storage-prepare.sh) may lie
@@ -46,15 +47,17 @@ ingress_absent() {
   ! docker network inspect ingress >/dev/null 2>&1
 }
 
-# The default ingress network has MTU 1500, too big on a VXLAN tenant network: large packets to
-# published ports would be dropped. It can only be replaced while no service uses it, i.e. now.
+# The default ingress network has no MTU option, so its tasks get 1500 - 50 = 1450: 1500 bytes in
+# the VXLAN tunnel, too big on a 1450 tenant network, and large packets to published ports would be
+# dropped. Any other value than OVERLAY_MTU (none, or an older swarmlab's) is replaced; that works
+# only while no service uses the ingress, i.e. now.
 ensure_ingress_mtu() {
   if [ "$(ingress_mtu)" = "$OVERLAY_MTU" ]; then
-    log "ingress network already has MTU $OVERLAY_MTU"
+    log "ingress network already has com.docker.network.driver.mtu=$OVERLAY_MTU"
     return 0
   fi
   if ! ingress_absent; then
-    log "replacing the ingress network to set MTU $OVERLAY_MTU"
+    log "replacing the ingress network to set com.docker.network.driver.mtu=$OVERLAY_MTU"
     # docker 20.10 asks for confirmation before removing the routing-mesh network.
     printf 'y\n' | docker network rm ingress >/dev/null
     wait_until 60 "the old ingress network to be removed" ingress_absent ||

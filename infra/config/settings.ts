@@ -24,7 +24,7 @@ export interface NodeSettings {
   sshUser: string;
   dockerSource: DockerSource;
   storage: StoragePlan;
-  /** Daemon MTU: the tenant network's MTU. Overlay networks get mtu - 50 (VXLAN header). */
+  /** Daemon MTU: the tenant network's MTU. Tasks on overlay networks get mtu - 50 (overlayMtu). */
   mtu: number;
   /** Swarm default address pool for overlay networks; chosen not to overlap the node subnet. */
   swarmAddressPool: string;
@@ -34,9 +34,24 @@ export interface NodeSettings {
   bootTimeoutSeconds: number;
 }
 
-/** VXLAN adds 50 bytes: overlay networks must be 50 below the underlay MTU. */
+/** VXLAN adds 50 bytes to each overlay packet: the inner Ethernet header, VXLAN, UDP, outer IPv4. */
 export const VXLAN_OVERHEAD = 50;
 
-export function overlayMtu(mtu: number): number {
-  return mtu - VXLAN_OVERHEAD;
+/**
+ * The overlay MTU: the value swarmlab gives `com.docker.network.driver.mtu` on overlay networks
+ * (the ingress, every stack network that sets none, stackExternals' networks) and what
+ * ${SWARMLAB_OVERLAY_MTU} stands for in a compose file. It is the network's own MTU, not 50 less:
+ * Docker's overlay driver takes VXLAN's 50 bytes off the option itself (libnetwork
+ * drivers/overlay, maxMTU: the option, or 1500 without one, less 50, and on an `encrypted`
+ * network less the ESP expansion too). Measured on dockerd 20.10 (Debian 12's docker.io): option
+ * 1450 gives a task 1400; no option, 1450 (too big for a 1450 network); option 1400, 1350;
+ * option 1450 with `encrypted`, 1372.
+ */
+export function overlayMtu(networkMtu: number): number {
+  return networkMtu;
+}
+
+/** The MTU a task's interface gets on an overlay network (not `encrypted`) at overlayMtu. */
+export function overlayTaskMtu(networkMtu: number): number {
+  return networkMtu - VXLAN_OVERHEAD;
 }

@@ -8,8 +8,10 @@
  * swarmlab sets three variables, so one file works on every student's cluster; a file needs none:
  *   ${SWARMLAB_REGISTRY}     the cluster's registry (host:port)
  *   ${SWARMLAB_CONTEXT_TAG}  in a service with `build`: the hash of its build context
- *   ${SWARMLAB_OVERLAY_MTU}  the overlay MTU (network MTU - 50); swarmlab sets it on every
- *                            overlay network that sets no MTU of its own anyway
+ *   ${SWARMLAB_OVERLAY_MTU}  the value for com.docker.network.driver.mtu: the network's MTU,
+ *                            which Docker's overlay driver lowers by VXLAN's 50 bytes for the
+ *                            tasks (settings.ts overlayMtu); swarmlab sets it on every overlay
+ *                            network that sets no MTU of its own anyway
  * Any other variable must have a default (`${TAG:-1.27}`): nothing sets it on the cluster.
  */
 import * as fs from "fs";
@@ -79,7 +81,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 const PLACEHOLDERS: Record<string, string> = {
   [REGISTRY_VARIABLE]: "registry.invalid:5000",
   [CONTEXT_TAG_VARIABLE]: "ctx-0000000000000000",
-  [OVERLAY_MTU_VARIABLE]: "1400",
+  [OVERLAY_MTU_VARIABLE]: "1450",
 };
 
 /** swarmlab's values only: the cluster sets nothing else a compose file could read. */

@@ -47,6 +47,10 @@ export function externalSecretStdin(value: string): string {
   return `SWARMLAB_SECRET_VALUE=${Buffer.from(value, "utf8").toString("base64")}\n`;
 }
 
+/**
+ * An overlay network with `com.docker.network.driver.mtu` = `overlayMtu` (settings.ts overlayMtu:
+ * the network's MTU, 1280 to 9000 as swarmlab:mtu; the driver takes VXLAN's 50 off it itself).
+ */
 export function externalNetworkScripts(
   name: string,
   overlayMtu: number,
@@ -54,8 +58,8 @@ export function externalNetworkScripts(
   timeoutSeconds: number,
 ): ExternalScripts {
   checkName("network", name);
-  if (!Number.isInteger(overlayMtu) || overlayMtu < 1230 || overlayMtu > 9000) {
-    throw new Error(`overlay MTU ${overlayMtu} is out of range`);
+  if (!Number.isInteger(overlayMtu) || overlayMtu < 1280 || overlayMtu > 9000) {
+    throw new Error(`overlay MTU ${overlayMtu} is out of range (1280 to 9000)`);
   }
   return {
     description: `external network ${name}`,

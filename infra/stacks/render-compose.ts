@@ -7,8 +7,9 @@
  *     (builtImageName), and loses `build:` (docker stack deploy ignores it anyway);
  *   - ports in long syntax (as docker converts them), with swarmlab:stackOverrides applied;
  *   - every overlay network that sets no MTU, the implicit `default` one included, gets the
- *     overlay MTU (com.docker.network.driver.mtu): without it a 1450-byte cloud network runs
- *     swarm's overlays at 1500 and large packets are lost;
+ *     overlay MTU as com.docker.network.driver.mtu (the network's MTU; the driver takes VXLAN's
+ *     50 off it for the tasks, settings.ts overlayMtu): without it a task's interface is 1450,
+ *     its packets 1500 in the tunnel, too big for a 1450-byte cloud network, and large ones lost;
  *   - files the stack names point at their shipped copies; secrets and configs made from files get
  *     names carrying their content's hash (stack-files.ts says why).
  * Deterministic: an unchanged stack gives the same text, so Pulumi sees no change.
@@ -32,6 +33,7 @@ import { shippedPath, StackFile, versionedName } from "./stack-files";
 export interface ClusterValues {
   /** The registry's address, host:port. */
   registry: string;
+  /** The value of com.docker.network.driver.mtu (settings.ts overlayMtu: the network's MTU). */
   overlayMtu: number;
   /** The image tag of each service that builds its image (contextTag of its context). */
   contextTags: Readonly<Record<string, string>>;
@@ -89,6 +91,19 @@ function withOverride(
   service.ports = ports.map(longPort);
 }
 
+/**
+ * Whether docker stack deploy attaches `service` to the stack's `default` network: when it names
+ * no network (an empty list too), or names `default` itself, which needs no declaration. The
+ * docker CLI's convertServiceNetworks (cli/compose/convert/service.go) does so; `network_mode` is
+ * ignored by stack deploy ("Ignoring unsupported options: network_mode"), so it changes nothing.
+ */
+function onDefaultNetwork(service: Record<string, unknown>): boolean {
+  const networks = service.networks;
+  if (Array.isArray(networks)) return networks.length === 0 || networks.includes("default");
+  if (isObject(networks)) return Object.keys(networks).length === 0 || "default" in networks;
+  return true;
+}
+
 /** Networks with the overlay MTU where the file sets none; `default` added when services use it. */
 function withMtu(
   networks: Record<string, unknown>,
@@ -96,9 +111,7 @@ function withMtu(
   mtu: number,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...networks };
-  const usesDefault = Object.values(services).some(
-    (service) => service.networks === undefined && service.network_mode === undefined,
-  );
+  const usesDefault = Object.values(services).some(onDefaultNetwork);
   if (usesDefault && !("default" in out)) out.default = {};
   for (const [name, definition] of Object.entries(out)) {
     const network = isObject(definition) ? definition : {};

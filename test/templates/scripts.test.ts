@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NODE_SCRIPT_DIR } from "../../infra/nodes/cloudinit";
+import { NODE_SCRIPT_DIR, nodeEnv as nodeEnvOf } from "../../infra/nodes/cloudinit";
+import { nodeSettings } from "../unit/node-settings.fixture";
 import {
   autolockOffScript,
   bootstrapScript,
@@ -569,7 +570,9 @@ describe("swarm-autolock-off.sh", () => {
 });
 
 describe("swarm-up.sh", () => {
-  const nodeEnv = { OWNER: "alice", OVERLAY_MTU: "1400", SWARM_ADDRESS_POOL: "10.20.0.0/16" };
+  // OVERLAY_MTU as the user-data gives it on a 1450 network (an OpenStack VXLAN tenant network).
+  const { OVERLAY_MTU } = nodeEnvOf(nodeSettings({ mtu: 1450 }));
+  const nodeEnv = { OWNER: "alice", OVERLAY_MTU, SWARM_ADDRESS_POOL: "10.20.0.0/16" };
 
   function joiner(): void {
     put("meta/swarm_init", "false");
@@ -591,10 +594,32 @@ describe("swarm-up.sh", () => {
       "docker swarm init --advertise-addr 10.42.0.5 --listen-addr 10.42.0.5:2377 --default-addr-pool 10.20.0.0/16\n",
     );
     expect(log).toContain("docker network rm ingress\n");
+    // The network's MTU itself: the overlay driver takes VXLAN's 50 off it (tasks get 1400).
     expect(log).toContain(
-      "docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=1400 ingress\n",
+      "docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=1450 ingress\n",
     );
     expect(log).toContain("docker node update --label-add swarmlab.owner=alice nodeself\n");
+  });
+
+  it("replaces an ingress network an older swarmlab made at network MTU - 50, and keeps one at the overlay MTU", () => {
+    put("state", "active\n");
+    put("meta/swarm_init", "true");
+    put("meta/swarm_advertise_addr", "10.42.0.5");
+    put("ingress", "");
+    put("ingress_mtu", "1400\n");
+    const result = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(result.status).toBe(0);
+    expect(calls()).toContain("docker network rm ingress\n");
+    expect(calls()).toContain(
+      "docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=1450 ingress\n",
+    );
+    fs.rmSync(path.join(fake, "calls"));
+    const again = runNodeScript("swarm-up.sh", nodeEnv);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain(
+      "ingress network already has com.docker.network.driver.mtu=1450",
+    );
+    expect(calls()).not.toMatch(/network (rm|create)/);
   });
 
   it("joins through the Engine API with the token in the request body, on no command line", () => {

@@ -82,7 +82,8 @@ describe("renderUserData", () => {
     expect(env).toContain(`STORAGE_DRIVER=${settings.storage.driver}\n`);
     expect(env).toContain(`VOLUME_FILESYSTEM=${settings.storage.volumeFilesystem ?? ""}\n`);
     expect(env).toContain(`DOCKER_SOURCE=${settings.dockerSource}\n`);
-    expect(env).toContain("OVERLAY_MTU=1400\n");
+    // com.docker.network.driver.mtu of the ingress: the network's 1450; tasks get 1400 from the driver.
+    expect(env).toContain("OVERLAY_MTU=1450\n");
     // Unpacking, then the steps, chained with && in ONE runcmd entry: a failure stops the rest.
     expect(config.runcmd).toEqual([
       `tar -x -m -f ${NODE_SCRIPTS_ARCHIVE} -C ${NODE_SCRIPT_DIR} && ${NODE_SCRIPT_DIR}/storage-prepare.sh && ${NODE_SCRIPT_DIR}/docker-install.sh && ${NODE_SCRIPT_DIR}/registry-trust.sh && ${NODE_SCRIPT_DIR}/swarm-up.sh`,
@@ -183,7 +184,7 @@ describe("node.env", () => {
       STORAGE_DRIVER: "overlay2",
       VOLUME_FILESYSTEM: "xfs",
       DOCKER_DATA_ROOT: "/var/lib/docker",
-      OVERLAY_MTU: "1400",
+      OVERLAY_MTU: "1450",
       SWARM_ADDRESS_POOL: "10.20.0.0/16",
       VOLUME_DEADLINE_SECONDS: "300",
       DOCKER_START_DEADLINE_SECONDS: "180",

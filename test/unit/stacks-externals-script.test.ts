@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { overlayMtu } from "../../infra/config/settings";
 import {
   externalNetworkScripts,
   externalSecretScripts,
@@ -72,10 +73,11 @@ describe("stack-external.sh", () => {
   });
 
   it("makes an overlay network at the overlay MTU, and keeps one that exists", () => {
-    const scripts = externalNetworkScripts("lab-edge", 1400, true, 60);
+    // On a 1450 network (OpenStack VXLAN) the option is 1450: the driver gives tasks 1400.
+    const scripts = externalNetworkScripts("lab-edge", overlayMtu(1450), true, 60);
     expect(run(scripts.create).status).toBe(0);
     expect(argv()).toBe(
-      "network inspect lab-edge\nnetwork create --driver overlay --label swarmlab.external=true --opt com.docker.network.driver.mtu=1400 --attachable lab-edge\n",
+      "network inspect lab-edge\nnetwork create --driver overlay --label swarmlab.external=true --opt com.docker.network.driver.mtu=1450 --attachable lab-edge\n",
     );
     fs.writeFileSync(path.join(dir, "exists-network-lab-edge"), "");
     fs.rmSync(path.join(dir, "argv"));
@@ -100,5 +102,7 @@ describe("stack-external.sh", () => {
     expect(() => externalSecretScripts("a b")).toThrow(/secret name "a b" is not valid/);
     expect(() => nodeLabelScripts("alice-worker-0", { x: "a b" })).toThrow(/node label/);
     expect(() => externalNetworkScripts("n", 99999, false, 60)).toThrow(/overlay MTU/);
+    // The option is a network MTU: below swarmlab:mtu's range (1280 to 9000) it is a mistake.
+    expect(() => externalNetworkScripts("n", 1230, false, 60)).toThrow(/1280 to 9000/);
   });
 });

@@ -4,6 +4,8 @@
  * whole files with it for real).
  */
 import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { overlayMtu, overlayTaskMtu } from "../../infra/config/settings";
 import { parseLabConfig } from "../../infra/config/validate";
 import * as fs from "fs";
 import * as os from "os";
@@ -21,7 +23,8 @@ const CORPUS = path.join(__dirname, "fixtures", "stack-corpus");
 const BAD = path.join(__dirname, "fixtures", "bad-stacks");
 const VALUES = {
   registry: "10.42.0.10:5000",
-  overlayMtu: 1400,
+  // What the program gives on a 1450 network (OpenStack VXLAN): the network's MTU.
+  overlayMtu: overlayMtu(1450),
   contextTags: { ballot: "ctx-1", tally: "ctx-2", counter: "ctx-3" },
 };
 
@@ -173,17 +176,54 @@ describe("YAML as docker reads it", () => {
 });
 
 describe("the overlay MTU", () => {
+  it("is the network's MTU: Docker's overlay driver takes VXLAN's 50 off it for the tasks", () => {
+    // Measured on dockerd 20.10: option 1450 gives a task 1400, no option 1450 (settings.ts).
+    expect(overlayMtu(1450)).toBe(1450);
+    expect(overlayTaskMtu(1450)).toBe(1400);
+    expect(overlayTaskMtu(9000)).toBe(8950);
+  });
+
   it("is set on every overlay network without one, the implicit default included", () => {
     const text = (name: string) => renderStack(loaded(name), VALUES).compose;
     expect(text("defaults")).toContain(
-      'networks:\n  default:\n    driver_opts:\n      com.docker.network.driver.mtu: "1400"\n',
+      'networks:\n  default:\n    driver_opts:\n      com.docker.network.driver.mtu: "1450"\n',
     );
     expect(text("voting")).toMatch(
-      /front:\n\s+driver_opts:\n\s+com.docker.network.driver.mtu: "1400"/,
+      /front:\n\s+driver_opts:\n\s+com.docker.network.driver.mtu: "1450"/,
     );
     // A network that sets its own MTU keeps it.
     expect(text("external-secret")).toContain('com.docker.network.driver.mtu: "1300"');
-    expect(text("external-secret")).not.toContain('"1400"');
+    expect(text("external-secret")).not.toContain('"1450"');
+  });
+
+  it("reaches the default network a service names, or gets by network_mode, and every kind of overlay", () => {
+    const networks = (stack: StackDefinition) =>
+      parseYaml(renderStack(stack, VALUES).compose).networks as Record<string, unknown>;
+    expect(networks(loaded("network-shapes"))).toEqual({
+      // Named by `worker` beside its own networks, undeclared (docker creates it all the same).
+      default: { driver_opts: { "com.docker.network.driver.mtu": "1450" } },
+      backend: { attachable: true, driver_opts: { "com.docker.network.driver.mtu": "1450" } },
+      // Encrypted: the same option; the driver takes the ESP expansion off it too (1372 here).
+      secure: { driver_opts: { encrypted: "", "com.docker.network.driver.mtu": "1450" } },
+      // ${SWARMLAB_OVERLAY_MTU} as the built-in stacks write it: the same value.
+      tuned: { driver: "overlay", driver_opts: { "com.docker.network.driver.mtu": "1450" } },
+      public: { external: true, name: "lab-edge" },
+    });
+    // docker stack deploy ignores network_mode ("Ignoring unsupported options: network_mode")
+    // and puts the service on the default network.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-stacks-"));
+    try {
+      fs.mkdirSync(path.join(dir, "host-mode"));
+      fs.writeFileSync(
+        path.join(dir, "host-mode", "compose.yaml"),
+        'version: "3.8"\nservices:\n  agent:\n    image: busybox:1.36.1\n    network_mode: host\n',
+      );
+      expect(networks(loaded("host-mode", dir))).toEqual({
+        default: { driver_opts: { "com.docker.network.driver.mtu": "1450" } },
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

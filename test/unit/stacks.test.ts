@@ -1,4 +1,5 @@
 import * as path from "path";
+import { overlayMtu } from "../../infra/config/settings";
 import { parseLabConfig } from "../../infra/config/validate";
 import { engineConfig } from "../../scripts/lib/engine-config";
 import { availableStacks } from "../../infra/stacks/catalog";
@@ -14,6 +15,7 @@ import {
 import { stackProblems } from "../../infra/stacks/validate-stacks";
 import type { RemoteScript } from "../../infra/swarm/remote-scripts";
 import {
+  MOCK_NETWORK_MTU,
   MOCK_REGISTRY_PASSWORD,
   names,
   plaintextPaths,
@@ -66,10 +68,11 @@ describe("the stacks of stacks/", () => {
     for (const name of availableStacks()) {
       const text = renderCompose(stack(name), {
         registry: "10.42.0.10:5000",
-        overlayMtu: 1400,
+        // On a 1450 network: the option is 1450, and the driver gives the tasks 1400.
+        overlayMtu: overlayMtu(1450),
         contextTags: { web: "ctx-1", haproxy: "ctx-2", "docker-api": "ctx-3" },
       });
-      expect({ name, mtu: text.includes('com.docker.network.driver.mtu: "1400"') }).toEqual({
+      expect({ name, mtu: text.includes('com.docker.network.driver.mtu: "1450"') }).toEqual({
         name,
         mtu: true,
       });
@@ -411,8 +414,9 @@ describe("the program's stacks", () => {
     expect(hostname.dependsOn).toContain("alice-ready-check");
     expect(scriptOf(hostname.inputs.create).command).toBe("bash -s -- deploy hostname 900");
     expect(scriptOf(hostname.inputs.delete).command).toBe("bash -s -- remove hostname 900");
+    // The mock network's MTU (1450, mock-cloud.ts) itself: the overlay driver takes VXLAN's 50 off.
     expect(scriptOf(hostname.inputs.create).stdin).toContain(
-      'com.docker.network.driver.mtu: "1400"',
+      `com.docker.network.driver.mtu: "${MOCK_NETWORK_MTU}"`,
     );
     // No image step: hostname builds nothing.
     expect(run.resources.filter((r) => /-stacks-/.test(r.name)).map((r) => r.name)).toEqual([
