@@ -37,3 +37,12 @@ it("still maps a failure in the project's TypeScript to its .ts line, past 10 fr
   expect(stack).toContain(`sdk-under-jest.test.ts:${line}:`);
   expect(stack.split("\n    at ").length).toBeGreaterThan(30);
 });
+
+it("gives the SDK's closure serializer the one copy of typescript Node loaded for the worker", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const parser = require("@pulumi/pulumi/typescript-shim") as unknown;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeCache = (require("node:module") as { _cache: Record<string, { exports: unknown }> })
+    ._cache;
+  expect(nodeCache[require.resolve("typescript")]?.exports).toBe(parser);
+});
