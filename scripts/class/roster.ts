@@ -5,7 +5,7 @@
  * parseLabConfig, through the very stack file `class init` would write for them.
  */
 import { parse } from "yaml";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/keys";
 import { OWNER_PATTERN } from "../../infra/config/validate";
 import { isCalendarDate, isExpired } from "./expiry";
 import {

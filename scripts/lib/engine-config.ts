@@ -25,7 +25,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_NAMESPACE } from "../../infra/config/config";
+import { CONFIG_NAMESPACE } from "../../infra/config/keys";
 import type { RawConfig } from "../../infra/config/validate";
 import type { ConfigValue } from "./stack-config";
 

@@ -11,7 +11,7 @@
  * reader like the `yaml` package's default core schema used here.
  */
 import { parseDocument } from "yaml";
-import { CONFIG_NAMESPACE } from "../../infra/config/config";
+import { CONFIG_NAMESPACE } from "../../infra/config/keys";
 import type { RawConfig } from "../../infra/config/validate";
 
 /** One stack value as the engine holds it (config.Value: text + object flag). */

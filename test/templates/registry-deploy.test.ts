@@ -41,11 +41,11 @@ function deploy(timeoutSeconds = 1) {
   });
   return run("sh", ["-c", script.command], {
     input: script.stdin,
+    // wait_until's own 3 s poll: fakes/sleep skips it on the clock fakes/date reads.
     env: {
       PATH: `${path.join(__dirname, "fakes")}:${process.env.PATH}`,
       HOME: fake,
       FAKE_DIR: fake,
-      SWARMLAB_POLL_SECONDS: "0.1",
     },
   });
 }

@@ -52,6 +52,9 @@ function calls(): string {
   return fs.readFileSync(path.join(fake, "calls"), "utf8");
 }
 
+// The templates' own pauses (wait_until's 3 s poll, the backoffs) are left as on a node: fakes/sleep
+// skips them on the clock fakes/date reads, so a loop runs its real schedule to its deadline at
+// no cost in time.
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: `${path.join(__dirname, "fakes")}:${process.env.PATH}`,
@@ -59,8 +62,6 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     FAKE_DIR: fake,
     FAKE_WORKER_TOKEN: WORKER_TOKEN,
     FAKE_MANAGER_TOKEN: MANAGER_TOKEN,
-    SWARMLAB_POLL_SECONDS: "0.1",
-    SWARMLAB_APT_FIRST_DELAY_SECONDS: "0",
     ...extra,
   };
 }
@@ -87,6 +88,31 @@ function runNodeScript(name: string, nodeEnv: Record<string, string>) {
     env: env({ SWARMLAB_LIB: LIB, SWARMLAB_NODE_ENV: envFile }),
   });
 }
+
+describe("the fake clock (fakes/sleep, fakes/date) the template tests run on", () => {
+  it("skips a pause at once and moves the clock the templates read by just that much", () => {
+    const started = Date.now();
+    const result = bash(
+      `before=$(date +%s); sleep 900; sleep 0.5; sleep 0.5; echo $(($(date +%s) - before)); date -u +%Y-%m-%dT%H:%M:%SZ`,
+    );
+    expect(result.status).toBe(0);
+    const [elapsed, stamp] = result.stdout.trim().split("\n");
+    expect(Number(elapsed)).toBeGreaterThanOrEqual(901);
+    expect(Number(elapsed)).toBeLessThanOrEqual(903);
+    // The log lines' timestamps read the same clock (whole seconds).
+    expect(Date.parse(stamp) - started).toBeGreaterThanOrEqual(900_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("refuses what it does not fake instead of guessing", () => {
+    const sleep = bash("sleep 1m");
+    expect(sleep.status).toBe(2);
+    expect(sleep.stderr).toMatch(/fake sleep: expected one number of seconds, got: 1m/);
+    const date = bash("date -d tomorrow +%s");
+    expect(date.status).toBe(2);
+    expect(date.stderr).toMatch(/fake date: only the current time is faked/);
+  });
+});
 
 describe("lib.sh", () => {
   it("retry stops at the first success", () => {

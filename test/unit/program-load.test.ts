@@ -10,7 +10,7 @@
  * The resource monitor is the SDK's mock monitor (no engine can run here), answered by the same
  * mock cloud as the other program tests.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,7 +37,7 @@ function mainFolder(): string {
   return path.resolve(ROOT, project.main ?? ".");
 }
 
-function loadAsLanguageHost(stack: string, preview: boolean): LoadResult {
+async function loadAsLanguageHost(stack: string, preview: boolean): Promise<LoadResult> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "langhost-"));
   const config = Object.fromEntries(
     Object.entries(engineConfig(stack, { allowedCidrs: JSON.stringify(["203.0.113.0/24"]) })).map(
@@ -60,7 +60,7 @@ function loadAsLanguageHost(stack: string, preview: boolean): LoadResult {
       ...(preview ? ["--dry-run", "true"] : []),
       ".",
     ];
-    const child = spawnSync(process.execPath, args, {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -72,25 +72,40 @@ function loadAsLanguageHost(stack: string, preview: boolean): LoadResult {
         // run.js's own switch: type-check once (the preview), the same files need no second check.
         ...(preview ? {} : { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
       },
-      encoding: "utf8",
+      stdio: ["ignore", "ignore", "pipe"],
       timeout: 150_000,
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => resolve(code));
     });
     const seen = fs.existsSync(out)
       ? (JSON.parse(fs.readFileSync(out, "utf8")) as Omit<LoadResult, "status" | "stderr">)
       : { resources: [], outputs: [], cwd: "" };
-    return { ...seen, status: child.status, stderr: child.stderr };
+    return { ...seen, status, stderr };
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
 }
+
+// Both processes start at once, each on its own (its own folder and output, nothing shared): the
+// preview's type-check and the update's load use both cores instead of one after the other.
+const loads = new Map<boolean, Promise<LoadResult>>([
+  [true, loadAsLanguageHost("alice", true)],
+  [false, loadAsLanguageHost("alice", false)],
+]);
+// A failure to start is reported by the beforeAll that awaits it, not as an unhandled rejection.
+for (const load of loads.values()) load.catch(() => undefined);
 
 describe.each([
   ["pulumi preview", true],
   ["pulumi up", false],
 ])("the program under the Node language host (%s)", (_label, preview) => {
   let result: LoadResult;
-  beforeAll(() => {
-    result = loadAsLanguageHost("alice", preview);
+  beforeAll(async () => {
+    result = await (loads.get(preview) as Promise<LoadResult>);
   }, 160_000);
 
   // The preview type-checks every file as ts-node does by default; the update transpiles only

@@ -23,8 +23,23 @@ const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
 type Props = Record<string, unknown>;
 
-/** `__provider` for the provider `exportName` of `modulePath`, as the SDK serialises it. */
+const serialised = new Map<string, string>();
+
+/**
+ * `__provider` for the provider `exportName` of `modulePath`, as the SDK serialises it. A fresh
+ * Node process makes it once per test file (the same code gives the same text; each process
+ * loads the SDK and the TypeScript compiler anew, ~2 s of CPU).
+ */
 export function serialisedProvider(modulePath: string, exportName: string): string {
+  const key = `${modulePath}#${exportName}`;
+  const known = serialised.get(key);
+  if (known !== undefined) return known;
+  const text = serialiseInChild(modulePath, exportName);
+  serialised.set(key, text);
+  return text;
+}
+
+function serialiseInChild(modulePath: string, exportName: string): string {
   return execFileSync(
     process.execPath,
     [
