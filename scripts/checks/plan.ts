@@ -22,6 +22,8 @@ export interface PlannedCheck {
   name: string;
   text: string;
   params: Record<string, string>;
+  /** Required variables nothing gave a value: the check is not run, its result says how to. */
+  missing: string[];
 }
 
 /**
@@ -41,6 +43,23 @@ export function documentedVariables(text: string): string[] {
   return [...text.matchAll(/^#\s{3}([A-Z][A-Z0-9_]*)\s{2,}/gm)].map((m) => m[1]);
 }
 
+/** The variables the header marks `(required`: the script refuses to run without them. */
+export function requiredVariables(text: string): string[] {
+  return [...text.matchAll(/^#\s{3}([A-Z][A-Z0-9_]*)\s{2,}.*\(required/gm)].map((m) => m[1]);
+}
+
+/** The result of a check that was not run because `missing` variables have no value. */
+export function missingResult(check: PlannedCheck): CheckResult {
+  const sets = check.missing.map((name) => `--set ${name}=VALUE`).join(" ");
+  return errorResult(
+    check.name,
+    `the check ${check.name} needs ${check.missing.join(", ")}, which neither the cluster's ` +
+      `outputs nor the lab's params.yaml give: run it again with ${sets} (the script's header ` +
+      "says what each means)",
+    { missing: check.missing },
+  );
+}
+
 /**
  * The checks of `lab` to run (all, or those `only` names), each with its variables: the cluster's
  * outputs first, then the lab's params.yaml, then `overrides` (`--set NAME=VALUE`). A name in
@@ -58,7 +77,7 @@ export function planChecks(
   const unknown = (options.only ?? []).filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     return {
-      error: `--only names checks ${lab.lab} has not: ${unknown.join(", ")} (it has ${names.join(", ")})`,
+      error: `--check names checks ${lab.lab} has not: ${unknown.join(", ")} (it has ${names.join(", ")})`,
     };
   }
   const bad = Object.keys(options.overrides ?? {}).filter((name) => !VARIABLE.test(name));
@@ -85,7 +104,8 @@ export function planChecks(
     })) {
       if (documented.includes(name)) params[name] = value;
     }
-    return { name: check.name, text: check.text, params };
+    const missing = requiredVariables(check.text).filter((name) => params[name] === undefined);
+    return { name: check.name, text: check.text, params, missing };
   });
 }
 
