@@ -22,6 +22,7 @@ import { checkCluster } from "./cluster-checks";
 import { readChecks } from "./lab-checks";
 import { CheckRun, checkRunExitCode, renderCheckRun, StudentChecks } from "./report";
 import type { ScriptRunner } from "./run-checks";
+import { writeDashboard } from "./write-dashboard";
 
 export const CLASS_CHECK_VERBS = ["check", "dashboard"];
 
@@ -161,8 +162,17 @@ export async function classCheckMain(
     () => false,
   );
   if (args.verb === "dashboard") {
-    console.error("dashboard: not built yet");
-    return 2;
+    return writeDashboard(
+      workspace,
+      students,
+      path.resolve(dir, args.results),
+      path.resolve(dir, args.out),
+      {
+        parallel: args.parallel,
+        today,
+        now: (deps.now ?? (() => new Date()))(),
+      },
+    );
   }
   return runClassCheck(args, students, workspace, dir, deps);
 }
