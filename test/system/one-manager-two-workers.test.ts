@@ -64,6 +64,7 @@ import {
 import { Server } from "./harness/nova";
 import { declareStackTests } from "./harness/stack-tests";
 import { declareStackSecurityTests } from "./harness/stack-security-tests";
+import { declareLabCheckTests } from "./harness/lab-check-tests";
 import { readableUserData } from "../../scripts/lib/user-data-view";
 
 const MINUTE = 60_000;
@@ -380,6 +381,8 @@ describe.each(PROVEN_RELEASES)(
       },
       2 * MINUTE,
     );
+
+    declareLabCheckTests({ lab: () => lab, cluster: () => cluster });
 
     test(
       "a 3-replica service spreads over at least 2 nodes",
