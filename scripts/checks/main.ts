@@ -34,16 +34,16 @@ export async function studentCheckMain(
   let outputs: Record<string, unknown>;
   try {
     access = accessFromBundle(bundleDir);
+    if ("error" in access) {
+      console.error(access.error);
+      return 2;
+    }
     // The bundle's fields are the outputs the checks' variables come from (registryInternal...).
     outputs = {
       ...parseBundle(fs.readFileSync(path.join(bundleDir, BUNDLE_FILE), "utf8"), BUNDLE_FILE),
     };
   } catch (error) {
     console.error((error as Error).message);
-    return 2;
-  }
-  if ("error" in access) {
-    console.error(access.error);
     return 2;
   }
   const at = (deps.now ?? (() => new Date()))().toISOString();

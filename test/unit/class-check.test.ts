@@ -531,6 +531,20 @@ describe("npm run check -- <lab> (a student, with their bundle)", () => {
     );
   });
 
+  it("says which folder is not a bundle", async () => {
+    const out = quiet();
+    let code;
+    try {
+      code = await studentCheckMain(["hostname", "--bundle", "no-such-folder"], dir);
+    } finally {
+      out.restore();
+    }
+    expect(code).toBe(2);
+    expect(out.said.join("\n")).toContain(
+      `${path.join(dir, "no-such-folder", "bundle.json")} not found: give --bundle the folder your teacher handed you`,
+    );
+  });
+
   it("reads known_hosts lines as OpenSSH writes them, a port in brackets too", () => {
     const key = hostKeyLine();
     const text = `# comment\n198.51.100.1 ${key.line}\n203.0.113.10 ecdsa-sha2-nistp256 AAAA\n[203.0.113.10]:22 ${key.line}\n`;
