@@ -134,7 +134,9 @@ export async function classCheckMain(
   }
   const rosterFile = path.resolve(dir, args.roster);
   if (!fs.existsSync(rosterFile)) {
-    console.error(`${args.roster} not found; the README ("A class at once") has a full example`);
+    console.error(
+      `${args.roster} not found; docs/teacher.md ("A class at once") has a full example`,
+    );
     return 2;
   }
   const today = localDay(new Date());
