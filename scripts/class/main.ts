@@ -8,6 +8,7 @@ import pLimit from "p-limit";
 import { pulumiCliProblem, runPulumiVersion, VersionCommand } from "./cli-check";
 import { ClassArgs, isOperation, parseClassArgs, selectStudents, USAGE } from "./args";
 import { writeBundles } from "./bundles";
+import { classCheckMain, CLASS_CHECK_VERBS } from "../checks/class-check";
 import { localDay } from "./expiry";
 import { ClassInitRefused, initClass, stackFilePath } from "./init";
 import { LiveDisplay } from "./live-display";
@@ -103,6 +104,8 @@ export async function main(
   /** The class's stacks; tests give the in-memory fake (the Pulumi CLI cannot run here). */
   makeWorkspace: WorkspaceFactory = pulumiWorkspace,
 ): Promise<number> {
+  if (CLASS_CHECK_VERBS.includes(argv[0]))
+    return classCheckMain(argv, dir, { pulumiVersion, makeWorkspace });
   const args = parseClassArgs(argv);
   if ("error" in args) {
     console.error(`${args.error}\n\n${USAGE}`);

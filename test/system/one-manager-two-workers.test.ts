@@ -65,6 +65,7 @@ import { Server } from "./harness/nova";
 import { declareStackTests } from "./harness/stack-tests";
 import { declareBundleContextTests } from "./harness/bundle-context-tests";
 import { declareStackSecurityTests } from "./harness/stack-security-tests";
+import { declareLabCheckTests } from "./harness/lab-check-tests";
 import { readableUserData } from "../../scripts/lib/user-data-view";
 
 const MINUTE = 60_000;
@@ -388,6 +389,8 @@ describe.each(PROVEN_RELEASES)(
       },
       2 * MINUTE,
     );
+
+    declareLabCheckTests({ lab: () => lab, cluster: () => cluster });
 
     test(
       "a 3-replica service spreads over at least 2 nodes",
