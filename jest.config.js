@@ -1,6 +1,7 @@
-// Four projects: `unit` (Pulumi mocks, pure functions), `templates` (rendered node files checked
-// by the real cloud-init and shellcheck), `images` (checks inside the node images: Docker and
-// root, run with test:images) and `system` (real Docker, slow: run with test:system).
+// Five projects: `unit` (Pulumi mocks, pure functions), `templates` (rendered node files checked
+// by the real cloud-init and shellcheck), `browser` (the class dashboard in the real headless
+// Chromium, run with test:browser: `npm test` needs no browser), `images` (checks inside the node
+// images: Docker and root, run with test:images) and `system` (real Docker, slow: test:system).
 // Each file is transpiled on its own (test/tsconfig.json: isolatedModules): type-checking every
 // test file again in every worker cost most of the suite's time; `npm run typecheck` checks them.
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/test/tsconfig.json" }] };
@@ -53,6 +54,13 @@ module.exports = {
       transform: swc,
       setupFilesAfterEnv: sdkUnderJest,
       testMatch: ["<rootDir>/test/templates/**/*.test.ts"],
+    },
+    {
+      displayName: "browser",
+      testEnvironment: "node",
+      transform: swc,
+      setupFilesAfterEnv: sdkUnderJest,
+      testMatch: ["<rootDir>/test/browser/**/*.test.ts"],
     },
     {
       displayName: "images",

@@ -21,6 +21,11 @@ export interface BundleData extends LabOutputs {
    * database password, which its installer asks for). Absent in bundles of earlier versions.
    */
   stackSecrets?: Record<string, string>;
+  /**
+   * The `overlayMtu` output: the value swarmlab gives com.docker.network.driver.mtu, which the
+   * overlay-mtu lab check expects. Absent in bundles of earlier versions.
+   */
+  overlayMtu?: number;
 }
 
 export const BUNDLE_FILE = "bundle.json";
@@ -105,6 +110,7 @@ export function bundleSource(
       clientKey: text("clientKey"),
       urls: stackUrls(outputs.stacks),
       stackSecrets: stringMap(outputs.stackSecrets),
+      ...(typeof outputs.overlayMtu === "number" ? { overlayMtu: outputs.overlayMtu } : {}),
     },
   };
 }

@@ -87,10 +87,9 @@ export function accessFromBundleFiles(
   if (fingerprint === undefined) {
     return {
       error:
-        `the bundle's ${KNOWN_HOSTS_FILE} has no ssh-ed25519 key of ${address} yet, and a check ` +
-        "sends nothing to a server whose key it cannot verify: from the bundle folder, run " +
-        `\`ssh -F ssh_config ${data.context} true\` once, compare the fingerprint ssh shows with ` +
-        "the one your teacher gave you, answer yes, then run the check again",
+        `the bundle's ${KNOWN_HOSTS_FILE} has no ssh-ed25519 key of ${address}, and a check sends ` +
+        "nothing to a server whose key it cannot verify: ask your teacher for a new bundle " +
+        "(`npm run class -- bundles` writes known_hosts from the keys pinned in the state)",
     };
   }
   return {

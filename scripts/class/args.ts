@@ -36,6 +36,9 @@ verbs:
   bundles     one private folder per student (docker context, SSH key and config, registry
               login, URLs, a guide): hand each student theirs, nothing else
   status      which stacks exist, their last update and result, and expiry
+  check <lab> run the lab's checks (stacks/<lab>/checks) on every cluster and print student x
+              check (--check a,b  --set NAME=VALUE  --format md|csv|json); saved in class-checks/
+  dashboard   write dashboard/index.html and class.json (open the file, or serve the folder)
 
 options:
   --roster FILE     the roster (default class.yaml)

@@ -141,6 +141,7 @@ export class FakeClassWorkspace implements ClassWorkspace {
       clientKey: `CLIENT KEY of ${id}\n`,
       stacks: { web: { services: [], urls: { "web:80": `http://${ip}:8080` } } },
       stackSecrets: { mediawiki_db_password: `db password of ${id}` },
+      overlayMtu: 1450,
       // As HostKeyPin records it: manager-0's fingerprint by its floating IP.
       hostKeys: {
         [ip]: {

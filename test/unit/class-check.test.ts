@@ -14,6 +14,7 @@ import { FakeClassWorkspace } from "../../scripts/class/fake-workspace";
 import { main } from "../../scripts/class/main";
 import type { Reporter } from "../../scripts/class/runner";
 import { bundleSource } from "../../scripts/bundle/contents";
+import type { KnownHost } from "../../scripts/bundle/host-keys";
 import { writeBundle } from "../../scripts/bundle/write-bundle";
 import { accessFromOutputs, ClusterAccess, knownHostKey } from "../../scripts/checks/access";
 import { classCheckMain } from "../../scripts/checks/class-check";
@@ -425,9 +426,16 @@ describe("npm run class -- check <lab>", () => {
   });
 
   it("is a verb of npm run class: with the real SSH runner, unpinned managers are never contacted", async () => {
-    // The plain fake's outputs carry no hostKeys: ManagerStep's provider tries only pinned
-    // managers, so every check is an error result at once, with no connection attempted.
-    const workspace = new FakeClassWorkspace({ delayMs: 0 });
+    // A stack whose outputs carry no hostKeys (HostKeyPin has not run): ManagerStep's provider
+    // tries only pinned managers, so every check is an error result at once, with no connection
+    // attempted.
+    const workspace = new (class extends FakeClassWorkspace {
+      async secretOutputs(id: string): Promise<Record<string, unknown>> {
+        const outputs = { ...(await super.secretOutputs(id)) };
+        delete outputs.hostKeys;
+        return outputs;
+      }
+    })({ delayMs: 0 });
     await workspace.up("alice");
     const out = quiet();
     let code;
@@ -469,20 +477,21 @@ describe("npm run check -- <lab> (a student, with their bundle)", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function bundleOf(id: string): Promise<string> {
+  /** A bundle as `class bundles` writes it, known_hosts holding the keys it read and checked. */
+  async function bundleOf(id: string, knownHosts: KnownHost[]): Promise<string> {
     const workspace = await classUp([id]);
     const source = bundleSource(id, await workspace.secretOutputs(id));
     if ("missing" in source) throw new Error(`missing ${source.missing.join(", ")}`);
     const folder = path.join(dir, id);
-    await writeBundle(folder, source);
+    await writeBundle(folder, source, knownHosts);
     return folder;
   }
 
   it("gives the same table as the class run for their cluster, pinned to their known_hosts", async () => {
-    const folder = await bundleOf("alice");
     const key = hostKeyLine();
-    // What `ssh -F ssh_config swarmlab-alice` leaves after the student accepted the key.
-    fs.writeFileSync(path.join(folder, "known_hosts"), `203.0.113.10 ${key.line}\n`);
+    const folder = await bundleOf("alice", [
+      { address: "203.0.113.10", server: "alice-manager-0", publicKey: key.line },
+    ]);
     const seen: ClusterAccess[] = [];
     const runner: ScriptRunner = async (a, script) => {
       seen.push(a);
@@ -514,8 +523,9 @@ describe("npm run check -- <lab> (a student, with their bundle)", () => {
     );
   });
 
-  it("refuses to send anything before the student has accepted the manager's host key", async () => {
-    const folder = await bundleOf("alice");
+  it("refuses to send anything when the bundle's known_hosts has no key of manager-0", async () => {
+    // An empty known_hosts: a folder from before bundles pinned host keys, or one edited by hand.
+    const folder = await bundleOf("alice", []);
     const runner = jest.fn<Promise<string>, Parameters<ScriptRunner>>();
     const out = quiet();
     let code;
@@ -527,8 +537,34 @@ describe("npm run check -- <lab> (a student, with their bundle)", () => {
     expect(code).toBe(2);
     expect(runner).not.toHaveBeenCalled();
     expect(out.said.join("\n")).toContain(
-      "the bundle's known_hosts has no ssh-ed25519 key of 203.0.113.10 yet, and a check sends nothing to a server whose key it cannot verify: from the bundle folder, run `ssh -F ssh_config swarmlab-alice true` once",
+      "the bundle's known_hosts has no ssh-ed25519 key of 203.0.113.10, and a check sends nothing to a server whose key it cannot verify: ask your teacher for a new bundle (`npm run class -- bundles` writes known_hosts from the keys pinned in the state)",
     );
+  });
+
+  it("takes the overlay-mtu check's EXPECTED_MTU from the bundle (the overlayMtu output)", async () => {
+    const key = hostKeyLine();
+    const folder = await bundleOf("alice", [
+      { address: "203.0.113.10", server: "alice-manager-0", publicKey: key.line },
+    ]);
+    const stdins: string[] = [];
+    const runner: ScriptRunner = async (_access, script) => {
+      stdins.push(script.stdin);
+      return '{"check":"overlay-mtu","status":"pass","message":"ok","evidence":{}}';
+    };
+    const out = quiet();
+    let code;
+    try {
+      code = await studentCheckMain(
+        ["counter", "--bundle", folder, "--check", "overlay-mtu"],
+        dir,
+        { runner },
+      );
+    } finally {
+      out.restore();
+    }
+    expect(code).toBe(0);
+    expect(stdins).toHaveLength(1);
+    expect(stdins[0]).toContain("EXPECTED_MTU=1450");
   });
 
   it("says which folder is not a bundle", async () => {
