@@ -4,7 +4,8 @@
  * it in afterAll, which removes everything the run made even when a test failed.
  */
 import { removeLeftoversOfDeadRuns, removeRunResources } from "./cleanup";
-import { ConfigDrive, novaMetaData } from "./config-drive";
+import { randomUUID } from "node:crypto";
+import { novaMetaData } from "../../../infra/local/nova-metadata";
 import { addressOf, createLabNetwork, LabNetwork } from "./lab-network";
 import { CachedImage, ensureImage, nodeImage } from "./cached-image";
 import { HostKeyPins } from "./host-keys";
@@ -83,15 +84,13 @@ export class Lab {
 
   /** Creates the server with its config drive (nova's boot), without powering it on. */
   async create(spec: BootSpec): Promise<Server> {
-    const drive: ConfigDrive = {
-      metaData: novaMetaData(spec.name, spec.meta, this.key.publicKey),
-      userData: spec.userData,
-    };
     const server = await createServer(this.run, this.network, this.image.tag, {
       name: spec.name,
       address: this.address(spec.hostNumber),
       disk: spec.disk,
-      drive,
+      // A new uuid per server: cloud-init sees a new instance, as with a new nova server.
+      metaData: novaMetaData(spec.name, spec.meta, this.key.publicKey, randomUUID()),
+      userData: spec.userData,
     });
     this.servers.set(spec.name, server);
     return server;

@@ -6,6 +6,7 @@
  *   the other nodes boot in parallel with swarm_join_addr + swarm_token in their metadata ->
  *   ready gate.
  */
+import { nodeHostNumber } from "../../../infra/local/lab-network";
 import { renderUserData } from "../../../infra/nodes/cloudinit";
 import { nodeMetadata, RegistryTrust } from "../../../infra/config/metadata";
 import { clusterNodes, NodeIdentity } from "../../../infra/config/naming";
@@ -67,9 +68,9 @@ export class SwarmCluster {
     return this.joinTokens;
   }
 
-  /** Managers at .10+, workers at .100+ of the run's /24. */
+  /** The local cloud's address plan (managers at .10+, workers at .100+ of the run's /24). */
   hostNumber(node: NodeIdentity): number {
-    return (node.role === "manager" ? 10 : 100) + node.index;
+    return nodeHostNumber(node);
   }
 
   node(name: string): NodeIdentity {
