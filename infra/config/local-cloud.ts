@@ -41,7 +41,6 @@ const OPENSTACK_ONLY: readonly { key: ConfigKey; what: string }[] = [
   { key: "bootVolumeSize", what: "a Cinder boot volume" },
   { key: "managerFlavor", what: "a Nova flavor" },
   { key: "network", what: "an existing Neutron network" },
-  { key: "dnsNameservers", what: "DNS servers of a Neutron subnet" },
   { key: "dockerVolumeSize", what: "the size of a Cinder volume (a Docker volume has none)" },
   { key: "dockerVolumeFilesystem", what: "the filesystem made on a Cinder volume" },
 ];
@@ -92,6 +91,16 @@ export function localCloudProblems(facts: LocalCloudFacts): { key: ConfigKey; re
         reason: `is set, which is ${what}, but ${why}; remove it (\`pulumi config rm swarmlab:${key}\`)`,
       });
     }
+  }
+  // Declared with the default [] (Pulumi.yaml), which the engine always passes.
+  if (raw.dnsNameservers !== undefined && !sameList(raw.dnsNameservers, [])) {
+    problems.push({
+      key: "dnsNameservers",
+      reason:
+        `is ${raw.dnsNameservers}, DNS servers of a Neutron subnet, but ${why}; the nodes use ` +
+        "Docker's resolver, which forwards to this machine's; remove it " +
+        "(`pulumi config rm swarmlab:dnsNameservers`)",
+    });
   }
   // Pulumi.yaml makes allowedCidrs required (no default), so it cannot be refused outright:
   // under the local cloud it must say the truth, that only this machine reaches the nodes.
