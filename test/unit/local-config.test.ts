@@ -4,6 +4,7 @@
  */
 import { parseLabConfig, RawConfig } from "../../infra/config/validate";
 import { LOCAL_ALLOWED_CIDR } from "../../infra/config/local-cloud";
+import { engineConfig } from "../../scripts/lib/engine-config";
 
 const GIB = 1024 ** 3;
 const LAPTOP = { totalMemoryBytes: 16 * GIB };
@@ -48,11 +49,19 @@ describe("swarmlab:cloud", () => {
         dockerVolumeSize: "0",
         dockerVolumeFilesystem: "",
         configDrive: "false",
+        dnsNameservers: "[]",
       },
       "alice",
       undefined,
       LAPTOP,
     );
+    expect(result.ok ? [] : result.problems).toEqual([]);
+  });
+});
+
+describe("a local stack as the engine hands it over (Pulumi.yaml's defaults merged in)", () => {
+  it("is valid with cloud and allowedCidrs alone", () => {
+    const result = parseLabConfig(engineConfig("alice", local), "alice", undefined, LAPTOP);
     expect(result.ok ? [] : result.problems).toEqual([]);
   });
 });
@@ -95,9 +104,9 @@ describe("the local cloud refuses at preview", () => {
 
   it("dnsNameservers, which only a Neutron subnet has", () => {
     expect(problemsOf({ ...local, dnsNameservers: '["9.9.9.9"]' })).toEqual([
-      "swarmlab:dnsNameservers: is set, which is DNS servers of a Neutron subnet, but the local " +
-        "cloud (swarmlab:cloud docker) has no OpenStack; remove it " +
-        "(`pulumi config rm swarmlab:dnsNameservers`)",
+      'swarmlab:dnsNameservers: is ["9.9.9.9"], DNS servers of a Neutron subnet, but the local ' +
+        "cloud (swarmlab:cloud docker) has no OpenStack; the nodes use Docker's resolver, which " +
+        "forwards to this machine's; remove it (`pulumi config rm swarmlab:dnsNameservers`)",
     ]);
   });
 
