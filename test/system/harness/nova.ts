@@ -11,6 +11,7 @@ import {
   PublishedNodePort,
 } from "../../../infra/local/node-container";
 import type { NovaMetaData } from "../../../infra/local/nova-metadata";
+import { sshAddress } from "../../../infra/swarm/ssh-endpoint";
 import { writeConfigDrive } from "./config-drive";
 import { copyIntoContainer } from "./copy-into";
 import { dockerOk } from "./docker";
@@ -39,6 +40,11 @@ export interface Server {
   /** Container name: the node name plus the run id, unique on the host. */
   container: string;
   address: string;
+  /**
+   * Where this host reaches the node's sshd: its address (port 22), or 127.0.0.1:<port> when the
+   * node publishes it (the local cloud's layout), as the program's steps are given it.
+   */
+  sshAddress: string;
   disk: NodeDisk;
 }
 
@@ -109,7 +115,14 @@ export async function createServer(
   });
   await dockerOk(["create", ...dockerCreateArgs(node)]);
   await writeConfigDrive(container, node.seedFiles);
-  return { name: spec.name, container, address: spec.address, disk: spec.disk };
+  const ssh = node.ports.find((port) => port.internal === 22);
+  return {
+    name: spec.name,
+    container,
+    address: spec.address,
+    sshAddress: ssh ? sshAddress(ssh.ip, ssh.external) : spec.address,
+    disk: spec.disk,
+  };
 }
 
 export async function startServer(server: Server): Promise<void> {
