@@ -40,6 +40,9 @@ import { LabCa } from "./ca/ca";
 import { dockerApiTls } from "./ca/docker-api-step";
 import { DOCKER_API_PORT, RegistryHost } from "./config/registry-address";
 import { LabRegistry } from "./registry/registry";
+import { nodeAddress } from "./local/lab-network";
+import { LocalLab } from "./local/local-lab";
+import { LocalNode } from "./local/local-node";
 
 /** The registry's wait: long enough for a first pull of its image on a slow mirror. */
 const REGISTRY_TIMEOUT_SECONDS = 600;
@@ -68,15 +71,27 @@ export interface ClusterSetup {
   existingNetwork?: ExistingNetwork;
   /** This stack's previous deployment (its self StackReference). */
   previous: PreviousDeployment;
-  /** The image every server boots, by id (nodes/image.ts: resolveImage). */
-  image: ResolvedImage;
+  /** The image every server boots, by id (nodes/image.ts: resolveImage); OpenStack only. */
+  image?: ResolvedImage;
 }
+
+/** A node as the steps above the nodes see it, on either cloud. */
+export type ClusterNode = LabNode | LocalNode;
 
 export interface ClusterNodeInfo {
   name: string;
   role: string;
   privateIp: string;
   publicIp?: string;
+  /** Where this machine reaches its sshd when that is not publicIp:22 (the local cloud). */
+  sshAddress?: string;
+}
+
+/** What the OpenStack nodes stand on. */
+interface OpenStackLayer {
+  network: LabNetwork;
+  firewall: LabFirewall;
+  image: pulumi.Output<ResolvedImage>;
 }
 
 export class SwarmCluster extends pulumi.ComponentResource {
@@ -118,31 +133,28 @@ export class SwarmCluster extends pulumi.ComponentResource {
     super("swarmlab:cluster:SwarmCluster", name, {}, opts);
     const child = { parent: this };
     const { owner } = config;
-    const { existingNetwork, previous, image } = setup;
+    const { previous } = setup;
 
-    const keys = new LabKeys(`${name}-keys`, { owner }, child);
-    const network = new LabNetwork(
-      `${name}-network`,
-      {
-        owner,
-        externalNetwork: config.externalNetwork,
-        existingNetwork,
-        cidr: config.cidr,
-        dnsNameservers: config.dnsNameservers,
-      },
+    const keys = new LabKeys(
+      `${name}-keys`,
+      { owner, novaKeypair: config.cloud === "openstack" },
       child,
     );
-    const firewall = new LabFirewall(
-      `${name}-firewall`,
-      {
-        owner,
-        allowedCidrs: config.allowedCidrs,
-        publishedPorts: chosenStackPorts(config.stacks, stackFolders(config.stacksDirs)),
-      },
-      child,
-    );
-
-    const settings = network.mtu.apply((mtu) => nodeSettings(config, mtu));
+    // The layer under the nodes: the local cloud's bridge and node image (infra/local), or
+    // OpenStack's network, router and security groups. Everything above the nodes is the same.
+    const local =
+      config.cloud === "docker"
+        ? new LocalLab(
+            `${name}-local`,
+            { owner, cidr: config.cidr, mtu: config.mtu, sshUser: config.sshUser },
+            child,
+          )
+        : undefined;
+    const openstackLayer =
+      local === undefined ? this.openstackLayer(name, config, setup) : undefined;
+    const sshRules = openstackLayer?.firewall.sshRules ?? [];
+    const networkMtu = local?.mtu ?? (openstackLayer as OpenStackLayer).network.mtu;
+    const settings = networkMtu.apply((mtu) => nodeSettings(config, mtu));
     const userData = settings.apply(renderUserData);
     const guard = new ManagerCountGuard(
       `${name}-manager-guard`,
@@ -160,18 +172,22 @@ export class SwarmCluster extends pulumi.ComponentResource {
       owner,
       previous,
       userData,
-      image: [
-        imageKey(config),
-        `flavor ${config.flavor}`,
-        `managerFlavor ${config.managerFlavor}`,
-        // Boot from volume or not: every block device argument is ForceNew anyway.
-        ...(config.bootVolumeSize !== undefined ? [`bootVolume ${config.bootVolumeSize}`] : []),
-        // The Docker volume as a block device of the server (nodes.ts): a cluster made when it
-        // was a separate attachment gets new servers, and the preview says a new swarm starts.
-        ...(config.dockerVolumeSize !== undefined ? ["dockerVolume block device"] : []),
-        // ForceNew in the provider: a change is a rebuild, said as one.
-        ...(config.configDrive ? ["configDrive"] : []),
-      ].join("\n"),
+      image: (local
+        ? // The local node image by the hash of its recipe (infra/local/image/).
+          [`cloud docker`, `image ${local.imageTag}`]
+        : [
+            imageKey(config),
+            `flavor ${config.flavor}`,
+            `managerFlavor ${config.managerFlavor}`,
+            // Boot from volume or not: every block device argument is ForceNew anyway.
+            ...(config.bootVolumeSize !== undefined ? [`bootVolume ${config.bootVolumeSize}`] : []),
+            // The Docker volume as a block device of the server (nodes.ts): a cluster made when it
+            // was a separate attachment gets new servers, and the preview says a new swarm starts.
+            ...(config.dockerVolumeSize !== undefined ? ["dockerVolume block device"] : []),
+            // ForceNew in the provider: a change is a rebuild, said as one.
+            ...(config.configDrive ? ["configDrive"] : []),
+          ]
+      ).join("\n"),
     });
     // Fails every volume, and so the preview, when the cloud cannot apply the new size.
     const volumeSize =
@@ -231,8 +247,30 @@ export class SwarmCluster extends pulumi.ComponentResource {
       join?: pulumi.Input<JoinInfo | undefined>,
       replaceWith?: pulumi.Resource[],
       registryHost?: pulumi.Output<RegistryHost>,
-    ) =>
-      new LabNode(
+    ): ClusterNode => {
+      if (local !== undefined) {
+        return new LocalNode(
+          `${name}-${identity.role}-${identity.index}`,
+          {
+            identity,
+            owner,
+            image: local.image,
+            network: local.networkName,
+            address: nodeAddress(config.cidr, identity),
+            userData,
+            sshPublicKey: keys.sshPublicKey,
+            init: identity === first,
+            join,
+            rebuildTrigger: plan.rebuildKey,
+            replaceWith,
+            registryCa: ca.caCertificate,
+            registryHost,
+          },
+          child,
+        );
+      }
+      const { network, firewall, image } = openstackLayer as OpenStackLayer;
+      return new LabNode(
         `${name}-${identity.role}-${identity.index}`,
         {
           identity,
@@ -242,7 +280,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
           rebuildTrigger: plan.rebuildKey,
           bootVolumeSizeGib: config.bootVolumeSize,
           configDrive: config.configDrive,
-          keypairName: keys.keypairName,
+          keypairName: keys.keypairName as pulumi.Output<string>,
           networkId: network.networkId,
           subnetId: network.subnetId,
           securityGroupIds: [firewall.clusterGroupId, firewall.accessGroupId],
@@ -258,9 +296,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
         },
         child,
       );
+    };
 
     const manager0 = makeNode(first, pulumi.secret(survivorsJoinFacts));
+    // manager-0's public address (floating IP, or 127.0.0.1 on the local cloud) and where this
+    // machine reaches its sshd (the same address on port 22, or 127.0.0.1:<published port>).
     const managerIp = manager0.publicIp as pulumi.Output<string>;
+    const managerSsh = manager0.sshAddress as pulumi.Output<string>;
     // A rebuild always starts a new swarm. Otherwise only a refresh that reached no manager is
     // news; a step that asked nobody (nothing runs on create) is not.
     warnIfNewSwarm(
@@ -276,21 +318,21 @@ export class SwarmCluster extends pulumi.ComponentResource {
       .apply(([privateIp, publicIp]): RegistryHost => ({ privateIp, publicIp }));
     const reachable = sshReachable(
       `${name}-ssh-reachable`,
-      { host: managerIp, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
+      { host: managerSsh, allowedCidrs: config.allowedCidrs, waitFor: manager0.ready },
       { parent: this },
     );
     // Each manager's host key, pinned at first contact with its server, before any step talks to
     // it (manager-0's: before the bootstrap); a new server id is pinned anew.
-    const pinHostKey = (node: LabNode, waitFor: pulumi.Resource[]) =>
+    const pinHostKey = (node: ClusterNode, waitFor: pulumi.Resource[]) =>
       new HostKeyPin(
         `${name}-${node.nodeName.slice(owner.length + 1)}-host-key`,
         {
           server: node.nodeName,
           serverId: node.instanceId,
-          address: node.publicIp as pulumi.Output<string>,
+          address: node.sshAddress as pulumi.Output<string>,
           reachTimeoutSeconds: config.bootTimeoutSeconds,
         },
-        { parent: this, dependsOn: [...node.ready, ...firewall.sshRules, ...waitFor] },
+        { parent: this, dependsOn: [...node.ready, ...sshRules, ...waitFor] },
       );
     const manager0Pin = pinHostKey(manager0, [reachable]);
     // The bootstrap may also ask the surviving managers: their pins are the previous deployment's.
@@ -306,7 +348,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // may be slower than they are.
         access: access(
           pulumi
-            .all([managerIp, joinSurvivors, plan.previousManagersBut0])
+            .all([managerSsh, joinSurvivors, plan.previousManagersBut0])
             .apply(([ip, answered, others]) => (answered ? [ip, ...others] : [ip])),
           bootstrapHostKeys,
         ),
@@ -316,7 +358,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // The SSH rules: every later SSH step depends on the bootstrap, so `pulumi destroy`
         // deletes them only after those steps' delete scripts (stacks, registry, memberships)
         // have run over SSH; without this they went in the first wave and cut the way in.
-        waitFor: [...manager0.ready, reachable, ...firewall.sshRules],
+        waitFor: [...manager0.ready, reachable, ...sshRules],
       },
       child,
     );
@@ -333,9 +375,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
         registryHost,
       ),
     );
+    // Every manager's SSH address: the way in of every step above the nodes.
     const managerIps = [manager0, ...others]
       .filter((node) => node.role === "manager")
-      .map((node) => node.publicIp as pulumi.Output<string>);
+      .map((node) => node.sshAddress as pulumi.Output<string>);
     resolveManagerFloatingIps(pulumi.all(managerIps));
     const otherManagerPins = others
       .filter((node) => node.role === "manager")
@@ -349,13 +392,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
     let previousManager: pulumi.Resource | undefined;
     const memberships = others.map((node) => {
       const identity = rest.find((n) => n.name === node.nodeName) as typeof first;
-      const dependsOn = [...node.ready, bootstrap, guard, ...firewall.sshRules];
+      const dependsOn = [...node.ready, bootstrap, guard, ...sshRules];
       if (identity.role === "manager" && previousManager) dependsOn.push(previousManager);
       const membership = swarmMembership(
         `${name}-${identity.role}-${identity.index}-membership`,
         {
           access: access(
-            managerIps.filter((ip) => ip !== node.publicIp),
+            managerIps.filter((ip) => ip !== node.sshAddress),
             hostKeys,
           ),
           node: identity,
@@ -415,7 +458,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         dockerApiTls(
           `${name}-${node.nodeName.slice(owner.length + 1)}-docker-api`,
           {
-            access: access([node.publicIp as pulumi.Output<string>], hostKeys),
+            access: access([node.sshAddress as pulumi.Output<string>], hostKeys),
             caCertificate: ca.caCertificate,
             certificate: ca.dockerApi({
               name: node.nodeName,
@@ -487,18 +530,23 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.rebuildKey = plan.rebuildKey;
     this.hostKeys = hostKeys;
     // Resolved before any resource (image.ts): the next deployment boots the same id.
-    this.image = pulumi.output({ name: image.name, id: image.id });
+    this.image = local
+      ? pulumi.output({ name: local.imageTag, id: local.imageTag })
+      : (openstackLayer as OpenStackLayer).image.apply(({ name, id }) => ({ name, id }));
     this.sshUser = config.sshUser;
     this.sshPrivateKey = keys.sshPrivateKey;
     this.swarm = this.readyGate.nodes;
     this.nodes = pulumi.all(
       all.map((n) =>
-        pulumi.all([n.privateIp, n.publicIp]).apply(([privateIp, publicIp]) => ({
-          name: n.nodeName,
-          role: n.role,
-          privateIp,
-          ...(publicIp ? { publicIp } : {}),
-        })),
+        pulumi
+          .all([n.privateIp, n.publicIp, n.sshAddress])
+          .apply(([privateIp, publicIp, sshAddress]) => ({
+            name: n.nodeName,
+            role: n.role,
+            privateIp,
+            ...(publicIp ? { publicIp } : {}),
+            ...(sshAddress && sshAddress !== publicIp ? { sshAddress } : {}),
+          })),
       ),
     );
     this.registerOutputs({
@@ -510,5 +558,36 @@ export class SwarmCluster extends pulumi.ComponentResource {
       overlayMtu: this.overlayMtu,
       stacks: this.stacks,
     });
+  }
+
+  /** OpenStack's layer under the nodes: network (created or existing), router, security groups. */
+  private openstackLayer(name: string, config: LabConfig, setup: ClusterSetup): OpenStackLayer {
+    const child = { parent: this };
+    const { owner } = config;
+    const { existingNetwork, image } = setup;
+    if (image === undefined)
+      throw new Error("swarmlab: the OpenStack layer needs the resolved image");
+    const network = new LabNetwork(
+      `${name}-network`,
+      {
+        owner,
+        externalNetwork: config.externalNetwork,
+        existingNetwork,
+        cidr: config.cidr,
+        dnsNameservers: config.dnsNameservers,
+      },
+      child,
+    );
+    const firewall = new LabFirewall(
+      `${name}-firewall`,
+      {
+        owner,
+        allowedCidrs: config.allowedCidrs,
+        publishedPorts: chosenStackPorts(config.stacks, stackFolders(config.stacksDirs)),
+      },
+      child,
+    );
+
+    return { network, firewall, image: pulumi.output(image) };
   }
 }

@@ -14,6 +14,7 @@ import { resolveImage } from "./nodes/image";
 import { previousDeployment } from "./swarm/previous-deployment";
 import { labStackChecks } from "./stacks/validate-stacks";
 import { sshCommandLine } from "./swarm/ssh-command";
+import { sshEndpoint } from "./swarm/ssh-endpoint";
 
 export = async () => {
   const validated = readLabConfig(pulumi.getStack(), labStackChecks);
@@ -23,11 +24,15 @@ export = async () => {
       : await withExistingNetwork(validated, validated.network);
   // The image by id before any server exists: a name Glance has not exactly once fails here.
   const previous = previousDeployment(`${config.owner}-previous-deployment`, {});
-  const image = await resolveImage(config.owner, config, await previous.image);
+  // Glance only on OpenStack: the local cloud builds its node image (infra/local/image/).
+  const image =
+    config.cloud === "openstack"
+      ? await resolveImage(config.owner, config, await previous.image)
+      : undefined;
   const cluster = new SwarmCluster(config.owner, config, {
     existingNetwork: network,
     previous,
-    image,
+    ...(image !== undefined ? { image } : {}),
   });
 
   return {
@@ -67,8 +72,15 @@ export = async () => {
     dockerHost: cluster.access.dockerHost,
     clientCertificate: cluster.access.clientCertificate,
     clientKey: cluster.access.clientKey,
-    sshCommand: cluster.managerPublicIp.apply((ip) =>
-      sshCommandLine({ stack: pulumi.getStack(), sshUser: config.sshUser, host: ip }),
+    /** The local cloud (swarmlab:cloud docker): nodes are containers, only 127.0.0.1 is published. */
+    cloud: config.cloud,
+    // manager-0's SSH address: its floating IP, or 127.0.0.1:<published port> on the local cloud.
+    sshCommand: cluster.managerAddresses[0].apply((address) =>
+      sshCommandLine({
+        stack: pulumi.getStack(),
+        sshUser: config.sshUser,
+        ...sshEndpoint(address, 22),
+      }),
     ),
   };
 };

@@ -9,10 +9,16 @@ import type { StackChecks, StackChoice } from "./stacks-config";
 import { ConfigProblem, parseLabConfig } from "./validate";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./keys";
 import type { DockerSource, StorageDriver } from "./settings";
+import type { Cloud } from "./local-cloud";
 
 export { CONFIG_NAMESPACE };
 
 export interface LabConfig {
+  /**
+   * Where the nodes run: "openstack" (servers on the project's OpenStack) or "docker" (system
+   * containers on the Docker engine of the machine running pulumi, infra/local). Default openstack.
+   */
+  readonly cloud: Cloud;
   /** Student or group this cluster belongs to; part of every resource name. Default: stack name. */
   readonly owner: string;
   /** Swarm managers: 1, 3, 5 or 7. Default 1. */

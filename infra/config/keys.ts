@@ -39,6 +39,7 @@ export const CONFIG_KEYS = [
   "stackOverrides",
   "stacksDir",
   "stackExternals",
+  "cloud",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

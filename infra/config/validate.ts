@@ -7,6 +7,7 @@
  * the swarm pool must avoid the subnet, data-root clashes with the volume) and the messages must
  * say how to fix the value, which generic schema messages do not.
  */
+import { totalmem } from "node:os";
 import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
 import { describeCoverage, publicCoverage } from "./cidr-coverage";
 import type { LabConfig } from "./config";
@@ -18,6 +19,7 @@ import { EXTERNALS_KEY, parseStackExternals } from "./stack-externals";
 import { parseStackChoices, parseStacksDir, StackChecks } from "./stacks-config";
 import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 import { unknownKeyReason } from "./unknown-keys";
+import { CLOUDS, LOCAL_ALLOWED_CIDR, LocalHost, localCloudProblems } from "./local-cloud";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
 
@@ -31,6 +33,7 @@ export type ParseResult =
   { ok: true; config: LabConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
 
 export const DEFAULTS = {
+  cloud: "openstack",
   managers: 1,
   workers: 2,
   image: "Ubuntu 22.04",
@@ -243,6 +246,7 @@ export function parseLabConfig(
   input: RawConfig,
   stackName: string,
   checkStacks?: StackChecks,
+  host: LocalHost = { totalMemoryBytes: totalmem() },
 ): ParseResult {
   const raw = withoutUnsetDefaults(input);
   const problems = new Problems();
@@ -253,6 +257,7 @@ export function parseLabConfig(
     if (value !== undefined && !isConfigKey(key)) problems.addUnknown(key, unknownKeyReason(key));
   }
 
+  const cloud = readChoice(raw, "cloud", CLOUDS, DEFAULTS.cloud, problems);
   const ownerText = raw.owner ?? defaultOwner(stackName);
   if (!OWNER_PATTERN.test(ownerText)) {
     const source = raw.owner === undefined ? `(from the stack name ${shown(stackName)}) ` : "";
@@ -337,7 +342,13 @@ export function parseLabConfig(
   });
 
   let allowedCidrs: Ipv4Cidr[] = [];
-  if (raw.allowedCidrs === undefined) {
+  if (raw.allowedCidrs === undefined && cloud === "docker") {
+    problems.add(
+      "allowedCidrs",
+      "is not set: the local cloud publishes the managers' ports on 127.0.0.1 only; say so " +
+        `with \`pulumi config set --path 'swarmlab:allowedCidrs[0]' ${LOCAL_ALLOWED_CIDR}\``,
+    );
+  } else if (raw.allowedCidrs === undefined) {
     problems.add(
       "allowedCidrs",
       "is not set: list who may reach the nodes (SSH, ICMP, the registry and the Docker API), including the machine " +
@@ -497,6 +508,17 @@ export function parseLabConfig(
     }
   }
 
+  if (cloud === "docker") {
+    const local = localCloudProblems({
+      raw,
+      storageDriver,
+      nodes: managers + workers,
+      ...(subnet !== undefined ? { subnetPrefix: subnet.prefix } : {}),
+      host,
+    });
+    for (const problem of local) problems.add(problem.key, problem.reason);
+  }
+
   if (swarmAddressPool !== undefined && network === undefined) {
     warnings.push(
       ...poolOverlapWarnings(
@@ -509,6 +531,7 @@ export function parseLabConfig(
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
 
   const config: LabConfig = {
+    cloud,
     owner: ownerText,
     managers,
     workers,

@@ -9,14 +9,16 @@ import * as tls from "@pulumi/tls";
 
 export interface LabKeysArgs {
   owner: string;
+  /** Import the public key into Nova as a keypair. Default true; the local cloud has no Nova. */
+  novaKeypair?: boolean;
 }
 
 export class LabKeys extends pulumi.ComponentResource {
   /** OpenSSH private key (secret) for the nodes' login user. */
   public readonly sshPrivateKey: pulumi.Output<string>;
   public readonly sshPublicKey: pulumi.Output<string>;
-  /** Name of the Nova keypair holding the public key. */
-  public readonly keypairName: pulumi.Output<string>;
+  /** Name of the Nova keypair holding the public key (undefined without Nova). */
+  public readonly keypairName: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: LabKeysArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:pki:LabKeys", name, {}, opts);
@@ -27,15 +29,18 @@ export class LabKeys extends pulumi.ComponentResource {
       { algorithm: "RSA", rsaBits: 4096 },
       { parent: this, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem"] },
     );
-    const keypair = new openstack.compute.Keypair(
-      `${name}-keypair`,
-      { name: `${args.owner}-swarmlab`, publicKey: sshKey.publicKeyOpenssh },
-      { parent: this },
-    );
+    const keypair =
+      args.novaKeypair === false
+        ? undefined
+        : new openstack.compute.Keypair(
+            `${name}-keypair`,
+            { name: `${args.owner}-swarmlab`, publicKey: sshKey.publicKeyOpenssh },
+            { parent: this },
+          );
 
     this.sshPrivateKey = pulumi.secret(sshKey.privateKeyOpenssh);
     this.sshPublicKey = sshKey.publicKeyOpenssh;
-    this.keypairName = keypair.name;
+    this.keypairName = keypair?.name;
     this.registerOutputs({ sshPublicKey: this.sshPublicKey, keypairName: this.keypairName });
   }
 }

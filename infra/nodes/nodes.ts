@@ -156,6 +156,8 @@ export class LabNode extends pulumi.ComponentResource {
   public readonly role: NodeIdentity["role"];
   public readonly privateIp: pulumi.Output<string>;
   public readonly publicIp: pulumi.Output<string> | undefined;
+  /** Where this machine reaches the node's sshd: its floating IP (port 22). */
+  public readonly sshAddress: pulumi.Output<string> | undefined;
   public readonly instanceId: pulumi.Output<string>;
   public readonly server: openstack.compute.Instance;
   /** Everything that must exist before the node can be reached over SSH. */
@@ -280,6 +282,7 @@ export class LabNode extends pulumi.ComponentResource {
     } else {
       this.publicIp = undefined;
     }
+    this.sshAddress = this.publicIp;
 
     this.nodeName = identity.name;
     this.role = identity.role;

@@ -19,6 +19,7 @@
  * `require` inside the functions, plain function declarations.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { sshEndpoint } from "./ssh-endpoint";
 
 export interface HostKeyPinInputs {
   /** The server's name, for messages. */
@@ -81,8 +82,7 @@ function handshake(inputs: HostKeyPinInputs, timeoutMs: number): Promise<string>
       .on("error", (error: Error) => finish(error))
       .on("close", () => finish())
       .connect({
-        host: inputs.address,
-        port: inputs.port,
+        ...sshEndpoint(inputs.address, inputs.port),
         // Never used: the handshake is refused before authentication.
         username: "host-key-pin",
         readyTimeout: timeoutMs,

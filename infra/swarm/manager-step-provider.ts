@@ -41,6 +41,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { RemoteScript } from "./remote-scripts";
 import type { HostKeys, PinnedHostKey } from "./host-key-check";
+import { sshEndpoint } from "./ssh-endpoint";
 
 /** The provider's inputs, once Pulumi has resolved them. */
 export interface ManagerStepInputs {
@@ -176,8 +177,8 @@ function connectTo(
         );
       })
       .connect({
-        host,
-        port: inputs.port,
+        // A manager on the local cloud is "127.0.0.1:<published port>" (ssh-endpoint.ts).
+        ...sshEndpoint(host, inputs.port),
         username: inputs.user,
         privateKey: inputs.privateKey,
         readyTimeout: timeoutMs,

@@ -10,6 +10,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { sshEndpoint } from "./ssh-endpoint";
 
 /** How long a fresh server may take until its floating IP answers on 22 (refused is an answer). */
 export const REACH_DEADLINE_SECONDS = 300;
@@ -66,8 +67,9 @@ export function sshReachable(
       interpreter: ["node", "-e"],
       create: REACH_SSH_SOURCE,
       environment: {
-        HOST: args.host,
-        PORT: "22",
+        // "host" (port 22) or, on the local cloud, "127.0.0.1:<published port>".
+        HOST: pulumi.output(args.host).apply((address) => sshEndpoint(address, 22).host),
+        PORT: pulumi.output(args.host).apply((address) => String(sshEndpoint(address, 22).port)),
         DEADLINE_SECONDS: String(REACH_DEADLINE_SECONDS),
         ALLOWED_CIDRS: args.allowedCidrs.join(", "),
       },

@@ -16,6 +16,8 @@ export interface PreviousNode {
   role?: string;
   /** A manager's floating IP. */
   publicIp?: string;
+  /** A manager's SSH address when it is not publicIp:22 (the local cloud: 127.0.0.1:<port>). */
+  sshAddress?: string;
 }
 
 /** The `nodes` output of the previous deployment; anything unexpected there counts as none. */
@@ -30,6 +32,7 @@ export function parsePreviousNodes(value: unknown): PreviousNode[] {
         privateIp: node.privateIp,
         ...(typeof node.role === "string" ? { role: node.role } : {}),
         ...(typeof node.publicIp === "string" ? { publicIp: node.publicIp } : {}),
+        ...(typeof node.sshAddress === "string" ? { sshAddress: node.sshAddress } : {}),
       },
     ];
   });

@@ -9,6 +9,8 @@ export interface SshCommandArgs {
   stack: string;
   sshUser: string;
   host: string;
+  /** sshd's port when not 22 (the local cloud publishes each manager's on its own). */
+  port?: number;
 }
 
 /**
@@ -23,6 +25,8 @@ export function sshCommandLine(args: SshCommandArgs): string {
   return (
     `(umask 077 && rm -f ${keyFile} && ` +
     `pulumi stack output --stack ${stack} --show-secrets sshPrivateKey > ${keyFile}) && ` +
-    `ssh -i ${keyFile} ${shellQuote(`${args.sshUser}@${args.host}`)}`
+    `ssh -i ${keyFile} ` +
+    (args.port !== undefined && args.port !== 22 ? `-p ${args.port} ` : "") +
+    shellQuote(`${args.sshUser}@${args.host}`)
   );
 }

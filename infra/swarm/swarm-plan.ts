@@ -33,10 +33,13 @@ export function swarmMode(
 /** The previous managers' floating IPs, manager-0 first: the fixed order steps try them in. */
 export function previousManagerAddresses(nodes: PreviousNode[], owner: string): string[] {
   const index = (name: string) => Number(name.slice(`${owner}-manager-`.length));
-  return nodes
-    .filter((node) => node.name.startsWith(`${owner}-manager-`) && node.publicIp)
-    .sort((a, b) => index(a.name) - index(b.name))
-    .map((node) => node.publicIp as string);
+  return (
+    nodes
+      .filter((node) => node.name.startsWith(`${owner}-manager-`) && node.publicIp)
+      .sort((a, b) => index(a.name) - index(b.name))
+      // The local cloud's managers share 127.0.0.1 and differ by SSH port (ssh-endpoint.ts).
+      .map((node) => node.sshAddress ?? (node.publicIp as string))
+  );
 }
 
 export function newSwarmWarning(

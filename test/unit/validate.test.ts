@@ -24,6 +24,7 @@ describe("parseLabConfig defaults", () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config).toEqual({
+      cloud: "openstack",
       owner: "alice",
       managers: 1,
       workers: 2,
@@ -411,9 +412,10 @@ describe("keys of the swarmlab namespace that swarmlab does not know", () => {
   });
 
   it("names no key when none is near, and lists the settings", () => {
-    const [problem] = problemsOf({ ...minimal, colour: "blue" } as RawConfig);
+    // Not "colour" any more: that is one edit from "cloud".
+    const [problem] = problemsOf({ ...minimal, banana: "blue" } as RawConfig);
     expect(problem).toMatch(
-      /^swarmlab:colour: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:colour`\)\. The settings are owner, managers, .*stackOverrides, stacksDir, stackExternals \(see Pulumi\.yaml\)$/,
+      /^swarmlab:banana: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:banana`\)\. The settings are owner, managers, .*stackOverrides, stacksDir, stackExternals, cloud \(see Pulumi\.yaml\)$/,
     );
   });
 

@@ -62,7 +62,8 @@ export class HostKeyPins {
     const created = await hostKeyPinProvider.create({
       server: server.name,
       serverId: server.container,
-      address: server.address,
+      // "address" or, in the local cloud's layout, "127.0.0.1:<published port>".
+      address: server.sshAddress,
       port: 22,
       reachTimeoutSeconds: PIN_TIMEOUT_SECONDS,
       connectTimeoutSeconds: 5,
@@ -80,7 +81,7 @@ export class HostKeyPins {
       fingerprint,
       pin: `system test pin of ${server.container}`,
     };
-    this.byAddress[server.address] = pin;
+    this.byAddress[server.sshAddress] = pin;
     return pin;
   }
 }

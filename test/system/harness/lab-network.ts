@@ -1,17 +1,29 @@
 /**
- * The tenant network of one run: a Docker bridge with a fixed subnet, labelled with the run id.
- * Its MTU is set below 1500 on purpose, like an OpenStack VXLAN tenant network (1450), so the
- * project's daemon/overlay MTU settings are exercised against a real smaller MTU.
+ * The tenant network of one run: the local cloud's bridge (infra/local/lab-network.ts) with a
+ * fixed subnet, labelled with the run id. Its MTU is set below 1500 on purpose, like an OpenStack
+ * VXLAN tenant network (1450), so the project's daemon/overlay MTU settings are exercised against
+ * a real smaller MTU.
  */
+import { hostAddress, labBridgeNetwork } from "../../../infra/local/lab-network";
 import { dockerOk } from "./docker";
-import { labelFlags, RunContext } from "./run-context";
+import { RunContext } from "./run-context";
 
 export interface LabNetwork {
   name: string;
-  /** e.g. "192.168.213" — node addresses are `${prefix}.${host}`. */
-  prefix: string;
   subnet: string;
   mtu: number;
+}
+
+/** The bridge's description as `docker network create` arguments, field by field. */
+export function networkCreateArgs(network: ReturnType<typeof labBridgeNetwork>): string[] {
+  return [
+    "--driver", network.driver,
+    "--subnet", network.subnet,
+    "--gateway", network.gateway,
+    ...Object.entries(network.options).flatMap(([key, value]) => ["--opt", `${key}=${value}`]),
+    ...Object.entries(network.labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
+    network.name,
+  ]; // prettier-ignore
 }
 
 /**
@@ -24,30 +36,16 @@ export async function createLabNetwork(
   thirdOctet: number,
   mtu: number,
 ): Promise<LabNetwork> {
-  const prefix = `192.168.${thirdOctet}`;
-  const network: LabNetwork = {
-    name: `swarmlab-${run.id}`,
-    prefix,
-    subnet: `${prefix}.0/24`,
+  const bridge = labBridgeNetwork(
+    `swarmlab-${run.id}`,
+    `192.168.${thirdOctet}.0/24`,
     mtu,
-  };
-  await dockerOk([
-    "network",
-    "create",
-    "--driver",
-    "bridge",
-    "--subnet",
-    network.subnet,
-    "--gateway",
-    `${prefix}.1`,
-    "--opt",
-    `com.docker.network.driver.mtu=${mtu}`,
-    ...labelFlags(run),
-    network.name,
-  ]);
-  return network;
+    run.labels,
+  );
+  await dockerOk(["network", "create", ...networkCreateArgs(bridge)]);
+  return { name: bridge.name, subnet: bridge.subnet, mtu };
 }
 
 export function addressOf(network: LabNetwork, host: number): string {
-  return `${network.prefix}.${host}`;
+  return hostAddress(network.subnet, host);
 }

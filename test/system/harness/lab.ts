@@ -4,7 +4,10 @@
  * it in afterAll, which removes everything the run made even when a test failed.
  */
 import { removeLeftoversOfDeadRuns, removeRunResources } from "./cleanup";
-import { ConfigDrive, novaMetaData } from "./config-drive";
+import { randomUUID } from "node:crypto";
+import { novaMetaData } from "../../../infra/local/nova-metadata";
+import type { PublishedNodePort } from "../../../infra/local/node-container";
+import { sshEndpoint } from "../../../infra/swarm/ssh-endpoint";
 import { addressOf, createLabNetwork, LabNetwork } from "./lab-network";
 import { CachedImage, ensureImage, nodeImage } from "./cached-image";
 import { HostKeyPins } from "./host-keys";
@@ -32,6 +35,8 @@ export interface BootSpec {
   meta: Record<string, string>;
   userData: string;
   disk: NodeDisk;
+  /** Ports published on 127.0.0.1 (the local cloud's layout). Default none. */
+  publishedPorts?: PublishedNodePort[];
 }
 
 export class Lab {
@@ -83,15 +88,14 @@ export class Lab {
 
   /** Creates the server with its config drive (nova's boot), without powering it on. */
   async create(spec: BootSpec): Promise<Server> {
-    const drive: ConfigDrive = {
-      metaData: novaMetaData(spec.name, spec.meta, this.key.publicKey),
-      userData: spec.userData,
-    };
     const server = await createServer(this.run, this.network, this.image.tag, {
       name: spec.name,
       address: this.address(spec.hostNumber),
       disk: spec.disk,
-      drive,
+      // A new uuid per server: cloud-init sees a new instance, as with a new nova server.
+      metaData: novaMetaData(spec.name, spec.meta, this.key.publicKey, randomUUID()),
+      userData: spec.userData,
+      ...(spec.publishedPorts ? { publishedPorts: spec.publishedPorts } : {}),
     });
     this.servers.set(spec.name, server);
     return server;
@@ -109,7 +113,7 @@ export class Lab {
     const pin = await this.hostKeys.pin(server);
     return connectSsh(
       {
-        host: server.address,
+        ...sshEndpoint(server.sshAddress, 22),
         username: this.options.sshUser,
         privateKey: this.key.privateKey,
         hostKey: pin.fingerprint,
@@ -118,9 +122,11 @@ export class Lab {
     );
   }
 
-  /** The servers at `addresses` (a manager's address names its current server). */
+  /** The servers at `addresses` (a manager's address, or SSH address, names its current server). */
   serversAt(addresses: string[]): Server[] {
-    return [...this.servers.values()].filter((server) => addresses.includes(server.address));
+    return [...this.servers.values()].filter(
+      (server) => addresses.includes(server.address) || addresses.includes(server.sshAddress),
+    );
   }
 
   /** Removes every container, volume, network and loop device of this run. Idempotent. */

@@ -27,7 +27,7 @@ export class ManagerSteps {
   access(except: NodeIdentity[] = []): ManagerAccess {
     const managers = this.cluster.nodes
       .filter((node) => node.role === "manager" && !except.includes(node))
-      .map((node) => this.cluster.addressOf(node));
+      .map((node) => this.cluster.sshAddressOf(node));
     return {
       managers,
       // The lab's pins as they are when a step is created (create and delete pin first).

@@ -1,8 +1,18 @@
 /**
  * Plays nova: a "server" is a system container running systemd from the node image, with a fixed
  * address on the run's network, the node name as hostname, and a config drive seeded before boot.
+ * Its settings and seed files are the local cloud's node description (infra/local/node-container.ts),
+ * turned into `docker create` flags here and nowhere else.
  */
-import { ConfigDrive, writeConfigDrive } from "./config-drive";
+import {
+  NodeContainer,
+  NodeContainerDisk,
+  nodeContainer,
+  PublishedNodePort,
+} from "../../../infra/local/node-container";
+import type { NovaMetaData } from "../../../infra/local/nova-metadata";
+import { sshAddress } from "../../../infra/swarm/ssh-endpoint";
+import { writeConfigDrive } from "./config-drive";
 import { copyIntoContainer } from "./copy-into";
 import { dockerOk } from "./docker";
 import { LabNetwork } from "./lab-network";
@@ -19,7 +29,10 @@ export interface ServerSpec {
   name: string;
   address: string;
   disk: NodeDisk;
-  drive: ConfigDrive;
+  metaData: NovaMetaData;
+  userData: string;
+  /** Ports published on 127.0.0.1 (the local cloud's layout). Default none. */
+  publishedPorts?: PublishedNodePort[];
 }
 
 export interface Server {
@@ -27,6 +40,11 @@ export interface Server {
   /** Container name: the node name plus the run id, unique on the host. */
   container: string;
   address: string;
+  /**
+   * Where this host reaches the node's sshd: its address (port 22), or 127.0.0.1:<port> when the
+   * node publishes it (the local cloud's layout), as the program's steps are given it.
+   */
+  sshAddress: string;
   disk: NodeDisk;
 }
 
@@ -35,26 +53,39 @@ function rootDiskVolume(container: string): string {
 }
 
 /**
- * Flags for a container that runs systemd and its own dockerd. `--privileged` fails on this host
- * (CAP_SYS_RESOURCE is outside the bounding set), so the same effect is built from parts.
+ * The node's description as `docker create` arguments: one flag per field, nothing added, so
+ * the system test boots exactly what the Pulumi program declares with docker.Container.
  */
-const SYSTEM_CONTAINER_FLAGS = [
-  "--cap-add", "ALL",
-  "--cap-drop", "SYS_RESOURCE",
-  "--security-opt", "seccomp=unconfined",
-  "--security-opt", "apparmor=unconfined",
-  "--security-opt", "systempaths=unconfined",
-  "--device-cgroup-rule", "a *:* rwm",
-  "--tmpfs", "/run",
-  "--tmpfs", "/run/lock",
-  // systemd must see its own cgroup path inside the host hierarchy it is given. Explicit because
-  // Docker's default is "private" on cgroup v2 hosts (Debian 12's default), where a private
-  // namespace with the host's /sys/fs/cgroup bind-mounted would hand systemd the host's root.
-  "--cgroupns", "host",
-  "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-  // systemd's clean shutdown: `docker stop` is then a VM's ACPI power-off, not a crash.
-  "--stop-signal", "SIGRTMIN+3",
-]; // prettier-ignore
+export function dockerCreateArgs(node: NodeContainer): string[] {
+  return [
+    "--name", node.name,
+    "--hostname", node.hostname,
+    "--network", node.network.name,
+    "--ip", node.network.ipv4Address,
+    ...node.capabilities.add.flatMap((cap) => ["--cap-add", cap]),
+    ...node.capabilities.drop.flatMap((cap) => ["--cap-drop", cap]),
+    ...node.securityOpts.flatMap((opt) => ["--security-opt", opt]),
+    ...node.deviceCgroupRules.flatMap((rule) => ["--device-cgroup-rule", rule]),
+    ...Object.entries(node.tmpfs).flatMap(([path, options]) => [
+      "--tmpfs", options === "" ? path : `${path}:${options}`,
+    ]),
+    "--cgroupns", node.cgroupnsMode,
+    ...node.mounts.flatMap((mount) => [
+      "--mount",
+      `type=${mount.type},source=${mount.source},target=${mount.target}` +
+        (mount.readOnly ? ",readonly" : ""),
+    ]),
+    ...node.devices.flatMap((device) => [
+      "--device", `${device.hostPath}:${device.containerPath}:${device.permissions}`,
+    ]),
+    "--stop-signal", node.stopSignal,
+    ...node.ports.flatMap((port) => [
+      "--publish", `${port.ip}:${port.external}:${port.internal}/${port.protocol}`,
+    ]),
+    ...Object.entries(node.labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
+    node.image,
+  ]; // prettier-ignore
+}
 
 export async function createServer(
   run: RunContext,
@@ -63,31 +94,35 @@ export async function createServer(
   spec: ServerSpec,
 ): Promise<Server> {
   const container = `${spec.name}-${run.id}`;
-  const diskFlags: string[] = [];
+  let disk: NodeContainerDisk;
   if (spec.disk.kind === "root-disk") {
-    const volume = rootDiskVolume(container);
-    await dockerOk(["volume", "create", ...labelFlags(run), volume]);
-    diskFlags.push("-v", `${volume}:/var/lib/docker`);
+    disk = { kind: "volume", volume: rootDiskVolume(container) };
+    await dockerOk(["volume", "create", ...labelFlags(run), disk.volume]);
   } else {
-    diskFlags.push("--device", `${spec.disk.hostDevice}:/dev/vdb`);
+    disk = { kind: "block-device", hostDevice: spec.disk.hostDevice };
   }
-  await dockerOk([
-    "create",
-    "--name",
-    container,
-    "--hostname",
-    spec.name,
-    "--network",
-    network.name,
-    "--ip",
-    spec.address,
-    ...SYSTEM_CONTAINER_FLAGS,
-    ...diskFlags,
-    ...labelFlags(run),
+  const node = nodeContainer({
+    containerName: container,
+    nodeName: spec.name,
     image,
-  ]);
-  await writeConfigDrive(container, spec.drive);
-  return { name: spec.name, container, address: spec.address, disk: spec.disk };
+    network: network.name,
+    address: spec.address,
+    userData: spec.userData,
+    metaData: spec.metaData,
+    disk,
+    labels: run.labels,
+    publishedPorts: spec.publishedPorts ?? [],
+  });
+  await dockerOk(["create", ...dockerCreateArgs(node)]);
+  await writeConfigDrive(container, node.seedFiles);
+  const ssh = node.ports.find((port) => port.internal === 22);
+  return {
+    name: spec.name,
+    container,
+    address: spec.address,
+    sshAddress: ssh ? sshAddress(ssh.ip, ssh.external) : spec.address,
+    disk: spec.disk,
+  };
 }
 
 export async function startServer(server: Server): Promise<void> {

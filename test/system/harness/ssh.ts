@@ -31,6 +31,8 @@ export function generateSshKeyPair(comment: string): SshKeyPair {
 
 export interface SshTarget {
   host: string;
+  /** sshd's port; default 22 (the local cloud's layout publishes it on 127.0.0.1:<port>). */
+  port?: number;
   username: string;
   privateKey: string;
   /** The pinned host key fingerprint (`SHA256:...`), of the ed25519 key. */
@@ -94,7 +96,7 @@ function connectOnce(target: SshTarget): Promise<SshSession> {
       })
       .connect({
         host: target.host,
-        port: 22,
+        port: target.port ?? 22,
         username: target.username,
         privateKey: target.privateKey,
         readyTimeout: 10_000,

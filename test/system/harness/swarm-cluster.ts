@@ -6,6 +6,8 @@
  *   the other nodes boot in parallel with swarm_join_addr + swarm_token in their metadata ->
  *   ready gate.
  */
+import { nodeHostNumber } from "../../../infra/local/lab-network";
+import type { PublishedNodePort } from "../../../infra/local/node-container";
 import { renderUserData } from "../../../infra/nodes/cloudinit";
 import { nodeMetadata, RegistryTrust } from "../../../infra/config/metadata";
 import { clusterNodes, NodeIdentity } from "../../../infra/config/naming";
@@ -28,6 +30,8 @@ export interface ClusterSpec {
   settings: NodeSettings;
   managers: number;
   workers: number;
+  /** Ports a node publishes on 127.0.0.1 (the local cloud's layout); default none. */
+  publishedPortsOf?: (node: NodeIdentity) => PublishedNodePort[];
   /** The disk each node gets; default: Docker on the root disk (a Docker volume). */
   diskOf?: (node: NodeIdentity, lab: Lab) => Promise<NodeDisk>;
   /**
@@ -67,9 +71,9 @@ export class SwarmCluster {
     return this.joinTokens;
   }
 
-  /** Managers at .10+, workers at .100+ of the run's /24. */
+  /** The local cloud's address plan (managers at .10+, workers at .100+ of the run's /24). */
   hostNumber(node: NodeIdentity): number {
-    return (node.role === "manager" ? 10 : 100) + node.index;
+    return nodeHostNumber(node);
   }
 
   node(name: string): NodeIdentity {
@@ -114,6 +118,7 @@ export class SwarmCluster {
       meta,
       userData: this.userData,
       disk,
+      ...(this.spec.publishedPortsOf ? { publishedPorts: this.spec.publishedPortsOf(node) } : {}),
     });
     await this.spec.beforePowerOn?.(server);
     await startServer(server);
@@ -157,6 +162,11 @@ export class SwarmCluster {
   /** Every node but manager-0, booted in parallel as Pulumi creates independent servers. */
   async bootJoiners(nodes: NodeIdentity[] = this.nodes.slice(1)): Promise<Server[]> {
     return Promise.all(nodes.map((node) => this.bootNode(node, this.joinFor(node))));
+  }
+
+  /** Where the program's steps reach the node's sshd: its address, or 127.0.0.1:<port>. */
+  sshAddressOf(node: NodeIdentity): string {
+    return this.lab.servers.get(node.name)?.sshAddress ?? this.addressOf(node);
   }
 
   /** The node's private address, fixed like its port's on OpenStack. */

@@ -1,0 +1,215 @@
+/**
+ * The program with `swarmlab:cloud: docker`, run under the SDK's mocks (support/program.ts). The
+ * mock provider answers each docker resource with its inputs as outputs, as @pulumi/docker's
+ * Container, Network, Volume and Image return them (the Terraform docker provider's schema keeps
+ * every argument as an output attribute; the Container's `id` is the new container's id, which
+ * the mock makes `<resource name>-id`). No docker provider runs here: the containers themselves
+ * are booted for real, from the same description, by the system test.
+ */
+import { containerArgs } from "../../infra/local/container-args";
+import { nodeContainer } from "../../infra/local/node-container";
+import { localPublishedPorts } from "../../infra/local/ports";
+import { clusterNodes } from "../../infra/config/naming";
+import { parseLabConfig } from "../../infra/config/validate";
+import { renderUserData } from "../../infra/nodes/cloudinit";
+import { nodeSettings } from "../../infra/nodes/node-settings";
+import { engineConfig } from "../../scripts/lib/engine-config";
+import {
+  HOST_KEY_PIN_SUFFIX,
+  MANAGER_STEP,
+  mockHostKeyFingerprint,
+  names,
+  ProgramRun,
+  runProgram,
+  secretValue,
+  swarmStdout,
+  valueOf,
+} from "./support/program";
+import { isSecretWire } from "./support/mock-cloud";
+
+const CONTAINER = "docker:index/container:Container";
+const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };
+const OPENSTACK = { allowedCidrs: '["203.0.113.0/24"]', mtu: "1450" };
+const stdout = swarmStdout(names("alice", 1, 2));
+
+/** A recorded input with every secret opened (the SDK sends secrets wrapped). */
+function unwrap(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (isSecretWire(value)) return unwrap(value.value);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+async function deploy(keys: Record<string, string>): Promise<ProgramRun> {
+  // No Glance images at all: the local cloud must not look one up (an OpenStack run would fail).
+  const run = await runProgram(keys, "alice", stdout, { glance: [] });
+  if (run.error !== undefined) throw run.error;
+  return run;
+}
+
+describe("the program with swarmlab:cloud docker", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await deploy(LOCAL);
+  });
+
+  it("declares docker resources and no OpenStack resource", () => {
+    const types = run.resources.map((r) => r.type);
+    expect(types.filter((type) => type.startsWith("openstack:"))).toEqual([]);
+    expect(run.ofType("docker:index/network:Network")).toHaveLength(1);
+    expect(run.ofType("docker:index/image:Image")).toHaveLength(1);
+    expect(run.ofType("docker:index/volume:Volume")).toHaveLength(3);
+    expect(run.ofType(CONTAINER).map((r) => r.inputs.name)).toEqual(names("alice", 1, 2));
+  });
+
+  it("makes the lab network a bridge with the config's subnet and MTU", () => {
+    const [network] = run.ofType("docker:index/network:Network");
+    expect(network.inputs).toMatchObject({
+      name: "alice-swarmlab",
+      driver: "bridge",
+      ipamConfigs: [{ subnet: "10.42.0.0/24", gateway: "10.42.0.1" }],
+      options: { "com.docker.network.driver.mtu": "1450" },
+    });
+  });
+
+  it("builds the node image from infra/local/image and keeps it on this engine", () => {
+    const [image] = run.ofType("docker:index/image:Image");
+    expect(image.inputs).toMatchObject({
+      skipPush: true,
+      build: { args: { SSH_USER: "ubuntu" } },
+    });
+    expect(String((image.inputs.build as { context: string }).context)).toMatch(
+      /infra\/local\/image$/,
+    );
+    expect(String(image.inputs.imageName)).toMatch(/^swarmlab-local-node:[0-9a-f]{16}$/);
+  });
+
+  it("gives every container exactly the builder's settings, seed files included", async () => {
+    const raw = engineConfig("alice", LOCAL);
+    const parsed = parseLabConfig(raw, "alice");
+    if (!parsed.ok) throw new Error("the local test config must be valid");
+    const userData = renderUserData(nodeSettings(parsed.config, 1450));
+    const [image] = run.ofType("docker:index/image:Image");
+    for (const identity of clusterNodes("alice", 1, 2)) {
+      const recorded = unwrap(
+        run.byName(`alice-${identity.role}-${identity.index}-container`).inputs,
+      ) as {
+        uploads: { file: string; content: string }[];
+      };
+      const metaData = JSON.parse(recorded.uploads[0].content);
+      const expected = containerArgs(
+        nodeContainer({
+          containerName: identity.name,
+          nodeName: identity.name,
+          image: String(image.inputs.imageName),
+          network: "alice-swarmlab",
+          address:
+            identity.role === "manager"
+              ? `10.42.0.${10 + identity.index}`
+              : `10.42.0.${100 + identity.index}`,
+          userData,
+          metaData,
+          disk: { kind: "volume", volume: `${identity.name}-docker` },
+          labels: { "org.swarmlab.owner": "alice" },
+          publishedPorts: localPublishedPorts(identity),
+        }),
+      );
+      expect(recorded).toEqual(unwrap(expected));
+      // Nova's shape, with the node's own metadata: role, and the join facts for the others.
+      expect(metaData).toMatchObject({ name: identity.name, meta: { swarm_role: identity.role } });
+      expect(Object.keys(metaData.public_keys)).toEqual(["default"]);
+    }
+  });
+
+  it("keeps the join token secret: the seed upload is a secret input and output", () => {
+    const worker = run.byName("alice-worker-0-container");
+    expect(secretValue(worker.inputs.uploads)).not.toBe(worker.inputs.uploads);
+    expect(worker.additionalSecretOutputs).toContain("uploads");
+  });
+
+  it("publishes only manager ports, on 127.0.0.1, and reaches sshd through them", async () => {
+    const ports = run.ofType(CONTAINER).map((r) => [r.inputs.name, unwrap(r.inputs.ports)]);
+    expect(ports).toEqual([
+      [
+        "alice-manager-0",
+        [
+          { internal: 22, external: 2222, ip: "127.0.0.1", protocol: "tcp" },
+          { internal: 2376, external: 2376, ip: "127.0.0.1", protocol: "tcp" },
+          { internal: 5000, external: 5000, ip: "127.0.0.1", protocol: "tcp" },
+        ],
+      ],
+      ["alice-worker-0", []],
+      ["alice-worker-1", []],
+    ]);
+    const bootstrap = run.byName("alice-bootstrap-tokens");
+    expect(unwrap(bootstrap.inputs.managers)).toEqual(["127.0.0.1:2222"]);
+    expect(run.byName(`alice-manager-0${HOST_KEY_PIN_SUFFIX}`).inputs.address).toBe(
+      "127.0.0.1:2222",
+    );
+    expect(await valueOf(run.exports.dockerHost)).toBe("tcp://127.0.0.1:2376");
+    expect(await valueOf(run.exports.registry)).toBe("127.0.0.1:5000");
+    expect(await valueOf(run.exports.sshCommand)).toMatch(
+      /ssh -i alice\.pem -p 2222 ubuntu@127\.0\.0\.1$/,
+    );
+    expect(await valueOf(run.exports.cloud)).toBe("docker");
+  });
+});
+
+describe("both clouds, one config", () => {
+  let local: ProgramRun;
+  let openstack: ProgramRun;
+  beforeAll(async () => {
+    local = await deploy(LOCAL);
+    openstack = await runProgram(OPENSTACK, "alice", stdout);
+    if (openstack.error !== undefined) throw openstack.error;
+  });
+
+  /** Every swarm, CA, registry and stack step by name, addresses and ids replaced by roles. */
+  async function steps(run: ProgramRun): Promise<Record<string, unknown>> {
+    const nodes = (await valueOf(run.exports.nodes)) as {
+      name: string;
+      privateIp: string;
+      publicIp?: string;
+      sshAddress?: string;
+    }[];
+    const replacements: [string, string][] = [];
+    for (const node of nodes) {
+      if (node.sshAddress) replacements.push([node.sshAddress, `<${node.name} ssh>`]);
+      if (node.publicIp) replacements.push([node.publicIp, `<${node.name} public>`]);
+      replacements.push([node.privateIp, `<${node.name} private>`]);
+    }
+    for (const resource of run.resources) {
+      if (/-(server|container)$/.test(resource.name)) {
+        const node = resource.name.replace(/-(server|container)$/, "");
+        replacements.push([resource.id, `<${node} id>`]);
+        // The host key the mock shows for that server (mock-cloud.ts: one per server id).
+        replacements.push([mockHostKeyFingerprint(resource.id), `<${node} host key>`]);
+      }
+    }
+    const normalise = (text: string) =>
+      // Longest first: 10.42.0.10 is a prefix of 10.42.0.100.
+      [...replacements]
+        .sort(([a], [b]) => b.length - a.length)
+        .reduce((acc, [from, to]) => acc.split(from).join(to), text)
+        .replace(/<alice-(manager|worker)-\d+ (public|ssh)>/g, "<way in>");
+    // The provider's code is compared as it is: the same module for both clouds.
+    const of = run.ofType(MANAGER_STEP).map((r) => {
+      const { __provider: provider, ...inputs } = unwrap(r.inputs) as Record<string, unknown>;
+      return [r.name, { provider, inputs: JSON.parse(normalise(JSON.stringify(inputs))) }];
+    });
+    return Object.fromEntries(of);
+  }
+
+  it("gives the same swarm, registry and stack steps, modulo addresses, ports and ids", async () => {
+    const [fromLocal, fromOpenstack] = [await steps(local), await steps(openstack)];
+    expect(Object.keys(fromLocal).sort()).toEqual(Object.keys(fromOpenstack).sort());
+    expect(Object.keys(fromLocal)).toEqual(
+      expect.arrayContaining(["alice-bootstrap-tokens", "alice-registry-deploy"]),
+    );
+    for (const name of Object.keys(fromOpenstack)) {
+      expect([name, fromLocal[name]]).toEqual([name, fromOpenstack[name]]);
+    }
+  });
+});
