@@ -13,7 +13,8 @@ import { localDay } from "../class/expiry";
 import { LiveDisplay } from "../class/live-display";
 import type { WorkspaceFactory } from "../class/main";
 import { PulumiClassWorkspace } from "../class/pulumi-workspace";
-import { formatProblems, parseRoster, Student } from "../class/roster";
+import type { Student } from "../class/roster";
+import { readRosterFile } from "../class/roster-file";
 import type { Reporter } from "../class/runner";
 import type { ClassWorkspace } from "../class/workspace";
 import { accessFromOutputs } from "./access";
@@ -132,19 +133,9 @@ export async function classCheckMain(
     console.error(`${args.error}\n\n${CLASS_CHECK_USAGE}`);
     return 2;
   }
-  const rosterFile = path.resolve(dir, args.roster);
-  if (!fs.existsSync(rosterFile)) {
-    console.error(
-      `${args.roster} not found; docs/teacher.md ("A class at once") has a full example`,
-    );
-    return 2;
-  }
   const today = localDay(new Date());
-  const parsed = parseRoster(fs.readFileSync(rosterFile, "utf8"), args.roster, today);
-  if (!parsed.ok) {
-    console.error(formatProblems(args.roster, parsed.problems));
-    return 1;
-  }
+  const parsed = readRosterFile(dir, args.roster, today);
+  if ("exitCode" in parsed) return parsed.exitCode;
   const students = selectStudents(
     parsed.roster.students,
     { expired: false, ...(args.only ? { only: args.only } : {}) },

@@ -15,7 +15,8 @@ import { LiveDisplay } from "./live-display";
 import { PulumiClassWorkspace } from "./pulumi-workspace";
 import { quotaPreflight } from "./quota-preflight";
 import { renderOutputs, renderStatus, StudentReport } from "./reports";
-import { formatProblems, parseRoster, Student } from "./roster";
+import type { Student } from "./roster";
+import { readRosterFile } from "./roster-file";
 import { ClassRun, exitCode } from "./runner";
 import { renderErrors, renderSummary } from "./summary";
 import { markdownTable } from "./table";
@@ -111,19 +112,9 @@ export async function main(
     console.error(`${args.error}\n\n${USAGE}`);
     return 2;
   }
-  const rosterFile = path.resolve(dir, args.roster);
-  if (!fs.existsSync(rosterFile)) {
-    console.error(
-      `${args.roster} not found; docs/teacher.md ("A class at once") has a full example`,
-    );
-    return 2;
-  }
   const today = localDay(new Date());
-  const parsed = parseRoster(fs.readFileSync(rosterFile, "utf8"), args.roster, today);
-  if (!parsed.ok) {
-    console.error(formatProblems(args.roster, parsed.problems));
-    return 1;
-  }
+  const parsed = readRosterFile(dir, args.roster, today);
+  if ("exitCode" in parsed) return parsed.exitCode;
   for (const warning of parsed.warnings) console.warn(`warning: ${warning}`);
   const selected = selectStudents(parsed.roster.students, args, today);
   if ("error" in selected) {
