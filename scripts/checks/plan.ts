@@ -4,6 +4,8 @@
  * JSON line); its parameters travel as shell assignments at the top of its stdin, never in the
  * command line.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { RemoteScript, shellQuote } from "../../infra/swarm/remote-scripts";
 import type { CheckSource, LabChecks } from "./lab-checks";
 
@@ -109,16 +111,23 @@ export function planChecks(
   });
 }
 
+/** The helpers every check may call (json_str, result, require_manager): check-lib.sh. */
+export const CHECK_LIB = fs.readFileSync(path.join(__dirname, "check-lib.sh"), "utf8");
+
 /**
  * The script as SSH runs it: `sh -s` (through `sudo -n` unless the user is root, as the swarm
- * steps' `as_root` does: docker needs root), stdin = the variables, exported, then the check.
+ * steps' `as_root` does: docker needs root), stdin = the variables, exported, then CHECK_LIB,
+ * then the check.
  */
 export function checkScript(check: PlannedCheck, user: string): RemoteScript {
   const assignments = Object.entries(check.params)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${name}=${shellQuote(value)}; export ${name}\n`)
     .join("");
-  return { command: user === "root" ? "sh -s" : "sudo -n sh -s", stdin: assignments + check.text };
+  return {
+    command: user === "root" ? "sh -s" : "sudo -n sh -s",
+    stdin: `${assignments}${CHECK_LIB}${check.text}`,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

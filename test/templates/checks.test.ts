@@ -85,6 +85,17 @@ describe("check scripts", () => {
     });
   });
 
+  it("scripts/checks/check-lib.sh (sent before each check) passes shellcheck as POSIX sh", () => {
+    const result = run("shellcheck", [
+      "--shell=sh",
+      path.join(__dirname, "../../scripts/checks/check-lib.sh"),
+    ]);
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: "",
+    });
+  });
+
   it.each(scripts)("%s documents its variables in its header", (file) => {
     const text = fs.readFileSync(path.join(stacksDir(), "..", file), "utf8");
     expect(text).toMatch(/^#\s{3}[A-Z_]+\s{2,}\S/m);

@@ -19,7 +19,7 @@ import { writeBundle } from "../../scripts/bundle/write-bundle";
 import { accessFromOutputs, ClusterAccess, knownHostKey } from "../../scripts/checks/access";
 import { classCheckMain } from "../../scripts/checks/class-check";
 import { LabChecks, readChecks } from "../../scripts/checks/lab-checks";
-import { checkScript, parseCheckOutput, planChecks } from "../../scripts/checks/plan";
+import { CHECK_LIB, checkScript, parseCheckOutput, planChecks } from "../../scripts/checks/plan";
 import { runChecks, ScriptRunner } from "../../scripts/checks/run-checks";
 import { studentCheckMain } from "../../scripts/checks/main";
 import { sshFingerprint } from "../../infra/swarm/host-key-pin-provider";
@@ -36,7 +36,7 @@ function sent(script: RemoteScript): { check: string; vars: Record<string, strin
       m[3],
     ]),
   );
-  const check = /^CHECK=(\S+)$/m.exec(script.stdin)?.[1] ?? "";
+  const check = /^export CHECK=(\S+)$/m.exec(script.stdin)?.[1] ?? "";
   return { check, vars };
 }
 
@@ -111,18 +111,17 @@ describe("planChecks", () => {
     ]);
   });
 
-  it("sends the variables on stdin (never in the command), through sudo unless root", () => {
+  it("sends the variables, then the checks' helpers, then the check on stdin (never in the command), through sudo unless root", () => {
     const [spread] = planChecks(hostnameLab, {}, { only: ["spread"] }) as ReturnType<
       typeof planChecks
     > &
       unknown[];
     const script = checkScript(spread as never, "ubuntu");
     expect(script.command).toBe("sudo -n sh -s");
-    expect(
-      script.stdin.startsWith(
-        "MIN_NODES=2; export MIN_NODES\nSERVICE=hostname_web; export SERVICE\n#!/bin/sh\n",
-      ),
-    ).toBe(true);
+    expect(script.stdin).toBe(
+      `MIN_NODES=2; export MIN_NODES\nSERVICE=hostname_web; export SERVICE\n${CHECK_LIB}${(spread as { text: string }).text}`,
+    );
+    expect(CHECK_LIB).toMatch(/^require_manager\(\) \{$/m);
     expect(checkScript(spread as never, "root").command).toBe("sh -s");
   });
 });

@@ -11,15 +11,11 @@
 # message, evidence} and exits 0 whether the check passes or fails; non-zero only when it
 # cannot run (a parameter missing, or not on a manager of a swarm).
 set -eu
-CHECK=overlay-mtu
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=overlay-mtu
 : "${NETWORK:?NETWORK must name the network to check, e.g. counter_default}"
 : "${EXPECTED_MTU:?EXPECTED_MTU must be the MTU the network option must have, e.g. 1450}"
-if ! docker node ls -q >/dev/null; then
-  echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2
-  exit 2
-fi
+require_manager
 # "overlay 1450", or "overlay <no value>" when the option is not set.
 if ! found=$(docker network inspect "$NETWORK" --format '{{.Driver}} {{index .Options "com.docker.network.driver.mtu"}}' 2>&1); then
   result fail "The network $NETWORK does not exist: deploy the stack that declares it first (docker network ls lists the networks)." \

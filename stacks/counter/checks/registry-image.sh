@@ -10,15 +10,11 @@
 # message, evidence} and exits 0 whether the check passes or fails; non-zero only when it
 # cannot run (a parameter missing, or not on a manager of a swarm).
 set -eu
-CHECK=registry-image
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=registry-image
 : "${SERVICE:?SERVICE must name the service to check, e.g. counter_web}"
 : "${REGISTRY:?REGISTRY must be the registry address the nodes pull from, e.g. 10.0.0.5:5000}"
-if ! docker node ls -q >/dev/null; then
-  echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2
-  exit 2
-fi
+require_manager
 if ! image=$(docker service inspect "$SERVICE" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>&1); then
   result fail "The service $SERVICE does not exist: deploy its stack first (docker stack ls lists what runs)." \
     "{\"service\":$(json_str "$SERVICE"),\"error\":$(json_str "$image")}"

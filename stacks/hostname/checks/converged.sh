@@ -8,14 +8,10 @@
 # evidence} and exits 0 whether the check passes or fails; non-zero only when it cannot run
 # (a parameter missing, or not on a manager of a swarm).
 set -eu
-CHECK=converged
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=converged
 : "${STACK:?STACK must name the stack to check, e.g. hostname}"
-if ! docker node ls -q >/dev/null; then
-  echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2
-  exit 2
-fi
+require_manager
 
 # "hostname_web 3/3" (a global service too; "2/2 (max 1 per node)" with a per-node limit).
 rows=$(docker service ls --filter "label=com.docker.stack.namespace=$STACK" --format '{{.Name}} {{.Replicas}}')

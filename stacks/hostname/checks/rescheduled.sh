@@ -10,9 +10,8 @@
 # {check, status, message, evidence} and exits 0 whether the check passes or fails; non-zero
 # only when it cannot run (a parameter missing, or not on a manager of a swarm).
 set -eu
-CHECK=rescheduled
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=rescheduled
 : "${SERVICE:?SERVICE must name the service to check, e.g. hostname_web}"
 if ! nodes=$(docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}} {{.Availability}}'); then
   echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2

@@ -11,15 +11,11 @@
 # between nodes is allowed. Prints one JSON line {check, status, message, evidence} and exits 0
 # whether the check passes or fails; non-zero only when it cannot run.
 set -eu
-CHECK=rolling-update
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=rolling-update
 SKEW_MS=1000
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
 : "${SERVICE:?SERVICE must name the service to check, e.g. hostname_web}"
-if ! docker node ls -q >/dev/null; then
-  echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2
-  exit 2
-fi
+require_manager
 if ! update=$(docker service inspect "$SERVICE" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}} {{if .UpdateStatus.StartedAt}}{{.UpdateStatus.StartedAt.UnixMilli}}{{end}}{{end}}' 2>&1); then
   result fail "The service $SERVICE does not exist: deploy its stack first (docker stack ls lists what runs)." \
     "{\"service\":$(json_str "$SERVICE"),\"error\":$(json_str "$update")}"

@@ -9,9 +9,8 @@
 # evidence} and exits 0 whether the check passes or fails; non-zero only when it cannot run
 # (a parameter missing, or not on a manager of a swarm).
 set -eu
-CHECK=spread
-json_str() { printf '"%s"' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-result() { printf '{"check":"%s","status":"%s","message":%s,"evidence":%s}\n' "$CHECK" "$1" "$(json_str "$2")" "$3"; }
+# The name check-lib.sh (sent before this script) prints in its lines.
+export CHECK=spread
 : "${SERVICE:?SERVICE must name the service to check, e.g. hostname_web}"
 MIN_NODES=${MIN_NODES:-2}
 case $MIN_NODES in '' | *[!0-9]*)
@@ -19,10 +18,7 @@ case $MIN_NODES in '' | *[!0-9]*)
   exit 2
   ;;
 esac
-if ! docker node ls -q >/dev/null; then
-  echo "$CHECK: docker node ls failed: run the check on a manager of the swarm" >&2
-  exit 2
-fi
+require_manager
 
 if ! tasks=$(docker service ps "$SERVICE" --filter desired-state=running --format '{{.Node}}|{{.CurrentState}}' 2>&1); then
   result fail "The service $SERVICE does not exist: deploy its stack first (docker stack ls lists what runs)." \
