@@ -11,7 +11,7 @@ import { totalmem } from "node:os";
 import { Ipv4Cidr, isIpv4Address, parseIpv4Cidr } from "./cidr";
 import { describeCoverage, publicCoverage } from "./cidr-coverage";
 import type { LabConfig } from "./config";
-import { type ConfigKey, isConfigKey } from "./keys";
+import { CONFIG_NAMESPACE, type ConfigKey, isConfigKey } from "./keys";
 import { KNOWN_DAEMON_KEYS, refusedDaemonKeyReason } from "./daemon";
 import { dataRootProblem } from "./data-root";
 import type { DockerSource, StorageDriver } from "./settings";
@@ -151,7 +151,7 @@ function readStringList(raw: RawConfig, key: ConfigKey, problems: Problems): str
   } catch {
     problems.add(
       key,
-      `is ${shown(text)}: it must be a list, e.g. \`pulumi config set --path '${key}[0]' VALUE\``,
+      `is ${shown(text)}: it must be a list, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${key}[0]' VALUE\``,
     );
     return undefined;
   }

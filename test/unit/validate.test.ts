@@ -323,6 +323,16 @@ const badConfigs: [string, RawConfig, string[]][] = [
     ['swarmlab:dnsNameservers: [0] is "dns.example"'],
   ],
   [
+    // What the engine hands over for `pulumi config set swarmlab:dnsNameservers 9.9.9.9`: the
+    // plain string, not a JSON list. The fix must name the key with its namespace, or it sets
+    // a key of the project's own namespace that swarmlab never reads.
+    "a list given as a plain value",
+    { ...minimal, dnsNameservers: "9.9.9.9" },
+    [
+      "swarmlab:dnsNameservers: is \"9.9.9.9\": it must be a list, e.g. `pulumi config set --path 'swarmlab:dnsNameservers[0]' VALUE`",
+    ],
+  ],
+  [
     "dnsNameservers with an existing network",
     { ...minimal, network: "course-net", dnsNameservers: '["9.9.9.9"]' },
     [
