@@ -9,8 +9,9 @@
  * (infra/nodes/nodes.ts: an image or flavor change replaces every server) came in v3.208.0, and
  * the SDK sends it to any CLI without asking: an older engine ignores it, and a flavor change of
  * the workers alone would leave manager-0, and so the old swarm, in place. Nothing else the
- * program uses is newer: project config `type: object` (v3.187, for stackExternals) is older, and Pulumi.yaml's
- * `requiredPulumiVersion` (v3.219) is not set, since an older CLI would refuse the unknown key.
+ * program uses is newer: project config `type: object` (stackExternals) came in v3.187, and
+ * Pulumi.yaml's `requiredPulumiVersion` (v3.219) is not set, since an older CLI would refuse the
+ * unknown key.
  */
 export const MIN_PULUMI_CLI_VERSION = "3.208.0";
 
