@@ -12,7 +12,7 @@
 import { ManagerSteps } from "./manager-steps";
 import type { Lab } from "./lab";
 import type { SwarmCluster } from "./swarm-cluster";
-import { execInNodeOk } from "./docker";
+import { execInNode, execInNodeOk } from "./docker";
 import { prepareServiceImage, waitForRunningReplicas } from "./test-service";
 import { waitFor } from "./wait";
 import { checkCluster } from "../../../scripts/checks/cluster-checks";
@@ -22,6 +22,32 @@ import type { ClusterAccess } from "../../../scripts/checks/access";
 
 const MINUTE = 60_000;
 const STACK = "labcheck";
+
+/**
+ * `docker stack rm` removes the services, then at once the networks: a network whose tasks are
+ * still shutting down is refused ("network ... is in use by task"), and rm exits 1. Tried again
+ * until the stack has no service and no network left, as templates/swarm-stack.sh does (an rm
+ * of what is already gone changes nothing).
+ */
+async function removeStack(node: string): Promise<void> {
+  const namespace = `label=com.docker.stack.namespace=${STACK}`;
+  await waitFor(
+    `stack ${STACK} to be removed`,
+    async () => {
+      const rm = await execInNode(node, `docker stack rm ${STACK}`);
+      const left = await execInNodeOk(
+        node,
+        `docker service ls -q --filter ${namespace}; docker network ls -q --filter ${namespace}`,
+      );
+      return {
+        done: left.trim() === "",
+        value: undefined,
+        observed: rm.stderr.trim() || `left: ${left.trim()}`,
+      };
+    },
+    { timeoutMs: MINUTE, intervalMs: 2000 },
+  );
+}
 const SERVICE = `${STACK}_web`;
 const REPLICAS = 3;
 
@@ -175,7 +201,7 @@ export function declareLabCheckTests(context: {
         );
       } finally {
         await execInNodeOk(manager0(), `docker node update --availability active ${worker.name}`);
-        await execInNodeOk(manager0(), `docker stack rm ${STACK}`);
+        await removeStack(manager0());
       }
     },
     4 * MINUTE,
