@@ -43,6 +43,7 @@ import { LabRegistry } from "./registry/registry";
 import { nodeAddress } from "./local/lab-network";
 import { LocalLab } from "./local/local-lab";
 import { LocalNode } from "./local/local-node";
+import { localDockerApiPort, localRegistryPort } from "./config/local-ports";
 
 /** The registry's wait: long enough for a first pull of its image on a slow mirror. */
 const REGISTRY_TIMEOUT_SECONDS = 600;
@@ -174,7 +175,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
       userData,
       image: (local
         ? // The local node image by the hash of its recipe (infra/local/image/).
-          [`cloud docker`, `image ${local.imageTag}`]
+          [
+            `cloud docker`,
+            `image ${local.imageTag}`,
+            // Published ports replace the containers (ForceNew in the provider): said as a rebuild.
+            ...(config.localPortOffset !== 0 ? [`localPortOffset ${config.localPortOffset}`] : []),
+          ]
         : [
             imageKey(config),
             `flavor ${config.flavor}`,
@@ -265,6 +271,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
             replaceWith,
             registryCa: ca.caCertificate,
             registryHost,
+            portOffset: config.localPortOffset,
           },
           child,
         );
@@ -481,6 +488,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         caCertificate: ca.caCertificate,
         certificate: ca.registry(registryHost),
         timeoutSeconds: REGISTRY_TIMEOUT_SECONDS,
+        ...(local ? { publicPort: localRegistryPort(config.localPortOffset) } : {}),
         waitFor: [this.readyGate, apiSteps[0]],
       },
       child,
@@ -495,7 +503,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
       caCertificate: ca.caCertificate,
       clientCertificate: client.certificate,
       clientKey: client.privateKey,
-      dockerHost: managerIp.apply((ip) => `tcp://${ip}:${DOCKER_API_PORT}`),
+      dockerHost: managerIp.apply(
+        (ip) =>
+          `tcp://${ip}:${local ? localDockerApiPort(config.localPortOffset) : DOCKER_API_PORT}`,
+      ),
     };
     this.overlayMtu = settings.apply((s) => overlayMtu(s.mtu));
     // Images are named, pushed and pulled at the registry's private address: the nodes reach it

@@ -19,6 +19,11 @@ export interface LabConfig {
    * containers on the Docker engine of the machine running pulumi, infra/local). Default openstack.
    */
   readonly cloud: Cloud;
+  /**
+   * The local cloud only: added to every port published on 127.0.0.1 (managers' SSH 2222+i,
+   * the Docker API 2376, the registry 5000; infra/config/local-ports.ts). Default 0.
+   */
+  readonly localPortOffset: number;
   /** Student or group this cluster belongs to; part of every resource name. Default: stack name. */
   readonly owner: string;
   /** Swarm managers: 1, 3, 5 or 7. Default 1. */

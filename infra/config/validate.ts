@@ -20,6 +20,7 @@ import { parseStackChoices, parseStacksDir, StackChecks } from "./stacks-config"
 import { checkNodeSubnet, poolOverlapWarnings } from "./subnet-plan";
 import { unknownKeyReason } from "./unknown-keys";
 import { CLOUDS, LOCAL_ALLOWED_CIDR, LocalHost, localCloudProblems } from "./local-cloud";
+import { localHostPortProblems, localHostPorts, MAX_LOCAL_PORT_OFFSET } from "./local-ports";
 
 export type RawConfig = Partial<Record<ConfigKey, string | undefined>>;
 
@@ -230,6 +231,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   mtu: "0",
   dockerVolumeSize: "0",
   stacksDir: "",
+  localPortOffset: "0",
 };
 
 function withoutUnsetDefaults(input: RawConfig): RawConfig {
@@ -508,6 +510,27 @@ export function parseLabConfig(
     }
   }
 
+  const localPortOffset =
+    readInteger(raw, "localPortOffset", problems, {
+      min: 0,
+      max: MAX_LOCAL_PORT_OFFSET,
+      fix:
+        "it is added to every port the local cloud publishes on 127.0.0.1, the registry's 5000 " +
+        `the highest, which must stay at most 65535; use 0 to ${MAX_LOCAL_PORT_OFFSET}, e.g. 100`,
+    }) ?? 0;
+  if (cloud === "docker") {
+    for (const reason of localHostPortProblems(localHostPorts(managers, localPortOffset))) {
+      problems.add("localPortOffset", reason);
+    }
+  } else if (raw.localPortOffset !== undefined) {
+    problems.add(
+      "localPortOffset",
+      `is ${shown(raw.localPortOffset)}, but only the local cloud (swarmlab:cloud docker) publishes ` +
+        "ports on this machine; on OpenStack the nodes keep their own ports; remove it " +
+        "(`pulumi config rm swarmlab:localPortOffset`)",
+    );
+  }
+
   if (cloud === "docker") {
     const local = localCloudProblems({
       raw,
@@ -532,6 +555,7 @@ export function parseLabConfig(
 
   const config: LabConfig = {
     cloud,
+    localPortOffset,
     owner: ownerText,
     managers,
     workers,

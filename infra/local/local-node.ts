@@ -34,6 +34,8 @@ export interface LocalNodeArgs {
   replaceWith?: pulumi.Resource[];
   registryCa?: pulumi.Input<string>;
   registryHost?: pulumi.Input<RegistryHost>;
+  /** swarmlab:localPortOffset: added to every port published on 127.0.0.1. Default 0. */
+  portOffset?: number;
 }
 
 /** cloud-init's instance id: stable per stack and node (a new container is a new root disk anyway). */
@@ -72,7 +74,7 @@ export class LocalNode extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const ports = localPublishedPorts(identity);
+    const ports = localPublishedPorts(identity, args.portOffset ?? 0);
     const registryHost =
       args.registryHost ??
       pulumi.output<RegistryHost>({

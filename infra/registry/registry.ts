@@ -28,6 +28,11 @@ export interface LabRegistryArgs {
   caCertificate: pulumi.Input<string>;
   certificate: KeyPair;
   timeoutSeconds: number;
+  /**
+   * The port this machine reaches the registry at on the public address, when it is not the
+   * registry's own 5000: the local cloud's published port (swarmlab:localPortOffset).
+   */
+  publicPort?: number;
   /** The ready gate and the Docker API step on manager-0. */
   waitFor: pulumi.Resource[];
 }
@@ -54,7 +59,7 @@ export function registryDeployCommand(
 }
 
 export class LabRegistry extends pulumi.ComponentResource {
-  /** `<floating IP>:5000`: what the student's laptop pushes to. */
+  /** `<floating IP>:5000` (`127.0.0.1:<published port>` locally): what the laptop pushes to. */
   public readonly address: pulumi.Output<string>;
   /** `<manager-0 private address>:5000`: what the nodes and stacks' image names use. */
   public readonly internalAddress: pulumi.Output<string>;
@@ -100,7 +105,13 @@ export class LabRegistry extends pulumi.ComponentResource {
     });
     this.user = REGISTRY_USER;
     this.internalAddress = host.apply((h) => `${h.privateIp}:${REGISTRY_PORT}`);
-    this.address = host.apply((h) => `${h.publicIp ?? h.privateIp}:${REGISTRY_PORT}`);
+    // The nodes' trust and the certificate do not depend on this port: SANs name hosts only,
+    // and the nodes pull at the private address (a repository is the same whichever name).
+    this.address = host.apply((h) =>
+      h.publicIp === undefined
+        ? `${h.privateIp}:${REGISTRY_PORT}`
+        : `${h.publicIp}:${args.publicPort ?? REGISTRY_PORT}`,
+    );
     this.registerOutputs({ address: this.address, internalAddress: this.internalAddress });
   }
 }

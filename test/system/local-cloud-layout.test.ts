@@ -31,7 +31,12 @@ import {
   registryLogin,
   registryTrustFor,
 } from "./harness/registry";
-import { localPublishedPorts, LOCAL_SSH_BASE_PORT } from "../../infra/local/ports";
+import { localPublishedPorts } from "../../infra/local/ports";
+import {
+  localDockerApiPort,
+  localRegistryPort,
+  localSshPort,
+} from "../../infra/config/local-ports";
 import { bootstrapStep, readyGateStep } from "../../infra/swarm/swarm";
 import {
   parseJoinTokens,
@@ -43,6 +48,13 @@ import { REGISTRY_PORT } from "../../infra/config/registry-address";
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
 const LOCALHOST = "127.0.0.1";
+/**
+ * swarmlab:localPortOffset as a second local stack on one machine would set it: every port
+ * below is the program's plan for it (2322, 2476, 5100), none of the defaults.
+ */
+const PORT_OFFSET = 100;
+const SSH = `${LOCALHOST}:${localSshPort(0, PORT_OFFSET)}`;
+const REGISTRY = `${LOCALHOST}:${localRegistryPort(PORT_OFFSET)}`;
 
 describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0.1 ports", () => {
   const settings = testStackSettings("lena", LAB_MTU);
@@ -55,7 +67,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
       settings,
       managers: 1,
       workers: 2,
-      publishedPortsOf: localPublishedPorts,
+      publishedPortsOf: (node) => localPublishedPorts(node, PORT_OFFSET),
     }));
     // The registry's certificate names 127.0.0.1 as manager-0's public address, as the program's
     // CA does with the local cloud's publicIp.
@@ -76,7 +88,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
       const ready = await lab.timings.phase("local cloud: 1+2 Ready", async () => {
         await cluster.bootNode(cluster.manager0);
         const access = steps.access();
-        expect(access.managers).toEqual([`${LOCALHOST}:${LOCAL_SSH_BASE_PORT}`]);
+        expect(access.managers).toEqual([SSH]);
         const bootstrap = await steps.create("lena-bootstrap-tokens", bootstrapStep(access, 600));
         const tokens = parseJoinTokens(bootstrap.stdout);
         expect(tokens.joinAddr).toBe(`${cluster.addressOf(cluster.manager0)}:2377`);
@@ -97,7 +109,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
           "lena-ready-check",
           readyGateStep(access, readyGateScript(expected, 600, [], "lena"), 600),
         );
-        expect(gate.answeredBy).toBe(`${LOCALHOST}:${LOCAL_SSH_BASE_PORT}`);
+        expect(gate.answeredBy).toBe(SSH);
         return parseSwarmNodes(gate.stdout);
       });
       expect(ready.map((node) => node.name).sort()).toEqual(
@@ -114,9 +126,9 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
     };
     expect(await published(cluster.manager0)).toEqual(
       [
-        `22/tcp -> ${LOCALHOST}:${LOCAL_SSH_BASE_PORT}`,
-        `2376/tcp -> ${LOCALHOST}:2376`,
-        `${REGISTRY_PORT}/tcp -> ${LOCALHOST}:${REGISTRY_PORT}`,
+        `22/tcp -> ${SSH}`,
+        `2376/tcp -> ${LOCALHOST}:${localDockerApiPort(PORT_OFFSET)}`,
+        `${REGISTRY_PORT}/tcp -> ${REGISTRY}`,
       ].sort(),
     );
     for (const worker of cluster.nodes.filter((node) => node.role === "worker")) {
@@ -135,7 +147,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
         deployRegistry(cluster, pkiReady, login),
       );
       expect(deployed.exitCode).toBe(0);
-      const url = `https://${LOCALHOST}:${REGISTRY_PORT}/v2/`;
+      const url = `https://${REGISTRY}/v2/`;
       const curl = (auth: string[]) =>
         run(
           "curl",

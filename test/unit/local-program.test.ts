@@ -213,3 +213,73 @@ describe("both clouds, one config", () => {
     }
   });
 });
+
+describe("swarmlab:localPortOffset: a second local stack on the same machine", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    const result = await runProgram(
+      { ...LOCAL, localPortOffset: "100", managers: "3", workers: "1" },
+      "alice",
+      swarmStdout(names("alice", 3, 1)),
+      { glance: [] },
+    );
+    if (result.error !== undefined) throw result.error;
+    run = result;
+  });
+
+  it("publishes every manager port plus the offset, and every step and output uses them", async () => {
+    const ports = run
+      .ofType(CONTAINER)
+      .map((r) => [r.inputs.name, unwrap(r.inputs.ports)])
+      .sort(([a], [b]) => String(a).localeCompare(String(b)));
+    const ssh = (external: number) => ({
+      internal: 22,
+      external,
+      ip: "127.0.0.1",
+      protocol: "tcp",
+    });
+    expect(ports).toEqual([
+      [
+        "alice-manager-0",
+        [
+          ssh(2322),
+          { internal: 2376, external: 2476, ip: "127.0.0.1", protocol: "tcp" },
+          { internal: 5000, external: 5100, ip: "127.0.0.1", protocol: "tcp" },
+        ],
+      ],
+      ["alice-manager-1", [ssh(2323)]],
+      ["alice-manager-2", [ssh(2324)]],
+      ["alice-worker-0", []],
+    ]);
+    expect(unwrap(run.byName("alice-ready-check").inputs.managers)).toEqual([
+      "127.0.0.1:2322",
+      "127.0.0.1:2323",
+      "127.0.0.1:2324",
+    ]);
+    expect(run.byName(`alice-manager-2${HOST_KEY_PIN_SUFFIX}`).inputs.address).toBe(
+      "127.0.0.1:2324",
+    );
+    expect(await valueOf(run.exports.dockerHost)).toBe("tcp://127.0.0.1:2476");
+    expect(await valueOf(run.exports.registry)).toBe("127.0.0.1:5100");
+    expect(await valueOf(run.exports.sshCommand)).toMatch(
+      /ssh -i alice\.pem -p 2322 ubuntu@127\.0\.0\.1$/,
+    );
+  });
+
+  it("keeps the lab side as it is: the nodes trust and pull the registry at <private>:5000", async () => {
+    expect(await valueOf(run.exports.registryInternal)).toBe("10.42.0.10:5000");
+    const registry = run.byName("alice-registry-deploy");
+    expect(JSON.stringify(unwrap(registry.inputs.create))).toContain("10.42.0.10:5000");
+  });
+
+  it("says the rebuild a changed offset is (published ports replace the containers)", async () => {
+    const base = await runProgram(
+      { ...LOCAL, managers: "3", workers: "1" },
+      "alice",
+      swarmStdout(names("alice", 3, 1)),
+      { glance: [] },
+    );
+    expect(base.error).toBeUndefined();
+    expect(await valueOf(run.exports.rebuildKey)).not.toBe(await valueOf(base.exports.rebuildKey));
+  });
+});
