@@ -5,6 +5,7 @@
  */
 import { HostKeys, parseHostKeys } from "../../infra/swarm/host-key-check";
 import { PINNED_HOST_KEY_ALGORITHM } from "../../infra/swarm/host-key-pin-provider";
+import { sshEndpoint } from "../../infra/swarm/ssh-endpoint";
 import { contextName, LAB_OUTPUT_KEYS, LabOutputs } from "../docker-context/plan";
 
 /** `bundle.json`: what `npm run docker-context -- --bundle DIR` reads. */
@@ -13,6 +14,12 @@ export interface BundleData extends LabOutputs {
   stack: string;
   context: string;
   managerPublicIp: string;
+  /**
+   * manager-0's SSH address when it is not managerPublicIp on port 22: on the local cloud
+   * "127.0.0.1:<published port>" (the key of its host-key pin). Absent otherwise, and in
+   * bundles of earlier versions.
+   */
+  managerSshAddress?: string;
   sshUser: string;
   /** Per stack of the cluster: `<service>:<port>` -> URL. */
   urls: Record<string, Record<string, string>>;
@@ -57,6 +64,23 @@ export function stackUrls(stacks: unknown): Record<string, Record<string, string
   );
 }
 
+/**
+ * manager-0's SSH address from a stack's outputs: the `sshAddress` of the first manager of the
+ * `nodes` output (the local cloud's "127.0.0.1:2222"; the program lists manager-0 first), else
+ * `managerPublicIp` (OpenStack: the floating IP, port 22). The key of its host-key pin.
+ */
+export function manager0SshAddress(outputs: Record<string, unknown>): string | undefined {
+  const nodes = Array.isArray(outputs.nodes) ? (outputs.nodes as Record<string, unknown>[]) : [];
+  const first = nodes.find((node) => node?.role === "manager");
+  if (typeof first?.sshAddress === "string" && first.sshAddress !== "") return first.sshAddress;
+  return typeof outputs.managerPublicIp === "string" ? outputs.managerPublicIp : undefined;
+}
+
+/** Where the bundle's ssh reaches manager-0: "host" (port 22) or "host:port". */
+export function sshAddressOf(data: BundleData): string {
+  return data.managerSshAddress ?? data.managerPublicIp;
+}
+
 /** A map of strings (the `stackSecrets` output); anything else in it is left out. */
 function stringMap(value: unknown): Record<string, string> {
   if (typeof value !== "object" || value === null) return {};
@@ -85,7 +109,7 @@ export function bundleSource(
   );
   const hostKeys = parseHostKeys(outputs.hostKeys);
   // Without manager-0's pin there is nothing to check its key against: no known_hosts, no bundle.
-  const manager0 = outputs.managerPublicIp;
+  const manager0 = manager0SshAddress(outputs);
   if (typeof manager0 === "string" && manager0 !== "" && !hostKeys[manager0]) {
     missing.push("hostKeys (manager-0's pin)");
   }
@@ -99,6 +123,9 @@ export function bundleSource(
       stack,
       context: contextName(stack),
       managerPublicIp: text("managerPublicIp"),
+      ...(manager0 !== undefined && manager0 !== text("managerPublicIp")
+        ? { managerSshAddress: manager0 }
+        : {}),
       sshUser: text("sshUser"),
       dockerHost: text("dockerHost"),
       registry: text("registry"),
@@ -122,9 +149,12 @@ export function bundleSource(
  * (`StrictHostKeyChecking yes`, the pinned algorithm only), never one it has not seen before.
  */
 export function renderSshConfig(data: BundleData): string {
+  const { host, port } = sshEndpoint(sshAddressOf(data), 22);
   return [
     `Host ${data.context}`,
-    `  HostName ${data.managerPublicIp}`,
+    `  HostName ${host}`,
+    // The local cloud: manager-0's sshd published on its own port of 127.0.0.1.
+    ...(port !== 22 ? [`  Port ${port}`] : []),
     `  User ${data.sshUser}`,
     `  IdentityFile ${SSH_KEY_FILE}`,
     "  IdentitiesOnly yes",

@@ -17,6 +17,7 @@ import {
 } from "../../infra/swarm/host-key-check";
 import { PINNED_HOST_KEY_ALGORITHM } from "../../infra/swarm/host-key-pin-provider";
 import { hostKeyMismatchMessage } from "../../infra/swarm/manager-step-provider";
+import { sshEndpoint } from "../../infra/swarm/ssh-endpoint";
 
 /** The public key line (`ssh-ed25519 AAAA...`) the SSH server at `address` shows now. */
 export type HostKeyReader = (address: string) => Promise<string>;
@@ -74,6 +75,15 @@ export function readHostKeyOverSsh(
   });
 }
 
+/**
+ * The shown key of a pinned manager's address: "203.0.113.10" (port 22) or the local cloud's
+ * "127.0.0.1:2222", read at that port.
+ */
+export function readHostKeyAt(address: string): Promise<string> {
+  const { host, port } = sshEndpoint(address, 22);
+  return readHostKeyOverSsh(host, port);
+}
+
 export interface KnownHost {
   address: string;
   server: string;
@@ -81,9 +91,21 @@ export interface KnownHost {
   publicKey: string;
 }
 
-/** known_hosts lines (`<address> <type> <key> <server>`), in the order given. Pure. */
+/**
+ * The host field of a known_hosts line for a pin's address: the address itself for port 22,
+ * `[host]:port` for another port (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT: a non-standard port is
+ * written with the host in brackets, as ssh looks it up).
+ */
+export function knownHostsName(address: string): string {
+  const { host, port } = sshEndpoint(address, 22);
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** known_hosts lines (`<host field> <type> <key> <server>`), in the order given. Pure. */
 export function renderKnownHosts(hosts: KnownHost[]): string {
-  return hosts.map((host) => `${host.address} ${host.publicKey} ${host.server}\n`).join("");
+  return hosts
+    .map((host) => `${knownHostsName(host.address)} ${host.publicKey} ${host.server}\n`)
+    .join("");
 }
 
 /** A manager showed another key than its pin: never skipped, whichever manager it is. */

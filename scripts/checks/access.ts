@@ -9,9 +9,12 @@ import {
   BUNDLE_FILE,
   BundleData,
   KNOWN_HOSTS_FILE,
+  manager0SshAddress,
   parseBundle,
   SSH_KEY_FILE,
+  sshAddressOf,
 } from "../bundle/contents";
+import { knownHostsName } from "../bundle/host-keys";
 import {
   HostKeys,
   fingerprintOfPublicKeyLine,
@@ -33,13 +36,17 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-/** Manager-0's floating IP first, then the other managers' (the `nodes` output), as swarm steps try them. */
+/**
+ * Manager-0's SSH address first, then the other managers' (the `nodes` output), as swarm steps
+ * try them: the floating IP, or on the local cloud "127.0.0.1:<published port>" (sshAddress),
+ * the key of each one's host-key pin.
+ */
 function managersOf(outputs: Record<string, unknown>): string[] {
   const nodes = Array.isArray(outputs.nodes) ? (outputs.nodes as Record<string, unknown>[]) : [];
   const others = nodes
-    .filter((n) => n?.role === "manager" && typeof n.publicIp === "string")
-    .map((n) => n.publicIp as string);
-  return [...new Set([text(outputs.managerPublicIp), ...others].filter((ip) => ip !== ""))];
+    .filter((n) => n?.role === "manager")
+    .map((n) => text(n.sshAddress) || text(n.publicIp));
+  return [...new Set([manager0SshAddress(outputs) ?? "", ...others].filter((ip) => ip !== ""))];
 }
 
 /** From a stack's outputs (secrets revealed); names the outputs that are missing. */
@@ -62,14 +69,16 @@ export function accessFromOutputs(
 
 /**
  * The pinned key of `address` in an OpenSSH known_hosts text: the ssh-ed25519 line whose host
- * field names it (`203.0.113.10` or `[203.0.113.10]:22`). The bundle's ssh_config writes plain,
+ * field names it (`203.0.113.10` or `[203.0.113.10]:22`; the local cloud's `127.0.0.1:2222` as
+ * `[127.0.0.1]:2222`). The bundle's ssh_config writes plain,
  * unhashed lines (it replaces the system's ssh_config, so no HashKnownHosts applies).
  */
 export function knownHostKey(knownHosts: string, address: string): string | undefined {
   for (const line of knownHosts.split("\n")) {
     const [hosts, type, blob] = line.trim().split(/\s+/);
     if (!hosts || hosts.startsWith("#") || type !== "ssh-ed25519" || !blob) continue;
-    if (hosts.split(",").some((h) => h === address || h === `[${address}]:22`)) {
+    const names = [knownHostsName(address), `[${address}]:22`];
+    if (hosts.split(",").some((h) => names.includes(h))) {
       return fingerprintOfPublicKeyLine(`${type} ${blob}`);
     }
   }
@@ -82,7 +91,7 @@ export function accessFromBundleFiles(
   privateKey: string,
   knownHosts: string,
 ): ClusterAccess | { error: string } {
-  const address = data.managerPublicIp;
+  const address = sshAddressOf(data);
   const fingerprint = knownHostKey(knownHosts, address);
   if (fingerprint === undefined) {
     return {

@@ -6,8 +6,8 @@
  */
 import * as path from "node:path";
 import pLimit from "p-limit";
-import { bundleSource } from "../bundle/contents";
-import { HostKeyReader, pinnedKnownHosts, readHostKeyOverSsh } from "../bundle/host-keys";
+import { bundleSource, sshAddressOf } from "../bundle/contents";
+import { HostKeyReader, pinnedKnownHosts, readHostKeyAt } from "../bundle/host-keys";
 import { privateDir } from "../bundle/private-files";
 import { writeBundle } from "../bundle/write-bundle";
 import type { ClassWorkspace } from "./workspace";
@@ -21,15 +21,15 @@ export interface BundleResult {
 
 /**
  * `readHostKey`: how a manager's host key is read for known_hosts (checked against its pin
- * before it is written); the workspace's own reader if it has one, else an SSH handshake.
+ * before it is written); the workspace's own reader if it has one, else an SSH handshake at the
+ * pin's address ("203.0.113.10", port 22, or the local cloud's "127.0.0.1:2222").
  */
 export async function writeBundles(
   workspace: ClassWorkspace,
   ids: readonly string[],
   outDir: string,
   parallel: number,
-  readHostKey: HostKeyReader = workspace.hostKey?.bind(workspace) ??
-    ((address) => readHostKeyOverSsh(address)),
+  readHostKey: HostKeyReader = workspace.hostKey?.bind(workspace) ?? readHostKeyAt,
 ): Promise<BundleResult[]> {
   privateDir(outDir);
   const limit = pLimit(parallel);
@@ -49,7 +49,7 @@ export async function writeBundles(
           const knownHosts = await pinnedKnownHosts(
             id,
             source.hostKeys,
-            source.data.managerPublicIp,
+            sshAddressOf(source.data),
             readHostKey,
           );
           const dir = path.join(outDir, id);

@@ -24,6 +24,7 @@ import {
 } from "../../scripts/bundle/host-keys";
 import { writeBundles } from "../../scripts/class/bundles";
 import { FakeClassWorkspace } from "../../scripts/class/fake-workspace";
+import { accessFromBundle, accessFromOutputs } from "../../scripts/checks/access";
 
 /** `ssh-keygen ARGS` (OpenSSH's own tool): its stdout, or "" when it exits non-zero. */
 function sshKeygen(...args: string[]): string {
@@ -204,5 +205,110 @@ describe("npm run class -- bundles: known_hosts", () => {
     expect(results).toEqual([
       { id: "alice", problem: expect.stringContaining("no output hostKeys (manager-0's pin)") },
     ]);
+  });
+});
+
+describe("npm run class -- bundles for a local stack (swarmlab:cloud docker)", () => {
+  // The local cloud's manager-0: sshd published on 127.0.0.1 at a port of its own, as LocalNode
+  // publishes it (2222 + swarmlab:localPortOffset); here a real SSH server on a free port.
+  let server: Server;
+  let port: number;
+  let dir: string;
+  const hostKey = utils.generateKeyPairSync("ed25519");
+  const shownKey = hostKey.public.split(" ").slice(0, 2).join(" ");
+  beforeAll(async () => {
+    server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+      client.on("authentication", (context) => context.reject());
+      client.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-local-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** The outputs the program gives a local stack (test/unit/local-program.test.ts checks them). */
+  async function localWorkspace(): Promise<FakeClassWorkspace> {
+    const workspace = new FakeClassWorkspace({ delayMs: 0 });
+    await workspace.up("alice");
+    const outputs = await workspace.secretOutputs("alice");
+    const ssh = `127.0.0.1:${port}`;
+    const local = {
+      ...outputs,
+      managerPublicIp: "127.0.0.1",
+      dockerHost: "tcp://127.0.0.1:2476",
+      registry: "127.0.0.1:5100",
+      nodes: [
+        {
+          name: "alice-manager-0",
+          role: "manager",
+          privateIp: "10.42.0.10",
+          publicIp: "127.0.0.1",
+          sshAddress: ssh,
+        },
+        { name: "alice-worker-0", role: "worker", privateIp: "10.42.0.100" },
+      ],
+      hostKeys: {
+        [ssh]: {
+          server: "alice-manager-0",
+          fingerprint: fingerprintOfPublicKeyLine(shownKey),
+          pin: "urn:pulumi:alice::swarmlab::pulumi-nodejs:dynamic:Resource::alice-manager-0-host-key",
+        },
+      },
+    };
+    // No workspace reader: the class tool's own SSH handshake reads the key at the pin's address.
+    return Object.assign(Object.create(workspace) as FakeClassWorkspace, {
+      secretOutputs: async () => local,
+      hostKey: undefined,
+    });
+  }
+
+  it("pins [127.0.0.1]:<port> in known_hosts, as OpenSSH looks a non-22 port up", async () => {
+    const results = await writeBundles(await localWorkspace(), ["alice"], dir, 1);
+    expect(results).toEqual([{ id: "alice", dir: path.join(dir, "alice") }]);
+    const knownHosts = path.join(dir, "alice", "known_hosts");
+    expect(sshKeygen("-F", `[127.0.0.1]:${port}`, "-f", knownHosts)).toContain(
+      `[127.0.0.1]:${port} ${shownKey} alice-manager-0`,
+    );
+    // Not under port 22: ssh would never use it for 127.0.0.1 alone.
+    expect(sshKeygen("-F", "127.0.0.1", "-f", knownHosts)).toBe("");
+  });
+
+  it("gives ssh HostName 127.0.0.1 and the port, as ssh itself resolves the entry", async () => {
+    await writeBundles(await localWorkspace(), ["alice"], dir, 1);
+    const folder = path.join(dir, "alice");
+    // `ssh -G` prints the configuration ssh would use for the host, without connecting.
+    const resolved = execFileSync("ssh", ["-G", "-F", "ssh_config", "swarmlab-alice"], {
+      cwd: folder,
+      encoding: "utf8",
+    }).split("\n");
+    expect(resolved).toEqual(
+      expect.arrayContaining([
+        "hostname 127.0.0.1",
+        `port ${port}`,
+        "stricthostkeychecking true",
+        "userknownhostsfile known_hosts",
+      ]),
+    );
+    const data = JSON.parse(fs.readFileSync(path.join(folder, "bundle.json"), "utf8"));
+    expect(data.dockerHost).toBe("tcp://127.0.0.1:2476");
+    expect(data.managerSshAddress).toBe(`127.0.0.1:${port}`);
+  });
+
+  it("lets npm run check reach manager-0 at its port, from the bundle and from the outputs", async () => {
+    const workspace = await localWorkspace();
+    await writeBundles(workspace, ["alice"], dir, 1);
+    const fromBundle = accessFromBundle(path.join(dir, "alice"));
+    if ("error" in fromBundle) throw new Error(fromBundle.error);
+    expect(fromBundle.managers).toEqual([`127.0.0.1:${port}`]);
+    expect(fromBundle.hostKeys[`127.0.0.1:${port}`].fingerprint).toBe(
+      fingerprintOfPublicKeyLine(shownKey),
+    );
+    const fromOutputs = accessFromOutputs("alice", await workspace.secretOutputs("alice"));
+    if ("missing" in fromOutputs) throw new Error(fromOutputs.missing.join());
+    expect(fromOutputs.managers).toEqual([`127.0.0.1:${port}`]);
   });
 });
