@@ -63,7 +63,9 @@ export interface LabAccess {
   dockerHost: pulumi.Output<string>;
 }
 import { stackFolders } from "./stacks/catalog";
-import { chosenStackPorts } from "./stacks/published-ports";
+import { chosenPublishedPorts, chosenStackPorts } from "./stacks/published-ports";
+import { localPortUrl } from "./stacks/local-port-forwarder";
+import { LocalStackPorts } from "./stacks/local-stack-ports";
 import { LabStacks, StackStatus } from "./stacks/stacks";
 
 /** What the program's entry point looked up before declaring the cluster. */
@@ -528,11 +530,27 @@ export class SwarmCluster extends pulumi.ComponentResource {
         },
         overlayMtu: this.overlayMtu,
         managerIp,
+        ...(local ? { portUrl: (port) => localPortUrl(port, config.localPortOffset) } : {}),
         timeoutSeconds: config.bootTimeoutSeconds,
         waitFor: [this.readyGate],
       },
       child,
     );
+    if (local) {
+      // The stacks' ports on 127.0.0.1: nothing else publishes them on this machine.
+      new LocalStackPorts(
+        `${name}-stack-ports`,
+        {
+          owner,
+          ports: chosenPublishedPorts(config.stacks, stackFolders(config.stacksDirs)),
+          offset: config.localPortOffset,
+          nodes: [first, ...rest].map((identity) => nodeAddress(config.cidr, identity)),
+          image: local.image,
+          network: local.networkName,
+        },
+        child,
+      );
+    }
     this.stacks = stacks.stacks;
     this.stackSecrets = stacks.generatedSecrets;
 

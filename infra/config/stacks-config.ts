@@ -4,6 +4,7 @@
  * named stack exists and its compose file is valid is checked by infra/stacks/ (a later step of
  * the flow), which parseLabConfig calls through `StackChecks` so every problem is listed at once.
  */
+import type { LocalHostPort } from "./local-ports";
 import type { StackExternals } from "./stack-externals";
 
 /** A published port of a service, as the override sets it. */
@@ -37,6 +38,11 @@ export interface StackContext {
   /** `swarmlab:stacksDir`: folders of stacks beside stacks/, as written (relative to the project). */
   stacksDirs: readonly string[];
   externals: StackExternals;
+  /**
+   * The local cloud only: the ports it publishes on 127.0.0.1 itself (local-ports.ts) and
+   * swarmlab:localPortOffset, which the stacks' forwarded ports get too.
+   */
+  local?: { offset: number; hostPorts: readonly LocalHostPort[] };
 }
 
 /** The deeper checks of infra/stacks/ (folders, compose files), injected to keep imports one-way. */

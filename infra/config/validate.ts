@@ -493,6 +493,15 @@ export function parseLabConfig(
     );
   }
 
+  const localPortOffset =
+    readInteger(raw, "localPortOffset", problems, {
+      min: 0,
+      max: MAX_LOCAL_PORT_OFFSET,
+      fix:
+        "it is added to every port the local cloud publishes on 127.0.0.1, the registry's 5000 " +
+        `the highest, which must stay at most 65535; use 0 to ${MAX_LOCAL_PORT_OFFSET}, e.g. 100`,
+    }) ?? 0;
+
   const stackChoices = parseStackChoices(raw.stacks, raw.stackOverrides);
   for (const problem of stackChoices.problems) problems.add(problem.key, problem.reason);
   const stacksDir = parseStacksDir(raw.stacksDir);
@@ -504,20 +513,23 @@ export function parseLabConfig(
     stacksDir.problems.length === 0 &&
     externals.problems.length === 0;
   if (shapesOk && checkStacks) {
-    const context = { stacksDirs: stacksDir.dirs, externals: externals.externals };
+    const context = {
+      stacksDirs: stacksDir.dirs,
+      externals: externals.externals,
+      ...(cloud === "docker"
+        ? {
+            local: {
+              offset: localPortOffset,
+              hostPorts: localHostPorts(managers, localPortOffset),
+            },
+          }
+        : {}),
+    };
     for (const problem of checkStacks(stackChoices.choices, context)) {
       problems.add(problem.key, problem.reason);
     }
   }
 
-  const localPortOffset =
-    readInteger(raw, "localPortOffset", problems, {
-      min: 0,
-      max: MAX_LOCAL_PORT_OFFSET,
-      fix:
-        "it is added to every port the local cloud publishes on 127.0.0.1, the registry's 5000 " +
-        `the highest, which must stay at most 65535; use 0 to ${MAX_LOCAL_PORT_OFFSET}, e.g. 100`,
-    }) ?? 0;
   if (cloud === "docker") {
     for (const reason of localHostPortProblems(localHostPorts(managers, localPortOffset))) {
       problems.add("localPortOffset", reason);

@@ -53,10 +53,7 @@ export function chosenStackPorts(
   choices: readonly StackChoice[],
   folders: readonly string[] = stackFolders(),
 ): { port: number; protocol: "tcp" | "udp" }[] {
-  const ports = choices.flatMap((choice) => {
-    const loaded = loadStack(choice.name, folderOf(choice.name, folders));
-    return loaded.ok ? publishedPorts(loaded.stack, choice.services) : [];
-  });
+  const ports = chosenPublishedPorts(choices, folders);
   const byKey = new Map<string, { port: number; protocol: "tcp" | "udp" }>();
   for (const { published, protocol } of ports) {
     if (protocol === "tcp" || protocol === "udp") {
@@ -64,4 +61,15 @@ export function chosenStackPorts(
     }
   }
   return [...byKey.values()];
+}
+
+/** Every published port of the chosen stacks, overrides applied, in the order of the choices. */
+export function chosenPublishedPorts(
+  choices: readonly StackChoice[],
+  folders: readonly string[] = stackFolders(),
+): PublishedPort[] {
+  return choices.flatMap((choice) => {
+    const loaded = loadStack(choice.name, folderOf(choice.name, folders));
+    return loaded.ok ? publishedPorts(loaded.stack, choice.services) : [];
+  });
 }

@@ -17,7 +17,7 @@ import type { ManagerAccess } from "../swarm/swarm";
 import { folderOf, stackFolders } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
 import { LabStackExternals, needsExternals } from "./externals";
-import { portKey, portUrl, publishedPorts } from "./published-ports";
+import { PublishedPort, portKey, portUrl, publishedPorts } from "./published-ports";
 import { renderStack } from "./render-compose";
 import type { RegistryEndpoint } from "./registry-endpoint";
 import { parseStackServices, registryCredentials, ServiceStatus } from "./stack-scripts";
@@ -43,6 +43,11 @@ export interface LabStacksArgs {
   registry?: RegistryEndpoint;
   overlayMtu: pulumi.Input<number>;
   managerIp: pulumi.Input<string>;
+  /**
+   * How the `stacks` output opens a port. Default portUrl (the floating IP, or a node for host
+   * mode); the local cloud's forwarders on 127.0.0.1 give localPortUrl.
+   */
+  portUrl?: (port: PublishedPort, managerIp: string) => string;
   timeoutSeconds: number;
   /** The ready gate (and whatever else must be done before anything is deployed). */
   waitFor: pulumi.Resource[];
@@ -112,6 +117,7 @@ export class LabStacks extends pulumi.ComponentResource {
       );
     };
 
+    const urlOf = args.portUrl ?? portUrl;
     const folders = args.folders ?? stackFolders();
     const definitions = args.choices.map((choice) => loaded(choice.name, folders));
     const declared = args.externals ?? NO_EXTERNALS;
@@ -165,7 +171,7 @@ export class LabStacks extends pulumi.ComponentResource {
         stack.name,
         {
           services: parseStackServices(stdout),
-          urls: Object.fromEntries(ports.map((p) => [portKey(p), portUrl(p, ip)])),
+          urls: Object.fromEntries(ports.map((p) => [portKey(p), urlOf(p, ip)])),
         },
       ]);
     });

@@ -10,10 +10,12 @@
 import * as fs from "fs";
 import { DOCKER_API_PORT, REGISTRY_PORT } from "../config/registry-address";
 import { EXTERNALS_SHAPE, NO_EXTERNALS, StackExternals } from "../config/stack-externals";
-import type { StackChecks, StackChoice, StackProblem } from "../config/stacks-config";
+import { MAX_PORT } from "../config/local-ports";
+import type { StackChecks, StackChoice, StackContext, StackProblem } from "../config/stacks-config";
 import { folderLabel, stackFolders, stackLocations } from "./catalog";
 import { loadStack, StackDefinition } from "./compose";
-import { publishedPorts } from "./published-ports";
+import { isForwarded } from "./local-port-forwarder";
+import { PublishedPort, publishedPorts } from "./published-ports";
 
 /** Ports the cluster itself listens on (on every node or on the managers): no stack may publish them. */
 const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
@@ -93,10 +95,43 @@ function externalProblems(
  * Problems of the chosen stacks, for parseLabConfig (StackChecks): `folders` are searched in
  * order (stackFolders: stacks/, then swarmlab:stacksDir).
  */
+/**
+ * The local cloud forwards a stack's port to 127.0.0.1 at published + the offset
+ * (local-port-forwarder.ts): that port must exist and not be one the local cloud publishes itself.
+ */
+function localForwardProblems(
+  choice: StackChoice,
+  port: PublishedPort,
+  local: NonNullable<StackContext["local"]>,
+): StackProblem[] {
+  if (!isForwarded(port)) return [];
+  const hostPort = port.published + local.offset;
+  const where = `${choice.name}.${port.service} publishes port ${port.published}`;
+  const example = (published: number) =>
+    `{"${choice.name}": {"${port.service}": {"ports": {"${port.target}": ${published}}}}}`;
+  if (hostPort > MAX_PORT) {
+    return [
+      {
+        key: "stackOverrides",
+        reason: `${where}, which the local cloud forwards to 127.0.0.1:${hostPort} (swarmlab:localPortOffset ${local.offset} added), past ${MAX_PORT}; publish it lower, e.g. ${example(MAX_PORT - local.offset)}, or use a smaller offset`,
+      },
+    ];
+  }
+  const taken = local.hostPorts.find((own) => own.hostPort === hostPort);
+  if (taken === undefined) return [];
+  return [
+    {
+      key: "stackOverrides",
+      reason: `${where}, which the local cloud forwards to 127.0.0.1:${hostPort}, where it publishes ${taken.what}; publish it elsewhere, e.g. ${example(port.published + 10000)}`,
+    },
+  ];
+}
+
 export function stackProblems(
   choices: readonly StackChoice[],
   folders: readonly string[] = stackFolders(),
   externals: StackExternals = NO_EXTERNALS,
+  local?: StackContext["local"],
 ): StackProblem[] {
   const problems: StackProblem[] = [];
   for (const folder of folders.slice(1)) {
@@ -153,6 +188,7 @@ export function stackProblems(
         });
       } else {
         publishers.set(key, `${choice.name}.${port.service}`);
+        if (local) problems.push(...localForwardProblems(choice, port, local));
       }
     }
   }
@@ -164,4 +200,4 @@ export function stackProblems(
  * `npm run render`, `class init` and the roster check refuse with the same words.
  */
 export const labStackChecks: StackChecks = (choices, context) =>
-  stackProblems(choices, stackFolders(context.stacksDirs), context.externals);
+  stackProblems(choices, stackFolders(context.stacksDirs), context.externals, context.local);

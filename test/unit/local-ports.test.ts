@@ -9,6 +9,7 @@ import {
 } from "../../infra/config/local-ports";
 import { LOCAL_ALLOWED_CIDR } from "../../infra/config/local-cloud";
 import { parseLabConfig, RawConfig } from "../../infra/config/validate";
+import { labStackChecks } from "../../infra/stacks/validate-stacks";
 
 const LAPTOP = { totalMemoryBytes: 16 * 1024 ** 3 };
 const local: RawConfig = { cloud: "docker", allowedCidrs: `["${LOCAL_ALLOWED_CIDR}"]` };
@@ -87,5 +88,41 @@ describe("swarmlab:localPortOffset at preview", () => {
     ]);
     const unset = parsed({ allowedCidrs: '["203.0.113.0/24"]', localPortOffset: "0" });
     expect(unset.ok ? [] : unset.problems).toEqual([]);
+  });
+});
+
+describe("a stack's port on the local cloud (forwarded to 127.0.0.1 at published + offset)", () => {
+  const override = (published: number) =>
+    JSON.stringify({ hostname: { web: { ports: { "8080": { published } } } } });
+  const withStacks = (raw: RawConfig) => parseLabConfig(raw, "alice", labStackChecks, LAPTOP);
+  const reasons = (raw: RawConfig) => {
+    const result = withStacks(raw);
+    return result.ok ? [] : result.problems.map((p) => `swarmlab:${p.key}: ${p.reason}`);
+  };
+
+  it("is refused on a port the local cloud publishes itself (here manager-0's SSH)", () => {
+    expect(reasons({ ...local, localPortOffset: "100", stackOverrides: override(2222) })).toEqual([
+      "swarmlab:stackOverrides: hostname.web publishes port 2222, which the local cloud forwards " +
+        "to 127.0.0.1:2322, where it publishes SSH of manager-0; publish it elsewhere, e.g. " +
+        '{"hostname": {"web": {"ports": {"8080": 12222}}}}',
+    ]);
+    // On OpenStack 2222 is just a port.
+    expect(reasons({ allowedCidrs: '["203.0.113.0/24"]', stackOverrides: override(2222) })).toEqual(
+      [],
+    );
+  });
+
+  it("is refused when the offset pushes it past 65535", () => {
+    expect(reasons({ ...local, localPortOffset: "60000", stackOverrides: override(8080) })).toEqual(
+      [
+        "swarmlab:stackOverrides: hostname.web publishes port 8080, which the local cloud forwards " +
+          "to 127.0.0.1:68080 (swarmlab:localPortOffset 60000 added), past 65535; publish it " +
+          'lower, e.g. {"hostname": {"web": {"ports": {"8080": 5535}}}}, or use a smaller offset',
+      ],
+    );
+  });
+
+  it("passes with the default stack and offset", () => {
+    expect(reasons({ ...local, localPortOffset: "100" })).toEqual([]);
   });
 });

@@ -26,6 +26,8 @@ import {
   valueOf,
 } from "./support/program";
 import { isSecretWire } from "./support/mock-cloud";
+import { FORWARD_SCRIPT } from "../../infra/stacks/local-port-forwarder";
+import { templateFile } from "../../infra/nodes/templates";
 
 const CONTAINER = "docker:index/container:Container";
 const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };
@@ -40,6 +42,11 @@ function unwrap(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
   }
   return value;
+}
+
+/** The node containers (LocalNode's `<node>-container`), not the stacks' port forwarders. */
+function nodeContainers(run: ProgramRun): ProgramRun["resources"] {
+  return run.ofType(CONTAINER).filter((r) => r.name.endsWith("-container"));
 }
 
 async function deploy(keys: Record<string, string>): Promise<ProgramRun> {
@@ -61,7 +68,14 @@ describe("the program with swarmlab:cloud docker", () => {
     expect(run.ofType("docker:index/network:Network")).toHaveLength(1);
     expect(run.ofType("docker:index/image:Image")).toHaveLength(1);
     expect(run.ofType("docker:index/volume:Volume")).toHaveLength(3);
-    expect(run.ofType(CONTAINER).map((r) => r.inputs.name)).toEqual(names("alice", 1, 2));
+    expect(nodeContainers(run).map((r) => r.inputs.name)).toEqual(names("alice", 1, 2));
+    // And one forwarder of the default stack's port (hostname's 8080), nothing else.
+    expect(
+      run
+        .ofType(CONTAINER)
+        .map((r) => r.inputs.name)
+        .sort(),
+    ).toEqual([...names("alice", 1, 2), "alice-port-8080-tcp"].sort());
   });
 
   it("makes the lab network a bridge with the config's subnet and MTU", () => {
@@ -130,7 +144,7 @@ describe("the program with swarmlab:cloud docker", () => {
   });
 
   it("publishes only manager ports, on 127.0.0.1, and reaches sshd through them", async () => {
-    const ports = run.ofType(CONTAINER).map((r) => [r.inputs.name, unwrap(r.inputs.ports)]);
+    const ports = nodeContainers(run).map((r) => [r.inputs.name, unwrap(r.inputs.ports)]);
     expect(ports).toEqual([
       [
         "alice-manager-0",
@@ -228,8 +242,7 @@ describe("swarmlab:localPortOffset: a second local stack on the same machine", (
   });
 
   it("publishes every manager port plus the offset, and every step and output uses them", async () => {
-    const ports = run
-      .ofType(CONTAINER)
+    const ports = nodeContainers(run)
       .map((r) => [r.inputs.name, unwrap(r.inputs.ports)])
       .sort(([a], [b]) => String(a).localeCompare(String(b)));
     const ssh = (external: number) => ({
@@ -281,5 +294,47 @@ describe("swarmlab:localPortOffset: a second local stack on the same machine", (
     );
     expect(base.error).toBeUndefined();
     expect(await valueOf(run.exports.rebuildKey)).not.toBe(await valueOf(base.exports.rebuildKey));
+  });
+});
+
+describe("the stacks' published ports on the local cloud", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await deploy({ ...LOCAL, localPortOffset: "100" });
+  });
+
+  it("forwards each from 127.0.0.1 (plus the offset) to the nodes, managers first, labelled", () => {
+    const forwarder = run.byName("alice-stack-ports-8080-tcp");
+    expect(unwrap(forwarder.inputs)).toMatchObject({
+      name: "alice-port-8080-tcp",
+      image: expect.stringMatching(/^swarmlab-local-node:/),
+      networksAdvanced: [{ name: "alice-swarmlab" }],
+      labels: [{ label: "org.swarmlab.owner", value: "alice" }],
+      ports: [{ internal: 8080, external: 8180, ip: "127.0.0.1", protocol: "tcp" }],
+      entrypoints: ["/bin/sh", FORWARD_SCRIPT],
+      command: ["tcp", "8080", "8080", "10.42.0.10", "10.42.0.100", "10.42.0.101"],
+      uploads: [{ file: FORWARD_SCRIPT, content: templateFile("local-port-forward.sh") }],
+      restart: "unless-stopped",
+    });
+    // A node is not touched by a stack's port: no node container publishes 8080 or 8180.
+    const nodePorts = nodeContainers(run).flatMap(
+      (r) => unwrap(r.inputs.ports) as { external: number }[],
+    );
+    expect(nodePorts.map((p) => p.external)).not.toEqual(expect.arrayContaining([8080]));
+    expect(nodePorts.map((p) => p.external)).not.toEqual(expect.arrayContaining([8180]));
+  });
+
+  it("gives the stacks output the forwarded URL", async () => {
+    const stacks = (await valueOf(run.exports.stacks)) as Record<
+      string,
+      { urls: Record<string, string> }
+    >;
+    expect(stacks.hostname.urls).toEqual({ "web:8080": "http://127.0.0.1:8180" });
+  });
+
+  it("declares no forwarder on OpenStack", async () => {
+    const openstack = await runProgram(OPENSTACK, "alice", stdout);
+    expect(openstack.error).toBeUndefined();
+    expect(openstack.ofType(CONTAINER)).toEqual([]);
   });
 });
