@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # The local cloud's forwarder of one port a stack publishes (infra/local/port-forwarder.ts): it
 # runs in a small container on the lab network whose port is published on 127.0.0.1, and hands
 # each connection to the first node that accepts it. A node without a task of a host-mode port
@@ -7,7 +7,7 @@
 #   local-port-forward.sh tcp LISTEN_PORT TARGET_PORT NODE_ADDRESS...   (nodes in order)
 #   local-port-forward.sh udp LISTEN_PORT TARGET_PORT NODE_ADDRESS      (datagrams to one node)
 # Internally, once per TCP connection: local-port-forward.sh connect TARGET_PORT NODE_ADDRESS...
-set -eu
+set -euo pipefail
 
 CONNECT_TIMEOUT_SECONDS=3
 
@@ -38,7 +38,7 @@ case "$mode" in
     target=$2
     shift 2
     # EXEC splits its command on spaces: the addresses and ports hold none, nor ':' or ','.
-    exec socat "TCP-LISTEN:${listen},fork,reuseaddr" "EXEC:/bin/sh $0 connect ${target} $*"
+    exec socat "TCP-LISTEN:${listen},fork,reuseaddr" "EXEC:/bin/bash $0 connect ${target} $*"
     ;;
   udp)
     [ "$#" -eq 3 ] || usage

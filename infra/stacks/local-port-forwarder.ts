@@ -87,7 +87,7 @@ export function forwarderContainerArgs(
     ],
     uploads: [{ file: FORWARD_SCRIPT, content: templateFile("local-port-forward.sh") }],
     // The node image's entrypoint is systemd: the forwarder runs the script instead.
-    entrypoints: ["/bin/sh", FORWARD_SCRIPT],
+    entrypoints: ["/bin/bash", FORWARD_SCRIPT],
     command: [
       forwarder.protocol,
       String(forwarder.published),

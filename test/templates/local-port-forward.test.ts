@@ -74,7 +74,7 @@ describe("templates/local-port-forward.sh with the real socat", () => {
   });
 
   async function forward(listen: number, target: number, nodes: string[]): Promise<void> {
-    forwarder = spawn("sh", [SCRIPT, "tcp", String(listen), String(target), ...nodes]);
+    forwarder = spawn("bash", [SCRIPT, "tcp", String(listen), String(target), ...nodes]);
     forwarder.stderr?.on("data", (chunk) => (stderr += chunk.toString()));
     await listening(listen);
   }
@@ -110,7 +110,7 @@ describe("templates/local-port-forward.sh with the real socat", () => {
   });
 
   it("refuses to start without a port and a node (exit 2, the usage)", async () => {
-    const child = spawn("sh", [SCRIPT, "tcp", "8080"]);
+    const child = spawn("bash", [SCRIPT, "tcp", "8080"]);
     let said = "";
     child.stderr.on("data", (chunk) => (said += chunk.toString()));
     const code = await new Promise((resolve) => child.on("close", resolve));

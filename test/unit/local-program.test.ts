@@ -311,7 +311,7 @@ describe("the stacks' published ports on the local cloud", () => {
       networksAdvanced: [{ name: "alice-swarmlab" }],
       labels: [{ label: "org.swarmlab.owner", value: "alice" }],
       ports: [{ internal: 8080, external: 8180, ip: "127.0.0.1", protocol: "tcp" }],
-      entrypoints: ["/bin/sh", FORWARD_SCRIPT],
+      entrypoints: ["/bin/bash", FORWARD_SCRIPT],
       command: ["tcp", "8080", "8080", "10.42.0.10", "10.42.0.100", "10.42.0.101"],
       uploads: [{ file: FORWARD_SCRIPT, content: templateFile("local-port-forward.sh") }],
       restart: "unless-stopped",
