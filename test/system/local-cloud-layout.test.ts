@@ -22,13 +22,20 @@ import { ManagerSteps } from "./harness/manager-steps";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { testStackSettings } from "./harness/test-stack";
 import { run } from "./harness/process";
-import { ensureImage, REGISTRY_IMAGE } from "./harness/cached-image";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ensureImage, REGISTRY_IMAGE, SERVICE_IMAGE } from "./harness/cached-image";
 import {
   deployRegistry,
   labPki,
   LabPki,
+  dockerLogin,
+  internalEndpoint,
   preloadRegistryImage,
+  pullFresh,
   registryLogin,
+  RegistryLogin,
   registryTrustFor,
 } from "./harness/registry";
 import { localPublishedPorts } from "../../infra/local/ports";
@@ -61,6 +68,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
   let lab: Lab;
   let cluster: SwarmCluster;
   let pki: LabPki | undefined;
+  let login: RegistryLogin | undefined;
 
   beforeAll(async () => {
     ({ lab, cluster } = await openScenario("e-local-cloud-layout", 221, {
@@ -137,14 +145,15 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
   });
 
   test(
-    "the registry answers this host over TLS with auth at 127.0.0.1:5000",
+    `the registry answers this host over TLS with auth at ${REGISTRY}`,
     async () => {
       const pkiReady = pki as LabPki;
       await ensureImage(REGISTRY_IMAGE);
       await preloadRegistryImage(cluster);
-      const login = registryLogin();
+      const registryAuth = registryLogin();
+      login = registryAuth;
       const deployed = await lab.timings.phase("registry answering over TLS", () =>
-        deployRegistry(cluster, pkiReady, login),
+        deployRegistry(cluster, pkiReady, registryAuth),
       );
       expect(deployed.exitCode).toBe(0);
       const url = `https://${REGISTRY}/v2/`;
@@ -167,8 +176,47 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
           },
         );
       expect((await curl([])).stdout).toBe("401");
-      expect((await curl(["-u", `${login.user}:${login.password}`])).stdout).toBe("200");
+      expect((await curl(["-u", `${registryAuth.user}:${registryAuth.password}`])).stdout).toBe(
+        "200",
+      );
     },
     8 * MINUTE,
+  );
+
+  test(
+    `an image this host pushes to ${REGISTRY} is the one a worker pulls at <manager-0>:5000`,
+    async () => {
+      const auth = login as RegistryLogin;
+      // This machine's own daemon, with a docker config of its own (the host's is untouched);
+      // dockerd trusts 127.0.0.0/8 registries without a CA file by default.
+      const config = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-laptop-"));
+      const service = await ensureImage(SERVICE_IMAGE);
+      const laptopName = `${REGISTRY}/laptop-push:1`;
+      try {
+        expect((await docker(["tag", service.tag, laptopName])).exitCode).toBe(0);
+        const loggedIn = await docker(
+          ["--config", config, "login", "-u", auth.user, "--password-stdin", REGISTRY],
+          { input: auth.password },
+        );
+        expect({ exit: loggedIn.exitCode, out: loggedIn.stdout }).toMatchObject({
+          exit: 0,
+          out: expect.stringContaining("Login Succeeded"),
+        });
+        const pushed = await docker(["--config", config, "push", laptopName], {
+          timeoutMs: 3 * MINUTE,
+        });
+        expect({ exit: pushed.exitCode, stderr: pushed.stderr }).toEqual({ exit: 0, stderr: "" });
+        // The name a stack uses: the registry's private address, port 5000 inside the lab.
+        const internal = `${internalEndpoint(cluster)}/laptop-push:1`;
+        const worker = cluster.server(cluster.member("worker", 0)).container;
+        expect((await dockerLogin(worker, internalEndpoint(cluster), auth)).exitCode).toBe(0);
+        const pulled = await pullFresh(worker, internal);
+        expect({ exit: pulled.exitCode, stderr: pulled.stderr }).toEqual({ exit: 0, stderr: "" });
+      } finally {
+        await docker(["rmi", laptopName]);
+        fs.rmSync(config, { recursive: true, force: true });
+      }
+    },
+    6 * MINUTE,
   );
 });
