@@ -22,6 +22,7 @@ import { ManagerSteps } from "./harness/manager-steps";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { testStackSettings } from "./harness/test-stack";
 import { run } from "./harness/process";
+import { declareBundleContextTests } from "./harness/bundle-context-tests";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -31,6 +32,7 @@ import {
   labPki,
   LabPki,
   dockerLogin,
+  enableDockerApi,
   internalEndpoint,
   preloadRegistryImage,
   pullFresh,
@@ -219,4 +221,22 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
     },
     6 * MINUTE,
   );
+
+  test(
+    `the program's Docker API step on manager-0 (2376 inside, published at ${LOCALHOST}:${localDockerApiPort(PORT_OFFSET)})`,
+    async () => {
+      const enabled = await enableDockerApi(cluster, pki as LabPki);
+      expect(enabled.exitCode).toBe(0);
+    },
+    4 * MINUTE,
+  );
+
+  // A student's bundle of this cluster, written by the class tool and used with the real docker
+  // CLI and OpenSSH: ssh_config's Port, known_hosts' [127.0.0.1]:<port>, the context's API port.
+  declareBundleContextTests({
+    lab: () => lab,
+    cluster: () => cluster,
+    login: () => login as RegistryLogin,
+    pki: () => pki as LabPki,
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Issue 24: what a student does with the bundle their teacher hands out, for real, declared inside
- * scenario a (Debian 12) once the registry and the Docker API are up.
+ * scenario a (Debian 12) once the registry and the Docker API are up, and inside scenario e (the
+ * local cloud's layout: everything through 127.0.0.1 and its published ports).
  *
  * The bundle is written by the class tool's own writer (`writeBundles`, scripts/class/bundles.ts,
  * which `npm run class -- bundles` runs), from outputs shaped as `pulumi stack output --json
@@ -26,7 +27,9 @@ import { utils } from "ssh2";
 import { DOCKER_API_PORT, REGISTRY_PORT } from "../../../infra/config/registry-address";
 import type { HostKeys } from "../../../infra/swarm/host-key-check";
 import { CONTEXT_FILE, PASSWORD_FILE, SSH_CONFIG_FILE } from "../../../scripts/bundle/contents";
+import { knownHostsName } from "../../../scripts/bundle/host-keys";
 import { writeBundles } from "../../../scripts/class/bundles";
+import { sshEndpoint } from "../../../infra/swarm/ssh-endpoint";
 import type { ClassWorkspace } from "../../../scripts/class/workspace";
 import { CommandRunner, dockerContext } from "../../../scripts/docker-context/main";
 import type { Lab } from "./lab";
@@ -80,26 +83,41 @@ export function stackOutputsJson(context: BundleContextTestContext): string {
   const lab = context.lab();
   const pki = context.pki();
   const login = context.login();
-  const ip = cluster.addressOf(cluster.manager0);
+  // manager-0's address for the floating IP; in the local cloud's layout (scenario e) its sshd,
+  // Docker API and registry are published on 127.0.0.1 instead, as the program's outputs say.
+  const ssh0 = cluster.sshAddressOf(cluster.manager0);
+  const local = ssh0 !== cluster.addressOf(cluster.manager0);
+  const ip = local ? sshEndpoint(ssh0, 22).host : cluster.addressOf(cluster.manager0);
+  const hostPort = (containerPort: number) =>
+    cluster.spec.publishedPortsOf?.(cluster.manager0).find((p) => p.containerPort === containerPort)
+      ?.hostPort ?? containerPort;
   const managers = cluster.nodes.filter((node) => node.role === "manager");
   const hostKeys: HostKeys = {};
   for (const node of managers) {
-    const address = cluster.addressOf(node);
+    const address = cluster.sshAddressOf(node);
     const pin = lab.hostKeys.byAddress[address];
     if (pin) hostKeys[address] = pin;
   }
+  // The `nodes` output as the program gives a local stack (cluster.ts): managers' sshAddress.
+  const nodes = cluster.nodes.map((node) => ({
+    name: node.name,
+    role: node.role,
+    privateIp: cluster.addressOf(node),
+    ...(node.role === "manager" ? { publicIp: ip, sshAddress: cluster.sshAddressOf(node) } : {}),
+  }));
   return JSON.stringify({
     owner: cluster.spec.settings.owner,
     managerPublicIp: ip,
+    ...(local ? { nodes } : {}),
     sshUser: lab.options.sshUser,
     sshPrivateKey: lab.key.privateKey,
     hostKeys,
-    registry: `${ip}:${REGISTRY_PORT}`,
+    registry: `${ip}:${hostPort(REGISTRY_PORT)}`,
     registryInternal: internalEndpoint(cluster),
     registryUser: login.user,
     registryPassword: login.password,
     caCertificate: pki.caCertificate,
-    dockerHost: `tcp://${ip}:${DOCKER_API_PORT}`,
+    dockerHost: `tcp://${ip}:${hostPort(DOCKER_API_PORT)}`,
     clientCertificate: pki.client.certificate,
     clientKey: pki.client.privateKey,
     stacks: {},
@@ -280,7 +298,8 @@ export function declareBundleContextTests(context: BundleContextTestContext): vo
       });
 
       // The same bundle with another key for manager-0's address in known_hosts: refused.
-      const ip = context.cluster().addressOf(context.cluster().manager0);
+      // (Its host field as the bundle writes it: `[127.0.0.1]:2222` in the local layout.)
+      const ip = knownHostsName(context.cluster().sshAddressOf(context.cluster().manager0));
       const copy = (name: string, knownHosts: string) => {
         const dir = path.join(home, name);
         fs.cpSync(bundle, dir, { recursive: true });
