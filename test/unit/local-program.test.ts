@@ -49,6 +49,18 @@ function nodeContainers(run: ProgramRun): ProgramRun["resources"] {
   return run.ofType(CONTAINER).filter((r) => r.name.endsWith("-container"));
 }
 
+/** The outputs a laptop uses: the Docker API, the registry and manager-0's SSH, on 127.0.0.1. */
+async function expectLaptopOutputs(
+  run: ProgramRun,
+  ports: { ssh: number; dockerApi: number; registry: number },
+): Promise<void> {
+  expect(await valueOf(run.exports.dockerHost)).toBe(`tcp://127.0.0.1:${ports.dockerApi}`);
+  expect(await valueOf(run.exports.registry)).toBe(`127.0.0.1:${ports.registry}`);
+  expect(await valueOf(run.exports.sshCommand)).toMatch(
+    new RegExp(`ssh -i alice\\.pem -p ${ports.ssh} ubuntu@127\\.0\\.0\\.1$`),
+  );
+}
+
 async function deploy(keys: Record<string, string>): Promise<ProgramRun> {
   // No Glance images at all: the local cloud must not look one up (an OpenStack run would fail).
   const run = await runProgram(keys, "alice", stdout, { glance: [] });
@@ -162,11 +174,7 @@ describe("the program with swarmlab:cloud docker", () => {
     expect(run.byName(`alice-manager-0${HOST_KEY_PIN_SUFFIX}`).inputs.address).toBe(
       "127.0.0.1:2222",
     );
-    expect(await valueOf(run.exports.dockerHost)).toBe("tcp://127.0.0.1:2376");
-    expect(await valueOf(run.exports.registry)).toBe("127.0.0.1:5000");
-    expect(await valueOf(run.exports.sshCommand)).toMatch(
-      /ssh -i alice\.pem -p 2222 ubuntu@127\.0\.0\.1$/,
-    );
+    await expectLaptopOutputs(run, { ssh: 2222, dockerApi: 2376, registry: 5000 });
     expect(await valueOf(run.exports.cloud)).toBe("docker");
   });
 });
@@ -272,11 +280,7 @@ describe("swarmlab:localPortOffset: a second local stack on the same machine", (
     expect(run.byName(`alice-manager-2${HOST_KEY_PIN_SUFFIX}`).inputs.address).toBe(
       "127.0.0.1:2324",
     );
-    expect(await valueOf(run.exports.dockerHost)).toBe("tcp://127.0.0.1:2476");
-    expect(await valueOf(run.exports.registry)).toBe("127.0.0.1:5100");
-    expect(await valueOf(run.exports.sshCommand)).toMatch(
-      /ssh -i alice\.pem -p 2322 ubuntu@127\.0\.0\.1$/,
-    );
+    await expectLaptopOutputs(run, { ssh: 2322, dockerApi: 2476, registry: 5100 });
   });
 
   it("keeps the lab side as it is: the nodes trust and pull the registry at <private>:5000", async () => {
