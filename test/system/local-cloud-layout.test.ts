@@ -1,11 +1,14 @@
 /**
  * Scenario e: the local cloud's layout (swarmlab:cloud docker) end to end. The nodes are booted
  * from the program's node description with the program's 127.0.0.1 port plan
- * (infra/local/ports.ts): manager-0's sshd at 127.0.0.1:2222, its Docker API at 127.0.0.1:2376
- * and the registry at 127.0.0.1:5000. The program's swarm steps (ManagerStep's provider, with
- * the host key pinned through the published port) run through 127.0.0.1:2222 only, and this host
- * reaches the registry over TLS at 127.0.0.1:5000, as a laptop on Docker Desktop would, where
- * container addresses cannot be routed to.
+ * (infra/local/ports.ts) for swarmlab:localPortOffset 100, as a second local stack on one machine
+ * would have it: manager-0's sshd at 127.0.0.1:2322, its Docker API at 127.0.0.1:2476 and the
+ * registry at 127.0.0.1:5100. The program's swarm steps (ManagerStep's provider, with the host
+ * key pinned through the published port) run through 127.0.0.1:2322 only; this host reaches the
+ * registry over TLS at 127.0.0.1:5100, as a laptop on Docker Desktop would, where container
+ * addresses cannot be routed to, and an image it pushes there is the one a worker pulls at
+ * <manager-0>:5000; and a student's bundle of this cluster works with the real docker CLI and
+ * OpenSSH (harness/bundle-context-tests.ts).
  *
  * Timing: "local cloud: 1+2 Ready" is from manager-0's power-on to the ready gate passing, with
  * the node image that has no Docker (cloud-init installs it, as on a VM).
