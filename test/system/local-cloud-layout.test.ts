@@ -39,6 +39,7 @@ import {
   readyGateScript,
 } from "../../infra/swarm/remote-scripts";
 import { REGISTRY_PORT } from "../../infra/config/registry-address";
+import { testLocalHealAndDestroy, watchEngineObjects } from "./harness/local-heal-tests";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
@@ -49,6 +50,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
   let lab: Lab;
   let cluster: SwarmCluster;
   let pki: LabPki | undefined;
+  const engineBefore = watchEngineObjects();
 
   beforeAll(async () => {
     ({ lab, cluster } = await openScenario("e-local-cloud-layout", 221, {
@@ -159,4 +161,6 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
     },
     8 * MINUTE,
   );
+
+  testLocalHealAndDestroy(() => ({ lab, cluster }), engineBefore);
 });

@@ -26,6 +26,8 @@ export interface LabOptions {
   sshUser: string;
   /** The Debian release every server of this lab boots. */
   release: NodeRelease;
+  /** The stack owner: every object of the run carries the program's owner label with it. */
+  owner?: string;
 }
 
 export interface BootSpec {
@@ -70,7 +72,7 @@ export class Lab {
       "node image (build or cache hit)",
       `${image.tag}, ${image.cached ? "cache hit" : "built"}`,
     );
-    const run = newRunContext(scenario);
+    const run = newRunContext(scenario, options.owner);
     // No Lab to close yet if this fails: clean up here, or the run dir would wait for a later run.
     const network = await createLabNetwork(run, options.subnetOctet, options.mtu).catch(
       async (error: Error) => {

@@ -30,6 +30,7 @@ export async function openScenario(
     subnetOctet,
     mtu: spec.settings.mtu,
     sshUser: spec.settings.sshUser,
+    owner: spec.settings.owner,
     release,
   });
   return { lab, cluster: new SwarmCluster(lab, spec) };
