@@ -6,14 +6,8 @@
  * the mock makes `<resource name>-id`). No docker provider runs here: the containers themselves
  * are booted for real, from the same description, by the system test.
  */
-import { containerArgs } from "../../infra/local/container-args";
-import { nodeContainer } from "../../infra/local/node-container";
-import { localPublishedPorts } from "../../infra/local/ports";
 import { clusterNodes } from "../../infra/config/naming";
-import { parseLabConfig } from "../../infra/config/validate";
-import { renderUserData } from "../../infra/nodes/cloudinit";
-import { nodeSettings } from "../../infra/nodes/node-settings";
-import { engineConfig } from "../../scripts/lib/engine-config";
+import { expectedContainerArgs } from "./support/local-expected";
 import {
   HOST_KEY_PIN_SUFFIX,
   MANAGER_STEP,
@@ -25,22 +19,12 @@ import {
   swarmStdout,
   valueOf,
 } from "./support/program";
-import { isSecretWire } from "./support/mock-cloud";
+import { openSecrets as unwrap } from "./support/mock-cloud";
 
 const CONTAINER = "docker:index/container:Container";
 const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };
 const OPENSTACK = { allowedCidrs: '["203.0.113.0/24"]', mtu: "1450" };
 const stdout = swarmStdout(names("alice", 1, 2));
-
-/** A recorded input with every secret opened (the SDK sends secrets wrapped). */
-function unwrap(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrap);
-  if (isSecretWire(value)) return unwrap(value.value);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-  }
-  return value;
-}
 
 async function deploy(keys: Record<string, string>): Promise<ProgramRun> {
   // No Glance images at all: the local cloud must not look one up (an OpenStack run would fail).
@@ -87,10 +71,6 @@ describe("the program with swarmlab:cloud docker", () => {
   });
 
   it("gives every container exactly the builder's settings, seed files included", async () => {
-    const raw = engineConfig("alice", LOCAL);
-    const parsed = parseLabConfig(raw, "alice");
-    if (!parsed.ok) throw new Error("the local test config must be valid");
-    const userData = renderUserData(nodeSettings(parsed.config, 1450));
     const [image] = run.ofType("docker:index/image:Image");
     for (const identity of clusterNodes("alice", 1, 2)) {
       const recorded = unwrap(
@@ -99,23 +79,18 @@ describe("the program with swarmlab:cloud docker", () => {
         uploads: { file: string; content: string }[];
       };
       const metaData = JSON.parse(recorded.uploads[0].content);
-      const expected = containerArgs(
-        nodeContainer({
-          containerName: identity.name,
-          nodeName: identity.name,
-          image: String(image.inputs.imageName),
-          network: "alice-swarmlab",
-          address:
-            identity.role === "manager"
-              ? `10.42.0.${10 + identity.index}`
-              : `10.42.0.${100 + identity.index}`,
-          userData,
-          metaData,
-          disk: { kind: "volume", volume: `${identity.name}-docker` },
-          labels: { "org.swarmlab.owner": "alice" },
-          publishedPorts: localPublishedPorts(identity),
-        }),
-      );
+      const expected = expectedContainerArgs({
+        stack: "alice",
+        keys: LOCAL,
+        identity,
+        image: String(image.inputs.imageName),
+        address:
+          identity.role === "manager"
+            ? `10.42.0.${10 + identity.index}`
+            : `10.42.0.${100 + identity.index}`,
+        metaData,
+        mtu: 1450,
+      });
       expect(recorded).toEqual(unwrap(expected));
       // Nova's shape, with the node's own metadata: role, and the join facts for the others.
       expect(metaData).toMatchObject({ name: identity.name, meta: { swarm_role: identity.role } });
