@@ -9,20 +9,30 @@
  *   the same inputs: here, from the very node description the harness booted it from, as the
  *   provider's Create does (create, upload the seed files, start). Then the program's ready gate
  *   runs, as it does for a new instance id.
+ * - The same for manager-0: its new container has a new host key, pinned anew, and the bootstrap
+ *   (keyed on manager-0's id) runs again over that pin. With one manager the program finds no
+ *   survivor at refresh and warns that manager-0 starts a NEW swarm; on the local cloud it does
+ *   not: the volume still holds the swarm's state and the node resumes it.
  * - Destroy: every container, volume and network that appeared on the engine during the scenario
  *   carries the owner label and is one the program declares; removing them the way the provider's
  *   Delete does leaves nothing with the owner label.
  */
 import { OWNER_LABEL } from "../../../infra/local/local-node";
 import type { NodeIdentity } from "../../../infra/config/naming";
-import { parseSwarmNodes, readyGateScript } from "../../../infra/swarm/remote-scripts";
-import { readyGateStep } from "../../../infra/swarm/swarm";
+import { MetaKey } from "../../../infra/config/metadata";
+import {
+  parseJoinTokens,
+  parseSwarmNodes,
+  readyGateScript,
+} from "../../../infra/swarm/remote-scripts";
+import { bootstrapStep, readyGateStep } from "../../../infra/swarm/swarm";
 import { writeConfigDrive } from "./config-drive";
 import { docker, dockerOk } from "./docker";
 import type { Lab } from "./lab";
 import { ManagerSteps } from "./manager-steps";
 import { dockerCreateArgs, Server } from "./nova";
 import { daemonFacts, listSwarmNodes } from "./swarm-queries";
+import { execInNodeOk } from "./docker";
 import { SCRIPT_TIMEOUT_SECONDS, SwarmCluster } from "./swarm-cluster";
 import { waitFor } from "./wait";
 
@@ -33,6 +43,26 @@ const DOWN_DEADLINE_MS = 2 * MINUTE;
 const HEAL_DEADLINE_MS = 12 * MINUTE;
 
 export const HEAL_PHASE = "local cloud: worker container re-created, Ready";
+export const MANAGER_HEAL_PHASE = "local cloud: manager-0 container re-created, Ready";
+
+/** The swarm's own id, as a node in it sees it. */
+async function swarmClusterId(container: string): Promise<string> {
+  return execInNodeOk(container, "docker info --format '{{.Swarm.Cluster.ID}}'");
+}
+
+/** The swarm's services by name, as a manager lists them. */
+async function serviceNames(container: string): Promise<string[]> {
+  const listed = await execInNodeOk(container, "docker service ls --format '{{.Name}}'");
+  return listed.split("\n").filter(Boolean).sort();
+}
+
+/** The join token a server's seed gave it (its nova metadata's swarm_token). */
+function seededToken(server: Server): string | undefined {
+  const meta = server.description.seedFiles.find((file) => file.path.endsWith("meta_data.json"));
+  return (JSON.parse(meta?.content ?? "{}") as { meta?: Record<string, string> }).meta?.[
+    MetaKey.token
+  ];
+}
 
 /** Ids of the engine's containers, volumes (their names are their ids) and networks. */
 export interface EngineObjects {
@@ -246,6 +276,59 @@ export function testLocalHealAndDestroy(
         cluster.nodes.map((node) => node.name).sort(),
       );
       expect(listed.every((row) => row.status === "Ready")).toBe(true);
+    },
+    HEAL_DEADLINE_MS + 5 * MINUTE,
+  );
+
+  test(
+    "manager-0's container removed by hand is re-created, pinned anew, and resumes the same swarm from its volume",
+    async () => {
+      const { lab, cluster } = scenario();
+      const owner = cluster.spec.settings.owner;
+      const manager0 = cluster.manager0;
+      const server = cluster.server(manager0);
+      const swarmBefore = await swarmClusterId(server.container);
+      const identityBefore = (await daemonFacts(server.container)).swarmNodeId;
+      const servicesBefore = await serviceNames(server.container);
+      expect(servicesBefore.length).toBeGreaterThan(0);
+      const pinBefore = lab.hostKeys.byAddress[server.sshAddress]?.fingerprint;
+      expect(pinBefore).toMatch(/^SHA256:/);
+
+      await dockerOk(["rm", "--force", server.container]);
+      const gate = await lab.timings.phase(MANAGER_HEAL_PHASE, async () => {
+        await recreateServer(server);
+        // A new container is a new server id: its HostKeyPin is replaced and pins the key the new
+        // container's sshd made at first boot (a new Server object is a new pin, host-keys.ts).
+        lab.servers.set(manager0.name, { ...server });
+        // The bootstrap is keyed on manager-0's id: it runs again, over the new pin.
+        const steps = new ManagerSteps(cluster);
+        const bootstrap = await steps.create(
+          `${owner}-bootstrap-tokens`,
+          bootstrapStep(steps.access(), SCRIPT_TIMEOUT_SECONDS),
+        );
+        // Its tokens are the ones the workers were created with: their inputs do not change.
+        const tokens = parseJoinTokens(bootstrap.stdout);
+        for (const worker of cluster.nodes.filter((node) => node.role === "worker")) {
+          expect(seededToken(cluster.server(worker))).toBe(tokens.worker);
+        }
+        return readyGate(cluster);
+      });
+      const pinAfter = lab.hostKeys.byAddress[server.sshAddress]?.fingerprint;
+      expect(pinAfter).toMatch(/^SHA256:/);
+      expect(pinAfter).not.toBe(pinBefore);
+      expect(gate.find((node) => node.name === manager0.name)).toMatchObject({
+        role: "manager",
+        state: expect.stringMatching(/^ready$/i),
+      });
+      // swarm-up.sh finds the resumed state "already in a swarm" and initialises nothing: the
+      // same swarm, the same node, one entry per name, the registry's service still there.
+      expect(await swarmClusterId(server.container)).toBe(swarmBefore);
+      expect((await daemonFacts(server.container)).swarmNodeId).toBe(identityBefore);
+      const listed = await listSwarmNodes(server.container);
+      expect(listed.map((row) => row.hostname).sort()).toEqual(
+        cluster.nodes.map((node) => node.name).sort(),
+      );
+      expect(await serviceNames(server.container)).toEqual(servicesBefore);
     },
     HEAL_DEADLINE_MS + 5 * MINUTE,
   );
