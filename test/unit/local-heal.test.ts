@@ -62,6 +62,15 @@ async function heal(keys: Record<string, string>, node: string): Promise<Heal> {
   return { first, run, moved };
 }
 
+/** What the update does: `node`'s container created, `rerun` replaced, `repinned` updated. */
+function moves(node: string, rerun: string[], repinned: string[] = []): string[] {
+  return [
+    `${node}-container create`,
+    ...rerun.map((name) => `${name} replace`),
+    ...repinned.map((name) => `${name} update`),
+  ].sort();
+}
+
 /** The inputs of `name` that differ between the two deployments, secrets opened. */
 function changedInputs(result: Heal, name: string): string[] {
   const before = openSecrets(result.first.byName(name).inputs) as Record<string, unknown>;
@@ -125,12 +134,13 @@ describe("the local cloud heals a container removed by hand (pulumi up --refresh
     const result = await heal(LOCAL, "alice-worker-0");
     // The membership and the ready gate follow every instance id, and so does the token
     // rotation (rotateJoinTokens, default true: the new node joined with a current token).
-    expect(result.moved).toEqual([
-      "alice-ready-check replace",
-      "alice-rotate-tokens replace",
-      "alice-worker-0-container create",
-      "alice-worker-0-membership replace",
-    ]);
+    expect(result.moved).toEqual(
+      moves("alice-worker-0", [
+        "alice-ready-check",
+        "alice-rotate-tokens",
+        "alice-worker-0-membership",
+      ]),
+    );
     expectBuilderInputs(result, "alice-worker-0", 1);
     expectRerunForTheNewId(result, "alice-worker-0", [
       "alice-worker-0-membership",
@@ -163,13 +173,7 @@ describe("the local cloud heals a container removed by hand (pulumi up --refresh
       "alice-worker-0-membership",
       "alice-worker-1-membership",
     ];
-    expect(result.moved).toEqual(
-      [
-        "alice-manager-1-container create",
-        ...rerun.map((name) => `${name} replace`),
-        ...repinned.map((name) => `${name} update`),
-      ].sort(),
-    );
+    expect(result.moved).toEqual(moves("alice-manager-1", rerun, repinned));
     expectBuilderInputs(result, "alice-manager-1", 3);
     const pin = result.run.byName("alice-manager-1-host-key");
     expect(pin.inputs.serverId).toBe(result.run.byName("alice-manager-1-container").id);
@@ -210,13 +214,7 @@ describe("the local cloud heals manager-0's container removed by hand", () => {
       "alice-worker-0-membership",
       "alice-worker-1-membership",
     ];
-    expect(result.moved).toEqual(
-      [
-        "alice-manager-0-container create",
-        ...rerun.map((name) => `${name} replace`),
-        ...repinned.map((name) => `${name} update`),
-      ].sort(),
-    );
+    expect(result.moved).toEqual(moves("alice-manager-0", rerun, repinned));
     expectBuilderInputs(result, "alice-manager-0", 1);
     expectRerunForTheNewId(
       result,
