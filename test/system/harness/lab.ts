@@ -26,6 +26,8 @@ export interface LabOptions {
   sshUser: string;
   /** The Debian release every server of this lab boots. */
   release: NodeRelease;
+  /** Makes the image the servers boot; default the debootstrap image of `release`. */
+  image?: () => Promise<CachedImage>;
 }
 
 export interface BootSpec {
@@ -63,8 +65,9 @@ export class Lab {
       removeLeftoversOfDeadRuns(),
     );
     if (leftovers.length > 0) timings.note("clean leftovers of crashed runs", leftovers.join(", "));
-    const image = await timings.phase("node image (build or cache hit)", () =>
-      ensureImage(nodeImage(options.release)),
+    const image = await timings.phase(
+      "node image (build or cache hit)",
+      options.image ?? (() => ensureImage(nodeImage(options.release))),
     );
     timings.note(
       "node image (build or cache hit)",
