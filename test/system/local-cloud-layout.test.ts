@@ -23,7 +23,7 @@ import {
   SCENARIO_CLOSE_TIMEOUT_MS,
   SCENARIO_OPEN_TIMEOUT_MS,
 } from "./harness/scenario";
-import { docker } from "./harness/docker";
+import { docker, dockerOk, execInNodeOk } from "./harness/docker";
 import { Lab } from "./harness/lab";
 import { ManagerSteps } from "./harness/manager-steps";
 import { SwarmCluster } from "./harness/swarm-cluster";
@@ -49,7 +49,6 @@ import { REGISTRY_PORT } from "../../infra/config/registry-address";
 import type { NodeIdentity } from "../../infra/config/naming";
 import { DAEMON_JSON_PATH } from "../../infra/nodes/cloudinit";
 import { nodeFiles } from "../../scripts/lib/user-data-view";
-import { execInNodeOk } from "./harness/docker";
 import { ensureLocalCloudImage, LocalImageDocker } from "./harness/local-cloud-image";
 import { DEBIAN_12 } from "./harness/releases";
 
@@ -118,6 +117,50 @@ async function bootToReady(lab: Lab, cluster: SwarmCluster, phase: string) {
   });
 }
 
+/**
+ * Where a boot's time went, as notes on `phase`: per node, seconds from the container's start to
+ * cloud-init's result (the end of its final stage, runcmd and so the swarm step included);
+ * manager-0's three slowest cloud-init modules (`cloud-init analyze blame`); and when each node
+ * script of runcmd logged first and last, from power-on (timestamps and step names only: no
+ * message of the log is read).
+ */
+async function noteBootTimes(lab: Lab, cluster: SwarmCluster, phase: string): Promise<void> {
+  const done = [];
+  const steps = [];
+  for (const node of cluster.nodes) {
+    const container = cluster.server(node).container;
+    const started =
+      Date.parse(await dockerOk(["inspect", "--format", "{{.State.StartedAt}}", container])) / 1000;
+    const finished = Number(
+      await execInNodeOk(container, "stat -c %.3Y /run/cloud-init/result.json"),
+    );
+    done.push(`${node.name} ${(finished - started).toFixed(1)} s`);
+    const stamps = await execInNodeOk(
+      container,
+      "grep -oE '^[0-9T:Z-]+ swarmlab\\[[a-z0-9-]+\\]' /var/log/cloud-init-output.log",
+    );
+    const spans = new Map<string, [number, number]>();
+    for (const line of stamps.split("\n")) {
+      const match = /^(\S+) swarmlab\[([a-z0-9-]+)\]$/.exec(line);
+      if (!match) continue;
+      const at = Date.parse(match[1] ?? "") / 1000 - started;
+      const span = spans.get(match[2] ?? "");
+      spans.set(match[2] ?? "", span ? [span[0], at] : [at, at]);
+    }
+    const spanText = [...spans].map(
+      ([step, [from, to]]) => `${step} ${from.toFixed(0)}-${to.toFixed(0)}`,
+    );
+    steps.push(`${node.name}: ${spanText.join(", ")}`);
+  }
+  const blame = await execInNodeOk(
+    cluster.server(cluster.manager0).container,
+    "cloud-init analyze blame | grep -E '^ +[0-9]' | head -3 | sed 's/^ *//' | paste -sd,",
+  );
+  lab.timings.note(phase, `cloud-init done after power-on: ${done.join(", ")}`);
+  lab.timings.note(phase, `manager-0's slowest cloud-init modules: ${blame}`);
+  lab.timings.note(phase, `node scripts logging, s after power-on: ${steps.join("; ")}`);
+}
+
 /** When systemd first started docker.service this boot, and the journal's own words for it. */
 const FIRST_DOCKER_START =
   "journalctl -b -u docker.service -o short-unix --no-pager | grep -m1 ' Starting ' | cut -d' ' -f1";
@@ -184,6 +227,7 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
     "local cloud: 1+2 Ready, the program's swarm steps reaching manager-0 only through 127.0.0.1",
     async () => {
       await bootToReady(lab, cluster, "local cloud: 1+2 Ready");
+      await noteBootTimes(lab, cluster, "local cloud: 1+2 Ready");
     },
     15 * MINUTE,
   );
@@ -282,6 +326,7 @@ describe("scenario e2: the local cloud on the node image with Docker preinstalle
     "local cloud: 1+2 Ready, Docker preinstalled",
     async () => {
       await bootToReady(lab, cluster, "local cloud: 1+2 Ready, Docker preinstalled");
+      await noteBootTimes(lab, cluster, "local cloud: 1+2 Ready, Docker preinstalled");
     },
     15 * MINUTE,
   );
