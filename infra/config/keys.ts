@@ -40,6 +40,7 @@ export const CONFIG_KEYS = [
   "stacksDir",
   "stackExternals",
   "cloud",
+  "localImage",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

@@ -132,6 +132,43 @@ describe("the program with swarmlab:cloud docker", () => {
   });
 });
 
+describe("the program with swarmlab:localImage", () => {
+  // The mock provider creates whatever it is given. What the real provider does with the name
+  // (kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_container_funcs.go):
+  // the Container's create calls findImage (resource_docker_image_funcs.go), which uses the image
+  // if the engine has it (searchLocalImages) and pulls it only if not; deleting the container
+  // never removes the image. So the program declares no image resource: nothing to build, and
+  // nothing that `pulumi destroy` could remove of the teacher's image.
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await deploy({ ...LOCAL, localImage: "swarmlab-node:docker" });
+  });
+
+  it("builds no image and declares no image resource at all", () => {
+    const imageTypes = run.resources
+      .map((r) => r.type)
+      .filter((type) => /^docker:index\/(image|remoteImage):/.test(type));
+    expect(imageTypes).toEqual([]);
+  });
+
+  it("boots every node container from the configured image, by its name", () => {
+    expect(run.ofType(CONTAINER).map((r) => [r.inputs.name, r.inputs.image])).toEqual(
+      names("alice", 1, 2).map((name) => [name, "swarmlab-node:docker"]),
+    );
+  });
+
+  it("names the image in the output and in the rebuild key, as the config does", async () => {
+    expect(await valueOf(run.exports.image)).toEqual({
+      name: "swarmlab-node:docker",
+      id: "swarmlab-node:docker",
+    });
+    const built = await deploy(LOCAL);
+    expect(await valueOf(run.exports.rebuildKey)).not.toEqual(
+      await valueOf(built.exports.rebuildKey),
+    );
+  });
+});
+
 describe("both clouds, one config", () => {
   let local: ProgramRun;
   let openstack: ProgramRun;

@@ -28,6 +28,8 @@ export interface LabOptions {
   release: NodeRelease;
   /** The stack owner: every object of the run carries the program's owner label with it. */
   owner?: string;
+  /** Makes the image the servers boot; default the debootstrap image of `release`. */
+  image?: () => Promise<CachedImage>;
 }
 
 export interface BootSpec {
@@ -65,8 +67,9 @@ export class Lab {
       removeLeftoversOfDeadRuns(),
     );
     if (leftovers.length > 0) timings.note("clean leftovers of crashed runs", leftovers.join(", "));
-    const image = await timings.phase("node image (build or cache hit)", () =>
-      ensureImage(nodeImage(options.release)),
+    const image = await timings.phase(
+      "node image (build or cache hit)",
+      options.image ?? (() => ensureImage(nodeImage(options.release))),
     );
     timings.note(
       "node image (build or cache hit)",
