@@ -149,7 +149,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
       config.cloud === "docker"
         ? new LocalLab(
             `${name}-local`,
-            { owner, cidr: config.cidr, mtu: config.mtu, sshUser: config.sshUser },
+            {
+              owner,
+              cidr: config.cidr,
+              mtu: config.mtu,
+              sshUser: config.sshUser,
+              ...(config.localImage !== undefined ? { localImage: config.localImage } : {}),
+            },
             child,
           )
         : undefined;
@@ -176,7 +182,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
       previous,
       userData,
       image: (local
-        ? // The local node image by the hash of its recipe (infra/local/image/).
+        ? // The local node image by the hash of its recipe (infra/local/image/), or by the name
+          // swarmlab:localImage gives it.
           [
             `cloud docker`,
             `image ${local.imageTag}`,

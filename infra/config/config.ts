@@ -98,6 +98,11 @@ export interface LabConfig {
   readonly confirmManagerRemoval?: string;
   /** Image of the lab registry (distribution 2.x). Default "registry:2". */
   readonly registryImage: string;
+  /**
+   * With cloud docker: the image the node containers boot, on the Docker engine (or pullable by
+   * it), instead of the one built from infra/local/image/. Default: none, the recipe is built.
+   */
+  readonly localImage?: string;
   /** Application stacks to deploy, with their overrides. Default: hostname. */
   readonly stacks: readonly StackChoice[];
   /** Folders of stacks beside the built-in stacks/, relative to the project root. Default none. */

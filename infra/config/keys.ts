@@ -40,6 +40,7 @@ export const CONFIG_KEYS = [
   "stacksDir",
   "stackExternals",
   "cloud",
+  "localImage",
   "localPortOffset",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];

@@ -80,7 +80,10 @@ export function localCloudProblems(facts: LocalCloudFacts): { key: ConfigKey; re
         reason:
           `is ${JSON.stringify(value)}, ${what}, but ${why}; remove it ` +
           `(\`pulumi config rm swarmlab:${key}\`)` +
-          (key === "image" ? "; the nodes boot the node image built from infra/local/image/" : ""),
+          (key === "image"
+            ? "; the nodes boot the node image built from infra/local/image/, or the one " +
+              "named by swarmlab:localImage"
+            : ""),
       });
     }
   }

@@ -231,6 +231,7 @@ export const UNSET_DEFAULTS: Partial<Record<ConfigKey, string>> = {
   mtu: "0",
   dockerVolumeSize: "0",
   stacksDir: "",
+  localImage: "",
   localPortOffset: "0",
 };
 
@@ -485,6 +486,22 @@ export function parseLabConfig(
     );
   }
 
+  const localImage = raw.localImage?.trim();
+  if (localImage !== undefined && !IMAGE_REFERENCE.test(localImage)) {
+    problems.add(
+      "localImage",
+      `is ${shown(raw.localImage ?? "")}: it must be a docker image reference such as ` +
+        '"swarmlab-node:docker" (see `docker images`), or remove it to build infra/local/image/',
+    );
+  } else if (localImage !== undefined && cloud !== "docker") {
+    problems.add(
+      "localImage",
+      `is ${shown(localImage)}, an image for the local cloud's node containers, but cloud is ` +
+        `${cloud}, whose servers boot a Glance image (swarmlab:image); remove it ` +
+        "(`pulumi config rm swarmlab:localImage`), or set `pulumi config set swarmlab:cloud docker`",
+    );
+  }
+
   const confirmManagerRemoval = raw.confirmManagerRemoval;
   if (confirmManagerRemoval !== undefined && !/^[1357]->[1357]$/.test(confirmManagerRemoval)) {
     problems.add(
@@ -595,6 +612,7 @@ export function parseLabConfig(
     bootTimeoutSeconds,
     ...(confirmManagerRemoval !== undefined ? { confirmManagerRemoval } : {}),
     registryImage,
+    ...(localImage !== undefined && cloud === "docker" ? { localImage } : {}),
     stacks: Object.freeze(stackChoices.choices),
     stacksDirs: Object.freeze(stacksDir.dirs),
     stackExternals: externals.externals,

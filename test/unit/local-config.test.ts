@@ -94,7 +94,7 @@ describe("the local cloud refuses at preview", () => {
     expect(problems[0]).toBe(
       'swarmlab:image: is "Debian 12", a Glance image name, but the local cloud (swarmlab:cloud ' +
         "docker) has no OpenStack; remove it (`pulumi config rm swarmlab:image`); the nodes boot " +
-        "the node image built from infra/local/image/",
+        "the node image built from infra/local/image/, or the one named by swarmlab:localImage",
     );
     expect(problems[6]).toBe(
       "swarmlab:network: is set, which is an existing Neutron network, but the local cloud " +
@@ -179,5 +179,43 @@ describe("the local cloud refuses at preview", () => {
       { totalMemoryBytes: 8 * GIB },
     );
     expect(result.ok ? [] : result.problems).toEqual([]);
+  });
+});
+
+describe("swarmlab:localImage", () => {
+  it("is taken under the local cloud, as given", () => {
+    const result = parseLabConfig(
+      { ...local, localImage: "swarmlab-node:docker" },
+      "alice",
+      undefined,
+      LAPTOP,
+    );
+    expect(result.ok ? result.config.localImage : result.problems).toBe("swarmlab-node:docker");
+  });
+
+  it("is unset when the engine passes Pulumi.yaml's default, an empty string", () => {
+    const result = parseLabConfig(engineConfig("alice", local), "alice", undefined, LAPTOP);
+    expect(result.ok ? result.config.localImage : result.problems).toBeUndefined();
+  });
+
+  it("is refused under openstack, naming both fixes", () => {
+    expect(
+      problemsOf({
+        allowedCidrs: '["203.0.113.0/24"]',
+        localImage: "swarmlab-node:docker",
+      }),
+    ).toEqual([
+      'swarmlab:localImage: is "swarmlab-node:docker", an image for the local cloud\'s node ' +
+        "containers, but cloud is openstack, whose servers boot a Glance image (swarmlab:image); " +
+        "remove it (`pulumi config rm swarmlab:localImage`), or set `pulumi config set " +
+        "swarmlab:cloud docker`",
+    ]);
+  });
+
+  it("is refused when it is no image reference", () => {
+    expect(problemsOf({ ...local, localImage: "Swarmlab Node" })).toEqual([
+      'swarmlab:localImage: is "Swarmlab Node": it must be a docker image reference such as ' +
+        '"swarmlab-node:docker" (see `docker images`), or remove it to build infra/local/image/',
+    ]);
   });
 });

@@ -6,14 +6,8 @@
  * the mock makes `<resource name>-id`). No docker provider runs here: the containers themselves
  * are booted for real, from the same description, by the system test.
  */
-import { containerArgs } from "../../infra/local/container-args";
-import { nodeContainer } from "../../infra/local/node-container";
-import { localPublishedPorts } from "../../infra/local/ports";
 import { clusterNodes } from "../../infra/config/naming";
-import { parseLabConfig } from "../../infra/config/validate";
-import { renderUserData } from "../../infra/nodes/cloudinit";
-import { nodeSettings } from "../../infra/nodes/node-settings";
-import { engineConfig } from "../../scripts/lib/engine-config";
+import { expectedContainerArgs } from "./support/local-expected";
 import {
   HOST_KEY_PIN_SUFFIX,
   MANAGER_STEP,
@@ -25,7 +19,7 @@ import {
   swarmStdout,
   valueOf,
 } from "./support/program";
-import { isSecretWire } from "./support/mock-cloud";
+import { openSecrets as unwrap } from "./support/mock-cloud";
 import { FORWARD_SCRIPT } from "../../infra/stacks/local-port-forwarder";
 import { templateFile } from "../../infra/nodes/templates";
 
@@ -33,16 +27,6 @@ const CONTAINER = "docker:index/container:Container";
 const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };
 const OPENSTACK = { allowedCidrs: '["203.0.113.0/24"]', mtu: "1450" };
 const stdout = swarmStdout(names("alice", 1, 2));
-
-/** A recorded input with every secret opened (the SDK sends secrets wrapped). */
-function unwrap(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrap);
-  if (isSecretWire(value)) return unwrap(value.value);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-  }
-  return value;
-}
 
 /** The node containers (LocalNode's `<node>-container`), not the stacks' port forwarders. */
 function nodeContainers(run: ProgramRun): ProgramRun["resources"] {
@@ -113,10 +97,6 @@ describe("the program with swarmlab:cloud docker", () => {
   });
 
   it("gives every container exactly the builder's settings, seed files included", async () => {
-    const raw = engineConfig("alice", LOCAL);
-    const parsed = parseLabConfig(raw, "alice");
-    if (!parsed.ok) throw new Error("the local test config must be valid");
-    const userData = renderUserData(nodeSettings(parsed.config, 1450));
     const [image] = run.ofType("docker:index/image:Image");
     for (const identity of clusterNodes("alice", 1, 2)) {
       const recorded = unwrap(
@@ -125,23 +105,18 @@ describe("the program with swarmlab:cloud docker", () => {
         uploads: { file: string; content: string }[];
       };
       const metaData = JSON.parse(recorded.uploads[0].content);
-      const expected = containerArgs(
-        nodeContainer({
-          containerName: identity.name,
-          nodeName: identity.name,
-          image: String(image.inputs.imageName),
-          network: "alice-swarmlab",
-          address:
-            identity.role === "manager"
-              ? `10.42.0.${10 + identity.index}`
-              : `10.42.0.${100 + identity.index}`,
-          userData,
-          metaData,
-          disk: { kind: "volume", volume: `${identity.name}-docker` },
-          labels: { "org.swarmlab.owner": "alice" },
-          publishedPorts: localPublishedPorts(identity),
-        }),
-      );
+      const expected = expectedContainerArgs({
+        stack: "alice",
+        keys: LOCAL,
+        identity,
+        image: String(image.inputs.imageName),
+        address:
+          identity.role === "manager"
+            ? `10.42.0.${10 + identity.index}`
+            : `10.42.0.${100 + identity.index}`,
+        metaData,
+        mtu: 1450,
+      });
       expect(recorded).toEqual(unwrap(expected));
       // Nova's shape, with the node's own metadata: role, and the join facts for the others.
       expect(metaData).toMatchObject({ name: identity.name, meta: { swarm_role: identity.role } });
@@ -176,6 +151,43 @@ describe("the program with swarmlab:cloud docker", () => {
     );
     await expectLaptopOutputs(run, { ssh: 2222, dockerApi: 2376, registry: 5000 });
     expect(await valueOf(run.exports.cloud)).toBe("docker");
+  });
+});
+
+describe("the program with swarmlab:localImage", () => {
+  // The mock provider creates whatever it is given. What the real provider does with the name
+  // (kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_container_funcs.go):
+  // the Container's create calls findImage (resource_docker_image_funcs.go), which uses the image
+  // if the engine has it (searchLocalImages) and pulls it only if not; deleting the container
+  // never removes the image. So the program declares no image resource: nothing to build, and
+  // nothing that `pulumi destroy` could remove of the teacher's image.
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await deploy({ ...LOCAL, localImage: "swarmlab-node:docker" });
+  });
+
+  it("builds no image and declares no image resource at all", () => {
+    const imageTypes = run.resources
+      .map((r) => r.type)
+      .filter((type) => /^docker:index\/(image|remoteImage):/.test(type));
+    expect(imageTypes).toEqual([]);
+  });
+
+  it("boots every node container from the configured image, by its name", () => {
+    expect(run.ofType(CONTAINER).map((r) => [r.inputs.name, r.inputs.image])).toEqual(
+      names("alice", 1, 2).map((name) => [name, "swarmlab-node:docker"]),
+    );
+  });
+
+  it("names the image in the output and in the rebuild key, as the config does", async () => {
+    expect(await valueOf(run.exports.image)).toEqual({
+      name: "swarmlab-node:docker",
+      id: "swarmlab-node:docker",
+    });
+    const built = await deploy(LOCAL);
+    expect(await valueOf(run.exports.rebuildKey)).not.toEqual(
+      await valueOf(built.exports.rebuildKey),
+    );
   });
 });
 

@@ -426,7 +426,7 @@ describe("keys of the swarmlab namespace that swarmlab does not know", () => {
     // Not "colour" any more: that is one edit from "cloud".
     const [problem] = problemsOf({ ...minimal, banana: "blue" } as RawConfig);
     expect(problem).toMatch(
-      /^swarmlab:banana: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:banana`\)\. The settings are owner, managers, .*stackOverrides, stacksDir, stackExternals, cloud, localPortOffset \(see Pulumi\.yaml\)$/,
+      /^swarmlab:banana: is not a swarmlab setting, so it would be ignored; remove it \(`pulumi config rm swarmlab:banana`\)\. The settings are owner, managers, .*stackOverrides, stacksDir, stackExternals, cloud, localImage, localPortOffset \(see Pulumi\.yaml\)$/,
     );
   });
 

@@ -92,7 +92,7 @@ export async function ensureImage(recipe: Recipe): Promise<CachedImage> {
 }
 
 /** Images of older recipes are never used again; a ~490 MB node image each adds up. */
-async function removeOtherTags(repository: string, keep: string): Promise<void> {
+export async function removeOtherTags(repository: string, keep: string): Promise<void> {
   const listed = await runOk("docker", [
     "images",
     repository,

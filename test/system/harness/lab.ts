@@ -26,6 +26,10 @@ export interface LabOptions {
   sshUser: string;
   /** The Debian release every server of this lab boots. */
   release: NodeRelease;
+  /** The stack owner: every object of the run carries the program's owner label with it. */
+  owner?: string;
+  /** Makes the image the servers boot; default the debootstrap image of `release`. */
+  image?: () => Promise<CachedImage>;
 }
 
 export interface BootSpec {
@@ -63,14 +67,15 @@ export class Lab {
       removeLeftoversOfDeadRuns(),
     );
     if (leftovers.length > 0) timings.note("clean leftovers of crashed runs", leftovers.join(", "));
-    const image = await timings.phase("node image (build or cache hit)", () =>
-      ensureImage(nodeImage(options.release)),
+    const image = await timings.phase(
+      "node image (build or cache hit)",
+      options.image ?? (() => ensureImage(nodeImage(options.release))),
     );
     timings.note(
       "node image (build or cache hit)",
       `${image.tag}, ${image.cached ? "cache hit" : "built"}`,
     );
-    const run = newRunContext(scenario);
+    const run = newRunContext(scenario, options.owner);
     // No Lab to close yet if this fails: clean up here, or the run dir would wait for a later run.
     const network = await createLabNetwork(run, options.subnetOctet, options.mtu).catch(
       async (error: Error) => {

@@ -46,6 +46,11 @@ export interface Server {
    */
   sshAddress: string;
   disk: NodeDisk;
+  /**
+   * The node description it was created from (the builder's output): what the program hands
+   * docker.Container, so a container re-created from it is what the provider's Create makes.
+   */
+  description: NodeContainer;
 }
 
 function rootDiskVolume(container: string): string {
@@ -122,6 +127,7 @@ export async function createServer(
     address: spec.address,
     sshAddress: ssh ? sshAddress(ssh.ip, ssh.external) : spec.address,
     disk: spec.disk,
+    description: node,
   };
 }
 

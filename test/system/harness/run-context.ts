@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { OWNER_LABEL } from "../../../infra/local/local-node";
 
 /** Label on every Docker object the system test makes. */
 export const SYSTEM_TEST_LABEL = "org.swarmlab.system-test";
@@ -28,7 +29,11 @@ export interface RunContext {
   labels: Record<string, string>;
 }
 
-export function newRunContext(scenario: string): RunContext {
+/**
+ * A new run of `scenario`. With `owner` its objects also carry the program's owner label
+ * (infra/local/local-node.ts OWNER_LABEL), as the local cloud's objects of that stack do.
+ */
+export function newRunContext(scenario: string, owner?: string): RunContext {
   const id = randomBytes(3).toString("hex");
   const dir = join(RUNS_DIR, id);
   mkdirSync(dir, { recursive: true });
@@ -42,6 +47,7 @@ export function newRunContext(scenario: string): RunContext {
       [SYSTEM_TEST_LABEL]: "true",
       [RUN_ID_LABEL]: id,
       [OWNER_PID_LABEL]: String(process.pid),
+      ...(owner !== undefined ? { [OWNER_LABEL]: owner } : {}),
     },
   };
 }

@@ -3,6 +3,7 @@
  * stack's MTU, SSH as the image's login user) and the cluster to boot on it; after them, the lab
  * closed and the phase timings printed, also when a test failed.
  */
+import type { CachedImage } from "./cached-image";
 import { Lab } from "./lab";
 import { DEBIAN_12, NodeRelease } from "./releases";
 import { ClusterSpec, SwarmCluster } from "./swarm-cluster";
@@ -18,19 +19,23 @@ export interface Scenario {
 
 /**
  * Opens the lab for `scenario` on 192.168.`subnetOctet`.0/24, with the cluster `spec` on it, its
- * servers booted from `release` (Debian 12 unless a scenario runs on several releases).
+ * servers booted from `release` (Debian 12 unless a scenario runs on several releases), from its
+ * debootstrap image unless `image` makes another.
  */
 export async function openScenario(
   scenario: string,
   subnetOctet: number,
   spec: ClusterSpec,
   release: NodeRelease = DEBIAN_12,
+  image?: () => Promise<CachedImage>,
 ): Promise<Scenario> {
   const lab = await Lab.open(scenario, {
     subnetOctet,
     mtu: spec.settings.mtu,
     sshUser: spec.settings.sshUser,
+    owner: spec.settings.owner,
     release,
+    ...(image ? { image } : {}),
   });
   return { lab, cluster: new SwarmCluster(lab, spec) };
 }

@@ -79,6 +79,16 @@ export function unwrapSecret(value: unknown): unknown {
   return isSecretWire(value) ? value.value : value;
 }
 
+/** A recorded input with every secret in it opened, at any depth (the SDK sends them wrapped). */
+export function openSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(openSecrets);
+  if (isSecretWire(value)) return openSecrets(value.value);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openSecrets(v)]));
+  }
+  return value;
+}
+
 export interface MockResourceArgs {
   type: string;
   name: string;

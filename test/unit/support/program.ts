@@ -109,6 +109,12 @@ export interface RunOptions {
   preview?: boolean;
   /** The images Glance lists (default: mock-cloud.ts's MOCK_GLANCE_IMAGES). */
   glance?: GlanceImages;
+  /**
+   * Appended to the id of every resource created in this run (default none: `<name>-id`). A real
+   * provider's Create returns the new object's own id (Docker a new container id): a resource
+   * created again after a refresh dropped it must not get the id of the one that was lost.
+   */
+  createdIdSuffix?: string;
 }
 
 export interface ProgramRun {
@@ -140,12 +146,14 @@ export async function runProgram(
     "previousOutputs" in previous ||
     "previousState" in previous ||
     "preview" in previous ||
-    "glance" in previous
+    "glance" in previous ||
+    "createdIdSuffix" in previous
       ? (previous as RunOptions)
       : { previousOutputs: previous as Record<string, unknown> };
   const previousOutputs = options.previousOutputs ?? {};
   const previousState = new Map((options.previousState ?? []).map((r) => [r.name, r]));
   const preview = options.preview ?? false;
+  const createdIdSuffix = options.createdIdSuffix ?? "";
   const resources: RecordedResource[] = [];
   let programExports: Record<string, unknown> = {};
   let pulumiModule: typeof pulumiType | undefined;
@@ -189,7 +197,7 @@ export async function runProgram(
               ? before.id
               : step === "replace"
                 ? `${args.name}-id-replaced`
-                : `${args.name}-id`;
+                : `${args.name}-id${createdIdSuffix}`;
           // Preview of a create or change: only the inputs are known. Reads happen in previews too.
           if (preview && step !== "read") {
             return record({ ...args.inputs }, step === "update" ? keptId : "");
@@ -393,7 +401,7 @@ export async function nextDeployment(
   stack: string,
   stackKeys: RawConfig,
   commandStdout: CommandStdout,
-  options: { preview?: boolean; state?: RecordedResource[] } = {},
+  options: { preview?: boolean; state?: RecordedResource[]; createdIdSuffix?: string } = {},
 ): Promise<{ run: ProgramRun; warnings: string[] }> {
   const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
   try {
@@ -401,6 +409,9 @@ export async function nextDeployment(
       previousOutputs: await plainOutputs(previous),
       previousState: options.state ?? previous.resources,
       preview: options.preview ?? false,
+      ...(options.createdIdSuffix !== undefined
+        ? { createdIdSuffix: options.createdIdSuffix }
+        : {}),
     });
     if (run.error !== undefined) throw run.error;
     return { run, warnings: warn.mock.calls.map((call) => String(call[0])) };
