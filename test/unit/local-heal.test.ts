@@ -250,8 +250,10 @@ describe("the local cloud's Docker objects", () => {
     // this engine shares it, and `pulumi destroy` leaves it (pulumi-docker provider/provider.go,
     // dockerNativeProvider.Delete does nothing): no stack may claim it.
     expect(unlabelled).toEqual(["docker:index/image:Image"]);
+    // Three nodes and the forwarder of the default stack's port (hostname's 8080).
     expect(docker.map((r) => r.type).sort()).toEqual(
       [
+        "docker:index/container:Container",
         "docker:index/container:Container",
         "docker:index/container:Container",
         "docker:index/container:Container",
