@@ -174,9 +174,11 @@ describe("the program with swarmlab:localImage", () => {
   });
 
   it("boots every node container from the configured image, by its name", () => {
-    expect(run.ofType(CONTAINER).map((r) => [r.inputs.name, r.inputs.image])).toEqual(
+    expect(nodeContainers(run).map((r) => [r.inputs.name, r.inputs.image])).toEqual(
       names("alice", 1, 2).map((name) => [name, "swarmlab-node:docker"]),
     );
+    // The stacks' port forwarders run the node image too (it has socat): the configured one.
+    expect(run.byName("alice-stack-ports-8080-tcp").inputs.image).toBe("swarmlab-node:docker");
   });
 
   it("names the image in the output and in the rebuild key, as the config does", async () => {
