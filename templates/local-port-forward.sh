@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The local cloud's forwarder of one port a stack publishes (infra/local/port-forwarder.ts): it
-# runs in a small container on the lab network whose port is published on 127.0.0.1, and hands
-# each connection to the first node that accepts it. A node without a task of a host-mode port
-# refuses at once, so the connection goes to one that has it; with the routing mesh any node
-# answers, and a node that is down is passed over.
+# The local cloud's forwarder of one port a stack publishes (infra/stacks/local-port-forwarder.ts):
+# it runs in a small container on the lab network whose port is published on 127.0.0.1, and
+# hands each connection to the first node that accepts it. A node without a task of a host-mode
+# port refuses at once, so the connection goes to one that has it; with the routing mesh any
+# node answers, and a node that is down is passed over.
 #   local-port-forward.sh tcp LISTEN_PORT TARGET_PORT NODE_ADDRESS...   (nodes in order)
 #   local-port-forward.sh udp LISTEN_PORT TARGET_PORT NODE_ADDRESS      (datagrams to one node)
 # Internally, once per TCP connection: local-port-forward.sh connect TARGET_PORT NODE_ADDRESS...
