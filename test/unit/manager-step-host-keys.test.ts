@@ -14,7 +14,12 @@ import { fingerprintOfPublicKeyLine } from "../../infra/swarm/host-key-check";
 import { hostKeyPinProvider, sshFingerprint } from "../../infra/swarm/host-key-pin-provider";
 import type { HostKeyPinInputs } from "../../infra/swarm/host-key-pin-provider";
 import { hostKeyFingerprint, managerStepProvider } from "../../infra/swarm/manager-step-provider";
-import { DynamicHost, serialisedProvider, startDynamicHost } from "./support/dynamic-host";
+import {
+  DynamicHost,
+  serialisedProvider,
+  serialiseProviders,
+  startDynamicHost,
+} from "./support/dynamic-host";
 import {
   ANSWERING,
   ed25519KeyPair,
@@ -24,12 +29,22 @@ import {
   stepInputs,
 } from "./support/fake-managers";
 
+const STEP_PROVIDER = path.join(__dirname, "../../infra/swarm/manager-step-provider.ts");
+const PIN_PROVIDER = path.join(__dirname, "../../infra/swarm/host-key-pin-provider.ts");
+
 let fake: FakeManagers;
 let host: DynamicHost;
 
 beforeAll(async () => {
-  fake = await startFakeManagers(52_000 + (process.pid % 8_000));
-  host = await startDynamicHost();
+  // The providers' code is serialised in one child process while the host starts in another.
+  [fake, host] = await Promise.all([
+    startFakeManagers(52_000 + (process.pid % 8_000)),
+    startDynamicHost(),
+    serialiseProviders([
+      [STEP_PROVIDER, "managerStepProvider"],
+      [PIN_PROVIDER, "hostKeyPinProvider"],
+    ]).then(() => undefined),
+  ]);
 }, 60_000);
 
 afterAll(() => {
@@ -42,9 +57,6 @@ beforeEach(() => {
   fake.received.authentications.length = 0;
   fake.received.channelBytes = 0;
 });
-
-const STEP_PROVIDER = path.join(__dirname, "../../infra/swarm/manager-step-provider.ts");
-const PIN_PROVIDER = path.join(__dirname, "../../infra/swarm/host-key-pin-provider.ts");
 
 /** ANSWERING[0] pinned with ANSWERING[1]'s fingerprint: what a swapped server looks like. */
 function wrongPinFor0() {

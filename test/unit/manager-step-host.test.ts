@@ -12,7 +12,12 @@
  * cmd/dynamic-provider/index.js says delete uses "the provider with which it was created").
  */
 import * as path from "node:path";
-import { DynamicHost, serialisedProvider, startDynamicHost } from "./support/dynamic-host";
+import {
+  DynamicHost,
+  serialisedProvider,
+  serialiseProviders,
+  startDynamicHost,
+} from "./support/dynamic-host";
 import {
   ANSWERING,
   FakeManagers,
@@ -22,12 +27,22 @@ import {
   stepInputs,
 } from "./support/fake-managers";
 
+const PROVIDER = path.join(__dirname, "../../infra/swarm/manager-step-provider.ts");
+const NEXT_PROVIDER = path.join(__dirname, "fixtures/next-manager-step-provider.ts");
+
 let fake: FakeManagers;
 let host: DynamicHost;
 
 beforeAll(async () => {
-  fake = await startFakeManagers(42_000 + (process.pid % 10_000));
-  host = await startDynamicHost();
+  // The providers' code is serialised in one child process while the host starts in another.
+  [fake, host] = await Promise.all([
+    startFakeManagers(42_000 + (process.pid % 10_000)),
+    startDynamicHost(),
+    serialiseProviders([
+      [PROVIDER, "managerStepProvider"],
+      [NEXT_PROVIDER, "nextProvider"],
+    ]).then(() => undefined),
+  ]);
 }, 60_000);
 
 afterAll(() => {
@@ -36,9 +51,6 @@ afterAll(() => {
 });
 
 beforeEach(() => (fake.seen.length = 0));
-
-const PROVIDER = path.join(__dirname, "../../infra/swarm/manager-step-provider.ts");
-const NEXT_PROVIDER = path.join(__dirname, "fixtures/next-manager-step-provider.ts");
 
 function inputsWith(code: string, managers: string[]) {
   return {
