@@ -57,7 +57,8 @@ function fakeManager(
     // ACK (40 ms on Linux): a step against a fake took 630 ms, 20 ms of it CPU; about 460 ms
     // without (what remains is the same wait on the provider's own socket, left as it is). The
     // bytes and their order are the same; a real sshd's timing is not what these tests check.
-    client.setNoDelay(true);
+    // ssh2 1.17's Connection has setNoDelay (lib/server.js); @types/ssh2 does not declare it.
+    (client as unknown as { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
     client
       .on("authentication", (ctx) => {
         received.authentications.push(`${address} ${ctx.method}`);
