@@ -125,5 +125,8 @@ describe("PulumiClassWorkspace through the Automation API", () => {
         /^up --yes --skip-preview --refresh --policy-pack \S+\/project\/policy /,
       );
     }
-  });
+    // init, then an update per student, each a few `pulumi` processes (the Automation API's
+    // version check, up, stack output, history): about 2 s on a quiet machine, past jest's
+    // default 5 s once on a loaded one.
+  }, 30_000);
 });
