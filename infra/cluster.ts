@@ -43,6 +43,7 @@ import { LabRegistry } from "./registry/registry";
 import { nodeAddress } from "./local/lab-network";
 import { LocalLab } from "./local/local-lab";
 import { LocalNode } from "./local/local-node";
+import type { ClusterNode } from "./nodes/cluster-node";
 import { localDockerApiPort, localRegistryPort } from "./config/local-ports";
 
 /** The registry's wait: long enough for a first pull of its image on a slow mirror. */
@@ -77,9 +78,6 @@ export interface ClusterSetup {
   /** The image every server boots, by id (nodes/image.ts: resolveImage); OpenStack only. */
   image?: ResolvedImage;
 }
-
-/** A node as the steps above the nodes see it, on either cloud. */
-export type ClusterNode = LabNode | LocalNode;
 
 export interface ClusterNodeInfo {
   name: string;

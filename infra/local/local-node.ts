@@ -16,6 +16,7 @@ import { containerArgs } from "./container-args";
 import { nodeContainer, PUBLISH_ADDRESS } from "./node-container";
 import { novaMetaData } from "./nova-metadata";
 import { localPublishedPorts } from "./ports";
+import type { ClusterNode } from "../nodes/cluster-node";
 
 /** The label on every Docker object of a stack: `docker ps -a --filter label=...` lists them. */
 export const OWNER_LABEL = "org.swarmlab.owner";
@@ -50,7 +51,7 @@ export function localInstanceUuid(owner: string, node: string): string {
   ].join("-");
 }
 
-export class LocalNode extends pulumi.ComponentResource {
+export class LocalNode extends pulumi.ComponentResource implements ClusterNode {
   public readonly nodeName: string;
   public readonly role: NodeIdentity["role"];
   public readonly privateIp: pulumi.Output<string>;

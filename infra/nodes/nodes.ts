@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeMetadata } from "../config/metadata";
 import { RegistryHost, registryEndpoints } from "../config/registry-address";
 import { NodeIdentity, ownerTags } from "../config/naming";
+import type { ClusterNode } from "./cluster-node";
 
 /**
  * The server arguments the provider changes in place (openstack-schema.ts): an image change
@@ -151,7 +152,7 @@ export interface LabNodeArgs {
   registryHost?: pulumi.Input<RegistryHost>;
 }
 
-export class LabNode extends pulumi.ComponentResource {
+export class LabNode extends pulumi.ComponentResource implements ClusterNode {
   public readonly nodeName: string;
   public readonly role: NodeIdentity["role"];
   public readonly privateIp: pulumi.Output<string>;
