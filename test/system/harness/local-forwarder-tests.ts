@@ -44,11 +44,13 @@ function plain(value: unknown, what: string): string {
 
 /**
  * The forwarder's Container arguments as `docker create` flags, one per field the builder sets,
- * nothing added: what terraform-provider-docker's Create sends (v4.5.0,
- * internal/provider/resource_docker_container_funcs.go, resourceDockerContainerCreate: name,
- * image, entrypoint, cmd, labels, restart policy, port bindings with host_ip, the network of
- * networks_advanced). Its `uploads` are copied in before start (uploadContainerFiles there, before
- * ContainerStart): forwarderUploads. Fails on a field this adapter does not map.
+ * nothing added: what terraform-provider-docker's Create does with them (v4.5.0,
+ * internal/provider/resource_docker_container_funcs.go, resourceDockerContainerCreate, read at
+ * 83c00e0b: ContainerCreate with name, image, entrypoint, cmd, labels, restart policy and the
+ * port bindings with their host IP; then the default bridge disconnected and each network of
+ * networks_advanced connected, which `--network` does at create; then each `upload` copied in
+ * with CopyToContainer, mode 0644 unless executable; then ContainerStart). The uploads are
+ * forwarderUploads, copied in before start. Fails on a field this adapter does not map.
  */
 export function forwarderCreateArgs(args: docker.ContainerArgs): string[] {
   const mapped = new Set([
