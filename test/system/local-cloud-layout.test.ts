@@ -64,6 +64,7 @@ import {
 } from "../../infra/swarm/remote-scripts";
 import { REGISTRY_PORT } from "../../infra/config/registry-address";
 import { testLocalHealAndDestroy, watchEngineObjects } from "./harness/local-heal-tests";
+import { testLocalForwarder } from "./harness/local-forwarder-tests";
 import type { NodeIdentity } from "../../infra/config/naming";
 import { DAEMON_JSON_PATH } from "../../infra/nodes/cloudinit";
 import { nodeFiles } from "../../scripts/lib/user-data-view";
@@ -381,6 +382,8 @@ describe("scenario e: the local cloud's layout, 1 manager + 2 workers on 127.0.0
     login: () => login as RegistryLogin,
     pki: () => pki as LabPki,
   });
+
+  testLocalForwarder(() => ({ lab, cluster }), PORT_OFFSET);
 
   testLocalHealAndDestroy(() => ({ lab, cluster }), engineBefore);
 });
