@@ -25,6 +25,7 @@ import { DEBIAN_13 } from "./harness/releases";
 import { SwarmCluster } from "./harness/swarm-cluster";
 import { testStackSettings } from "./harness/test-stack";
 import { nodeDeadlines } from "../../infra/nodes/cloudinit";
+import { waitFor } from "./harness/wait";
 
 const MINUTE = 60_000;
 const LAB_MTU = 1450;
@@ -125,12 +126,20 @@ describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => 
       expect(message).toContain("no other manager was tried");
       expect(message).toContain("pulumi up --refresh");
       expect(message).not.toContain("never-sent");
-      // sshd saw the key exchange end, and no login: nothing was authenticated or run.
-      const log = await execInNodeOk(
-        server.container,
-        `journalctl -u ssh --since @${since} --no-pager -o cat`,
+      // sshd saw the key exchange end, and no login: nothing was authenticated or run. sshd
+      // writes its "[preauth]" line when it notices the client gone, and journald stores it a
+      // moment later: the step's rejection can come first, so the log is polled for it.
+      const { value: log } = await waitFor(
+        "sshd's [preauth] line for the refused connection",
+        async () => {
+          const entries = await execInNodeOk(
+            server.container,
+            `journalctl -u ssh --since @${since} --no-pager -o cat`,
+          );
+          return { done: /\[preauth\]/.test(entries), value: entries, observed: entries };
+        },
+        { timeoutMs: 20_000 },
       );
-      expect(log).toMatch(/\[preauth\]/);
       expect(log).not.toMatch(/Accepted publickey|session opened/);
       // The harness's own SSH refuses the new key as well, at once.
       await expect(lab.ssh(server.name, 60_000)).rejects.toBeInstanceOf(HostKeyMismatchError);
