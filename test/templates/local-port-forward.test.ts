@@ -3,9 +3,10 @@
  * with socat (Debian's, as the node image installs it): each connection goes to the first node
  * that accepts it, so a host-mode port reaches the node that runs its task and a node that is
  * down is passed over. The "nodes" are loopback addresses of this machine (127.0.0.2, .3), the
- * services Node's own TCP servers; nothing is mocked.
+ * services Node's own TCP and UDP servers; nothing is mocked.
  */
 import { ChildProcess, spawn } from "node:child_process";
+import * as dgram from "node:dgram";
 import * as net from "node:net";
 import * as path from "node:path";
 import { TEMPLATES_DIR } from "../../infra/nodes/templates";
@@ -116,5 +117,78 @@ describe("templates/local-port-forward.sh with the real socat", () => {
     const code = await new Promise((resolve) => child.on("close", resolve));
     expect(code).toBe(2);
     expect(said).toContain("usage:");
+  });
+
+  describe("udp: datagrams to manager-0, each answer back to the peer that asked", () => {
+    const sockets: dgram.Socket[] = [];
+    afterEach(() => sockets.splice(0).forEach((socket) => socket.close()));
+
+    /** A free UDP port of this machine (bind to 0, read the port, close). */
+    async function freeUdpPort(): Promise<number> {
+      const socket = dgram.createSocket("udp4");
+      await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+      const { port } = socket.address();
+      await new Promise<void>((resolve) => socket.close(resolve));
+      return port;
+    }
+
+    /** A node's UDP service (a DNS-like one): answers each datagram with its name and the question. */
+    async function udpService(address: string, port: number, name: string): Promise<void> {
+      const socket = dgram.createSocket("udp4");
+      socket.on("message", (message, peer) =>
+        socket.send(`${name}: ${message.toString()}`, peer.port, peer.address),
+      );
+      await new Promise<void>((resolve) => socket.bind(port, address, resolve));
+      sockets.push(socket);
+    }
+
+    /**
+     * Asks 127.0.0.1:`port` from a socket of its own and returns the answer. UDP has no "refused"
+     * to wait on while socat starts, so the question is sent again every 200 ms until the deadline.
+     */
+    async function ask(port: number, question: string): Promise<string> {
+      const socket = dgram.createSocket("udp4");
+      sockets.push(socket);
+      await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+      const answer = new Promise<string>((resolve) =>
+        socket.once("message", (message) => resolve(message.toString())),
+      );
+      const until = Date.now() + DEADLINE_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const resend = (): void => {
+        if (Date.now() > until) return;
+        socket.send(question, port, "127.0.0.1");
+        timer = setTimeout(resend, 200);
+      };
+      resend();
+      const deadline = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no UDP answer on ${port} in time`)), DEADLINE_MS),
+      );
+      try {
+        return await Promise.race([answer, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    it("forwards a question to the node and its answer back, for two peers apart", async () => {
+      const [listen, target] = [await freeUdpPort(), await freeUdpPort()];
+      await udpService("127.0.0.2", target, "node-2");
+      forwarder = spawn("bash", [SCRIPT, "udp", String(listen), String(target), "127.0.0.2"]);
+      forwarder.stderr?.on("data", (chunk) => (stderr += chunk.toString()));
+      expect(await ask(listen, "first?")).toBe("node-2: first?");
+      // A second peer gets its own answer, not the first one's.
+      expect(await ask(listen, "second?")).toBe("node-2: second?");
+      expect(stderr).toBe("");
+    });
+
+    it("takes exactly one node: a list would mean a choice UDP cannot make (exit 2, the usage)", async () => {
+      const child = spawn("bash", [SCRIPT, "udp", "5353", "53", "127.0.0.2", "127.0.0.3"]);
+      let said = "";
+      child.stderr.on("data", (chunk) => (said += chunk.toString()));
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(code).toBe(2);
+      expect(said).toContain("usage:");
+    });
   });
 });
