@@ -15,6 +15,7 @@ import {
   type SlotInput,
 } from "../../scripts/class/local-class";
 import { classFiles } from "./support/class-files";
+import { localHostPorts } from "../../infra/config/local-ports";
 import { parseRoster, type Roster } from "../../scripts/class/roster";
 
 const GIB = 1024 ** 3;
@@ -305,5 +306,37 @@ describe("a local class's roster checks", () => {
     expect(
       parseRoster(text, "class.yaml", undefined, { totalMemoryBytes: 11 * GIB }),
     ).toMatchObject({ ok: true, warnings: [] });
+  });
+});
+
+describe("the teacher's guide's local class", () => {
+  const guide = fs.readFileSync(path.join(__dirname, "../../docs/teacher.md"), "utf8");
+  const section = guide.slice(guide.indexOf("## A local class"));
+  const example = /```yaml\n(# class\.yaml, a local class\n[\s\S]*?)```/.exec(section)?.[1];
+  /** The table's rows: student, cidr, offset, host ports. */
+  const rows = [
+    ...section.matchAll(/^\| (\w+) +\| (10\.42\.\d+\.0\/24) \| (\d+) +\| ([\d, ]+?) +\|$/gm),
+  ];
+
+  it("is what init writes for its class.yaml, ports included", () => {
+    if (example === undefined) throw new Error("the guide has no local class.yaml");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "class-local-doc-"));
+    try {
+      const result = parseRoster(example, "class.yaml", undefined, BIG);
+      if (!result.ok) throw new Error(result.problems.join("\n"));
+      expect(initClass(result.roster.students, dir).every((r) => r.problems.length === 0)).toBe(
+        true,
+      );
+      const written = result.roster.students.map((s) => {
+        const text = fs.readFileSync(path.join(dir, `Pulumi.${s.id}.yaml`), "utf8");
+        const offset = Number(/swarmlab:localPortOffset: (\d+)/.exec(text)?.[1]);
+        const ports = localHostPorts(1, offset).map((p) => p.hostPort);
+        return [s.id, /swarmlab:cidr: (\S+)/.exec(text)?.[1], String(offset), ports.join(", ")];
+      });
+      expect(rows.map((r) => r.slice(1, 5))).toEqual(written);
+      expect(written).toHaveLength(3);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
