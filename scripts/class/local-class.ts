@@ -60,7 +60,7 @@ function meeting(a: Holding, b: Holding): string | undefined {
   if (a.range !== undefined && b.range !== undefined) {
     const [[aStart, aEnd], [bStart, bEnd]] = [a.range, b.range];
     if (aStart > bEnd || bStart > aEnd) return undefined;
-    return aStart === bStart && aEnd === bEnd ? "is the subnet of" : "overlaps the subnet of";
+    return aStart === bStart && aEnd === bEnd ? "is the same subnet as" : "overlaps";
   }
   if (a.ports === undefined || b.ports === undefined) return undefined;
   const shared: number[] = [];
@@ -100,6 +100,8 @@ export type SlotResult =
  * init wrote before (given again, so it stays in the record). So a second run changes nothing,
  * a student added at the end takes the next slot, and a removed student's slot is given to the
  * next one added, while the others keep theirs (a changed cidr or offset would replace a cluster).
+ * Held values that meet each other (a roster value put on one init gave another student before,
+ * two hand edits) are refused, naming both and where each is set.
  */
 export function assignLocalSlots(students: readonly SlotInput[]): SlotResult {
   if (students.length > MAX_LOCAL_STUDENTS) {
@@ -127,8 +129,22 @@ export function assignLocalSlots(students: readonly SlotInput[]): SlotResult {
         needing.push(student);
         continue;
       }
-      held.push(holding(key, student.id, value, student.managers));
       const ours = !(name in student.config) && student.record[name] === student.file[name];
+      const where =
+        name in student.config
+          ? "class.yaml"
+          : `Pulumi.${student.id}.yaml, ${ours ? "written by init" : "set by hand"}`;
+      const label = `${student.id}'s ${JSON.stringify(value)} (${where})`;
+      const mine = holding(key, label, value, student.managers);
+      const met = held.find((h) => meeting(mine, h) !== undefined);
+      if (met !== undefined) {
+        problems.push(
+          `${key}: ${mine.label} ${meeting(mine, met) ?? ""} ${met.label}, on this machine's ` +
+            "one Docker engine; change one in class.yaml, or in its stack file: set another " +
+            "there, or delete a value init wrote to have init choose a free one",
+        );
+      }
+      held.push(mine);
       if (ours) (values.get(student.id) ?? {})[name] = value;
     }
     for (const student of needing) {

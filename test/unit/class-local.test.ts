@@ -179,6 +179,24 @@ describe("class init of a local class", () => {
     expect(fs.existsSync(path.join(dir, "Pulumi.bob.yaml"))).toBe(false);
     expect(Object.keys(snapshot())).toEqual(Object.keys(before));
   });
+  it("refuses a roster value that meets a value init gave another student before", () => {
+    initClass(roster(["alice", "bob"]).students, dir);
+    // carol joins with bob's subnet written in the roster.
+    const next = roster(["alice", "bob", "{ id: carol, swarmlab: { cidr: 10.42.1.0/24 } }"]);
+    expect(() => initClass(next.students, dir)).toThrow(
+      new ClassInitRefused(
+        [
+          "cidr: carol's \"10.42.1.0/24\" (class.yaml) is the same subnet as bob's " +
+            '"10.42.1.0/24" (Pulumi.bob.yaml, written by init), on this machine\'s one Docker ' +
+            "engine; change one in class.yaml, or in its stack file: set another there, or " +
+            "delete a value init wrote to have init choose a free one",
+        ],
+        "problem(s) with the local class",
+        "Fix class.yaml and run init again.",
+      ),
+    );
+    expect(fs.existsSync(path.join(dir, "Pulumi.carol.yaml"))).toBe(false);
+  });
 });
 
 describe("assignLocalSlots", () => {
@@ -255,12 +273,12 @@ describe("a local class's roster checks", () => {
         ]),
       ),
     ).toEqual([
-      'students[1] (bob).swarmlab.cidr: is "10.42.0.0/16", which overlaps the subnet of ' +
+      'students[1] (bob).swarmlab.cidr: is "10.42.0.0/16", which overlaps ' +
         'students[0] (alice) ("10.42.0.0/24"): each local stack\'s bridge network needs a subnet ' +
         "no other network on this machine's one Docker engine overlaps (Docker refuses the " +
         "second); remove it (`class init` then gives each local student its own 10.42.k.0/24) " +
         "or choose one that meets no other",
-      'students[2] (carol).swarmlab.cidr: is "10.42.0.0/24", which is the subnet of ' +
+      'students[2] (carol).swarmlab.cidr: is "10.42.0.0/24", which is the same subnet as ' +
         'students[0] (alice) ("10.42.0.0/24"): each local stack\'s bridge network needs a subnet ' +
         "no other network on this machine's one Docker engine overlaps (Docker refuses the " +
         "second); remove it (`class init` then gives each local student its own 10.42.k.0/24) " +
