@@ -46,7 +46,8 @@ export function parseIpv4Cidr(text: string): CidrParse {
   return { ok: true, cidr: { network, prefix, text: `${network}/${prefix}` } };
 }
 
-function toRange(cidr: Ipv4Cidr): [number, number] {
+/** The first and last address of a CIDR, as numbers. */
+export function cidrRange(cidr: Ipv4Cidr): [number, number] {
   const start = ipv4ToNumber(cidr.network);
   const size = 2 ** (32 - cidr.prefix);
   return [start, start + size - 1];
@@ -59,8 +60,8 @@ export function ipv4ToNumber(address: string): number {
 }
 
 export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
-  const [aStart, aEnd] = toRange(a);
-  const [bStart, bEnd] = toRange(b);
+  const [aStart, aEnd] = cidrRange(a);
+  const [bStart, bEnd] = cidrRange(b);
   return aStart <= bEnd && bStart <= aEnd;
 }
 

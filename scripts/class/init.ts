@@ -6,8 +6,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkStackFile } from "../lib/check-stack-file";
+import { assignLocalSlots } from "./local-class";
 import type { Student } from "./roster";
-import { renderStackFile, StackFilePlan, StackFileSyntaxError } from "./stack-file";
+import {
+  renderStackFile,
+  stackFileConfig,
+  StackFilePlan,
+  StackFileSyntaxError,
+} from "./stack-file";
 
 export const RECORD_DIR = ".swarmlab-class";
 
@@ -29,16 +35,32 @@ function readIfExists(file: string): string | undefined {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
 }
 
-/** Files `class init` cannot read: nothing was written; each line names the file and the place. */
+/**
+ * What stops `class init` before it writes anything: files it cannot read (each line names the
+ * file and the place), or a local class it cannot give cidrs and port offsets.
+ */
 export class ClassInitRefused extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    what = "file(s) cannot be read",
+    fix = "Fix them (or delete a stack file to have it written afresh) and run init again.",
+  ) {
     super(
-      `class init wrote nothing: ${problems.length} file(s) cannot be read:\n` +
+      `class init wrote nothing: ${problems.length} ${what}:\n` +
         problems.map((p) => `  - ${p}`).join("\n") +
-        "\nFix them (or delete a stack file to have it written afresh) and run init again.",
+        `\n${fix}`,
     );
     this.name = "ClassInitRefused";
   }
+}
+
+interface ReadFiles {
+  student: Student;
+  file: string;
+  recordFile: string;
+  current: string | undefined;
+  recordText: string | undefined;
+  record: Record<string, unknown>;
 }
 
 interface PlannedFile {
@@ -56,14 +78,15 @@ interface PlannedFile {
  */
 export function initClass(students: readonly Student[], dir: string): InitResult[] {
   const unreadable: string[] = [];
-  const planned = students.flatMap((student): PlannedFile[] => {
+  const read = students.flatMap((student): ReadFiles[] => {
     const file = stackFilePath(dir, student.id);
     const recordFile = path.join(dir, RECORD_DIR, `${student.id}.json`);
     const current = readIfExists(file);
     const recordText = readIfExists(recordFile);
-    let record: Record<string, unknown> = {};
     try {
-      if (recordText !== undefined) record = JSON.parse(recordText) as Record<string, unknown>;
+      const record =
+        recordText !== undefined ? (JSON.parse(recordText) as Record<string, unknown>) : {};
+      return [{ student, file, recordFile, current, recordText, record }];
     } catch (error) {
       unreadable.push(
         `${recordFile}: not JSON (${(error as Error).message}); delete it, and init keeps every ` +
@@ -71,9 +94,30 @@ export function initClass(students: readonly Student[], dir: string): InitResult
       );
       return [];
     }
+  });
+  // Local students share this machine's Docker engine: each gets a cidr and port offset no
+  // other holds, unless the roster or a hand edit gives one (local-class.ts).
+  const slots = assignLocalSlots(
+    read.flatMap(({ student, current, record }) =>
+      student.local !== undefined
+        ? [
+            {
+              id: student.id,
+              managers: student.local.managers,
+              config: student.config,
+              file: stackFileConfig(current),
+              record,
+            },
+          ]
+        : [],
+    ),
+  );
+  const planned = read.flatMap((files): PlannedFile[] => {
+    const { student, file, current, record } = files;
+    const assigned = slots.ok ? slots.values.get(student.id) : undefined;
     try {
-      const plan = renderStackFile(current, student.config, record);
-      return [{ student, file, recordFile, current, recordText, plan }];
+      const plan = renderStackFile(current, { ...student.config, ...assigned }, record);
+      return [{ ...files, plan }];
     } catch (error) {
       if (!(error instanceof StackFileSyntaxError)) throw error;
       unreadable.push(...error.problems.map((p) => `${file}:${p}`));
@@ -81,6 +125,13 @@ export function initClass(students: readonly Student[], dir: string): InitResult
     }
   });
   if (unreadable.length > 0) throw new ClassInitRefused(unreadable);
+  if (!slots.ok) {
+    throw new ClassInitRefused(
+      slots.problems,
+      "problem(s) with the local class",
+      "Fix class.yaml and run init again.",
+    );
+  }
 
   return planned.map(({ student, file, recordFile, current, recordText, plan }) => {
     if (plan.changed) fs.writeFileSync(file, plan.text);

@@ -6,6 +6,8 @@
  * a file that the next `init` rewrites; the roster decides whether the key lives in `class:` or
  * in the student's entry.
  */
+import type { LabConfig } from "../../infra/config/config";
+import type { LocalHost } from "../../infra/config/local-cloud";
 import { parseLabConfig } from "../../infra/config/validate";
 import { labStackChecks } from "../../infra/stacks/validate-stacks";
 import { engineConfig, EngineConfigError, type EngineProblemKind } from "../lib/engine-config";
@@ -19,7 +21,7 @@ export interface KeyedProblem {
 }
 
 export type StudentCheck =
-  { ok: true; warnings: string[] } | { ok: false; problems: KeyedProblem[] };
+  { ok: true; warnings: string[]; config: LabConfig } | { ok: false; problems: KeyedProblem[] };
 
 /** How a value of a declared type is written in class.yaml. */
 function yamlExample(key: string, type: string): string {
@@ -104,13 +106,15 @@ export function rosterWording(reason: string): string {
 
 /**
  * Checks the stack file `class init` would write for a student. `given` is the student's merged
- * `swarmlab` settings (key -> value as class.yaml holds it), quoted in type problems.
+ * `swarmlab` settings (key -> value as class.yaml holds it), quoted in type problems. `host` is
+ * the machine the local cloud would run on (parseLabConfig's default: this one).
  */
 export function checkStudentConfig(
   stackFileText: string,
   source: string,
   id: string,
   given: Record<string, unknown>,
+  host?: LocalHost,
 ): StudentCheck {
   let raw;
   try {
@@ -121,12 +125,12 @@ export function checkStudentConfig(
     if (!(error instanceof EngineConfigError)) throw error;
     return { ok: false, problems: engineProblems(error.details, given) };
   }
-  const parsed = parseLabConfig(raw, id, labStackChecks);
+  const parsed = parseLabConfig(raw, id, labStackChecks, host);
   if (!parsed.ok) {
     return {
       ok: false,
       problems: parsed.problems.map((p) => ({ key: p.key, reason: rosterWording(p.reason) })),
     };
   }
-  return { ok: true, warnings: parsed.warnings };
+  return { ok: true, warnings: parsed.warnings, config: parsed.config };
 }

@@ -4,10 +4,18 @@
  * fixes a 30-student roster in one pass. Each student's config is checked by the program's own
  * parseLabConfig, through the very stack file `class init` would write for them.
  */
+import { totalmem } from "node:os";
 import { parse } from "yaml";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../infra/config/keys";
+import type { LocalHost } from "../../infra/config/local-cloud";
 import { OWNER_PATTERN } from "../../infra/config/validate";
 import { isCalendarDate, isExpired } from "./expiry";
+import {
+  LOCAL_KEYS,
+  type LocalStudent,
+  localClashProblems,
+  localMemoryWarning,
+} from "./local-class";
 import {
   CLASS_STAND_IN,
   type Checked,
@@ -36,6 +44,8 @@ export interface Student {
   readonly expires?: string;
   /** The OpenStack project the cluster lands in (for the quota check, grouped by this). */
   readonly project: ProjectRef;
+  /** With swarmlab:cloud docker: the cluster's size, as the program reads it. */
+  readonly local?: { readonly managers: number; readonly workers: number };
 }
 
 export interface Roster {
@@ -163,6 +173,8 @@ export function parseRoster(
   source = "class.yaml",
   /** Today as YYYY-MM-DD (expiry.ts localDay): a last day before it is said at once. */
   today?: string,
+  /** The machine a local class's clusters share (its memory); by default this one. */
+  host: LocalHost = { totalMemoryBytes: totalmem() },
 ): RosterResult {
   let document: unknown;
   try {
@@ -196,6 +208,8 @@ export function parseRoster(
   // Per student, in roster order: its own problems, and the config check of its stack file,
   // kept apart so that a problem coming from the class section is said once, not per student.
   const perStudent: { lines: string[]; checked?: Checked }[] = [];
+  // The students on the local cloud: they share this machine's Docker engine (local-class.ts).
+  const locals: LocalStudent[] = [];
   entries.forEach((entry: unknown, index) => {
     const lines: string[] = [];
     const checked = checkEntry(entry, index, lines);
@@ -259,6 +273,7 @@ export function parseRoster(
       source,
       id,
       swarmlab,
+      host,
     );
     const checked: Checked = {
       id,
@@ -267,6 +282,18 @@ export function parseRoster(
       problems: parsed.ok ? [] : parsed.problems,
     };
     if (!parsed.ok) return checked;
+    const local =
+      parsed.config.cloud === "docker"
+        ? { managers: parsed.config.managers, workers: parsed.config.workers }
+        : undefined;
+    if (local !== undefined) {
+      const given: LocalStudent["given"] = {};
+      for (const key of LOCAL_KEYS) {
+        const value = swarmlab[key];
+        if (value !== undefined) given[key] = { value, fromClass: !(key in own.swarmlab) };
+      }
+      locals.push({ id, label, ...local, given });
+    }
     for (const text of parsed.warnings) studentWarnings.push({ id, label, text, program: true });
     if (sameOwner !== undefined) return checked;
 
@@ -286,7 +313,13 @@ export function parseRoster(
         });
       }
     }
-    students.push({ id, config, project, ...(expires !== undefined ? { expires } : {}) });
+    students.push({
+      id,
+      config,
+      project,
+      ...(expires !== undefined ? { expires } : {}),
+      ...(local !== undefined ? { local } : {}),
+    });
     return checked;
   }
 
@@ -295,12 +328,13 @@ export function parseRoster(
     source,
     CLASS_STAND_IN,
     classSection.swarmlab,
+    host,
   );
   const classWide = classWideProblems(
     perStudent.flatMap((s) => (s.checked !== undefined ? [s.checked] : [])),
     classAlone.ok ? [] : classAlone.problems,
   );
-  problems.push(...classWide.lines);
+  problems.push(...classWide.lines, ...localClashProblems(locals));
   for (const { lines, checked } of perStudent) {
     problems.push(...lines);
     for (const problem of checked?.problems ?? []) {
@@ -331,9 +365,11 @@ export function parseRoster(
         `${classExpiredStudents.join(", ")}; change expires if that is not meant`,
     );
   }
+  const memory = localMemoryWarning(locals, host);
   const warnings = [
     ...[...classWarnings].map((w) => `class: ${CONFIG_NAMESPACE}:${w}`),
     ...ownWarnings,
+    ...(memory !== undefined ? [memory] : []),
   ];
   return { ok: true, roster: { students }, warnings };
 }

@@ -38,6 +38,13 @@ function configOf(document: Document): Record<string, unknown> {
   return typeof config === "object" && config !== null ? (config as Record<string, unknown>) : {};
 }
 
+/** The `config:` of a stack file's text ({} when it has none, or errors renderStackFile names). */
+export function stackFileConfig(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  const document = parseDocument(text);
+  return document.errors.length > 0 ? {} : configOf(document);
+}
+
 /**
  * `current` is the file's text (undefined when there is none), `desired` the roster's config for
  * this student, `lastWritten` the record of the previous run ({} on the first).

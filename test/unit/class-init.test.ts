@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ClassInitRefused, initClass, RECORD_DIR } from "../../scripts/class/init";
+import { ClassInitRefused, initClass } from "../../scripts/class/init";
 import { parseRoster, Roster } from "../../scripts/class/roster";
 import { renderStackFile } from "../../scripts/class/stack-file";
+import { classFiles } from "./support/class-files";
 
 function roster(workers: number): Roster {
   const result = parseRoster(
@@ -91,15 +92,7 @@ describe("initClass", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const snapshot = () =>
-    Object.fromEntries(
-      [
-        ...fs.readdirSync(dir),
-        ...fs.readdirSync(path.join(dir, RECORD_DIR)).map((f) => path.join(RECORD_DIR, f)),
-      ]
-        .filter((f) => f.endsWith(".yaml") || f.endsWith(".json"))
-        .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
-    );
+  const snapshot = () => classFiles(dir);
 
   it("with one broken stack file writes nothing, naming the file and the line (issue 26, item 9)", () => {
     const students = roster(2).students; // alice and bob
