@@ -32,16 +32,21 @@ function get(endpoint: EngineEndpoint, path: string): Promise<string> {
       ? { socketPath: endpoint.socketPath }
       : { host: endpoint.host, port: endpoint.port };
   return new Promise((resolve, reject) => {
-    const request = http.get({ ...target, path, timeout: ENGINE_TIMEOUT_MS }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", reject);
-      response.on("end", () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        if (response.statusCode === 200) resolve(body);
-        else reject(new Error(`GET ${path} answered ${response.statusCode}: ${body.trim()}`));
-      });
-    });
+    // agent: false, one connection per request, closed after it: no idle keep-alive socket
+    // outlives the pre-flight in the program's process.
+    const request = http.get(
+      { ...target, path, agent: false, timeout: ENGINE_TIMEOUT_MS },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          if (response.statusCode === 200) resolve(body);
+          else reject(new Error(`GET ${path} answered ${response.statusCode}: ${body.trim()}`));
+        });
+      },
+    );
     request.on("timeout", () =>
       request.destroy(new Error(`no answer within ${ENGINE_TIMEOUT_MS / 1000} s`)),
     );

@@ -38,13 +38,10 @@ export async function checkLocalEngine(config: LabConfig): Promise<void> {
     );
     return;
   }
-  let facts;
-  try {
-    facts = await readFirstEngine(target.endpoints);
-  } catch (error) {
+  const facts = await readFirstEngine(target.endpoints).catch((error: unknown) => {
     if (error instanceof NoEngine) throw toInputPropertiesError([noEngineProblem(error.failures)]);
     throw error;
-  }
+  });
   const problems = engineProblems(facts, {
     own: { name: labNetworkName(config.owner), label: OWNER_LABEL, value: config.owner },
     cidr: config.cidr,

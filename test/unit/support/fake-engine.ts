@@ -53,12 +53,13 @@ export async function startFakeEngine(): Promise<FakeEngine> {
       engine.requests.length = 0;
     },
     close: () =>
-      new Promise((resolve) =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
         server.close(() => {
           fs.rmSync(dir, { recursive: true, force: true });
           resolve();
-        }),
-      ),
+        });
+      }),
   };
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://engine");
@@ -92,7 +93,7 @@ export async function startFakeEngine(): Promise<FakeEngine> {
 }
 
 /**
- * Starts a fake engine for the enclosing describe and points DOCKER_HOST at it, restoring the
+ * Starts a fake engine for the test file and points DOCKER_HOST at it, restoring the
  * variable afterwards. Call it at the top of a test file: its beforeAll then runs before those of
  * every describe, which run the program.
  */
