@@ -3,7 +3,8 @@
  * lab on, found as that provider finds it. Pure: the provider config, the environment, the home
  * directory and the platform come in as arguments (engine-preflight.ts reads them).
  *
- * The provider's own resolution (pulumi/pulumi-docker 5.x, provider/provider.go
+ * The provider's own resolution (pulumi/pulumi-docker, read at 237b7899, unchanged in these
+ * functions since v5.1.0; @pulumi/docker 5.2.0 here: provider/provider.go
  * `setConfiguration` and `Configure`, provider/image.go `configureDockerClient`; its Configure
  * hands the result to the bridged kreuzwerker/terraform-provider-docker through DOCKER_HOST):
  *  - the `docker:host` config key, else the DOCKER_HOST variable, is an explicit host: only it is
@@ -12,8 +13,9 @@
  *    on Windows), and when that does not answer, on other systems than Windows, the per-user
  *    sockets of Docker Desktop: ~/.docker/run/docker.sock, then ~/.docker/desktop/docker.sock;
  *  - ssh:// goes through the docker CLI's ssh connection helper (with `docker:sshOpts`);
- *  - certificates (`docker:certPath`, `docker:caMaterial`/`certMaterial`/`keyMaterial`, or the
- *    Docker client's DOCKER_CERT_PATH and DOCKER_TLS_VERIFY) make it speak TLS.
+ *  - certificates (`docker:certPath`, `docker:caMaterial`/`certMaterial`/`keyMaterial`, their
+ *    variables DOCKER_CERT_PATH, DOCKER_CA_MATERIAL/CERT_MATERIAL/KEY_MATERIAL, or the Docker
+ *    client's DOCKER_TLS_VERIFY) make it speak TLS.
  * Docker contexts (`docker context use`, DOCKER_CONTEXT) are the CLI's, not the client
  * library's: the provider does not read them, so neither does this.
  *
@@ -98,9 +100,13 @@ export function engineTarget(inputs: EngineHostInputs): EngineTarget {
     [config.certPath, config.caMaterial, config.certMaterial, config.keyMaterial].some(
       (value) => nonEmpty(value) !== undefined,
     ) ||
-    [env.DOCKER_CERT_PATH, env.DOCKER_TLS_VERIFY, env.DOCKER_CA_MATERIAL].some(
-      (value) => nonEmpty(value) !== undefined,
-    );
+    [
+      env.DOCKER_CERT_PATH,
+      env.DOCKER_TLS_VERIFY,
+      env.DOCKER_CA_MATERIAL,
+      env.DOCKER_CERT_MATERIAL,
+      env.DOCKER_KEY_MATERIAL,
+    ].some((value) => nonEmpty(value) !== undefined);
   const windows = inputs.platform === "win32";
   const addresses =
     explicit !== undefined
