@@ -3,12 +3,13 @@
  * is created when it is wrong), builds the cluster, and exports what teacher and student need.
  *
  * The program is an async function (Pulumi awaits it and takes its result as the stack outputs)
- * so that an existing network's subnet and the image are looked up and checked before any
- * resource exists.
+ * so that an existing network's subnet and the image (OpenStack), or what the Docker engine already
+ * holds (the local cloud), are looked up and checked before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "./cluster";
 import { readLabConfig } from "./config/config";
+import { checkLocalEngine } from "./local/engine-preflight";
 import { withExistingNetwork } from "./network/existing-network";
 import { resolveImage } from "./nodes/image";
 import { previousDeployment } from "./swarm/previous-deployment";
@@ -22,6 +23,8 @@ export = async () => {
     validated.network === undefined
       ? { config: validated, network: undefined }
       : await withExistingNetwork(validated, validated.network);
+  // The local cloud's networks and ports, on the engine @pulumi/docker will use.
+  if (config.cloud === "docker") await checkLocalEngine(config);
   // The image by id before any server exists: a name Glance has not exactly once fails here.
   const previous = previousDeployment(`${config.owner}-previous-deployment`, {});
   // Glance only on OpenStack: the local cloud builds its node image (infra/local/image/).

@@ -142,19 +142,44 @@ export function localCloudProblems(facts: LocalCloudFacts): { key: ConfigKey; re
         `.100 to .149 of the subnet, which needs at least a /${LOCAL_MAX_PREFIX}; use e.g. 10.42.0.0/24`,
     });
   }
-  const availableGib = facts.host.totalMemoryBytes / GIB - HOST_RESERVE_GIB;
-  const neededGib = facts.nodes * NODE_MEMORY_GIB;
-  if (neededGib > availableGib) {
-    const fit = Math.max(0, Math.floor(availableGib / NODE_MEMORY_GIB));
-    problems.push({
-      key: "workers",
-      reason:
-        `makes ${facts.nodes} nodes, about ${neededGib} GiB at ${NODE_MEMORY_GIB} GiB a node, ` +
-        `but this machine has ${(facts.host.totalMemoryBytes / GIB).toFixed(1)} GiB ` +
-        `(${HOST_RESERVE_GIB} GiB kept for itself; the memory of the machine running pulumi, ` +
-        "which is the Docker host on a laptop); use at most " +
-        `${fit} nodes in all (managers + workers)`,
-    });
-  }
+  const memory = memoryProblem(facts.nodes, facts.host.totalMemoryBytes, THIS_MACHINE);
+  if (memory !== undefined) problems.push({ key: "workers", reason: memory });
   return problems;
+}
+
+/** Whose memory a memory check counts, in its message. */
+export interface MemoryHolder {
+  /** "this machine", "the Docker engine". */
+  name: string;
+  /** What that memory is, in parentheses after the reserve. */
+  what: string;
+  /** Appended to the fix, e.g. how to give it more. */
+  more?: string;
+}
+
+/** os.totalmem() at preview: the memory of the machine running pulumi. */
+export const THIS_MACHINE: MemoryHolder = {
+  name: "this machine",
+  what: "the memory of the machine running pulumi, which is the Docker host on a laptop",
+};
+
+/**
+ * Why `nodes` nodes do not fit in `totalMemoryBytes` at NODE_MEMORY_GIB each with HOST_RESERVE_GIB
+ * kept, or undefined when they fit. For swarmlab:workers (the count a student lowers).
+ */
+export function memoryProblem(
+  nodes: number,
+  totalMemoryBytes: number,
+  holder: MemoryHolder,
+): string | undefined {
+  const availableGib = totalMemoryBytes / GIB - HOST_RESERVE_GIB;
+  const neededGib = nodes * NODE_MEMORY_GIB;
+  if (neededGib <= availableGib) return undefined;
+  const fit = Math.max(0, Math.floor(availableGib / NODE_MEMORY_GIB));
+  return (
+    `makes ${nodes} nodes, about ${neededGib} GiB at ${NODE_MEMORY_GIB} GiB a node, ` +
+    `but ${holder.name} has ${(totalMemoryBytes / GIB).toFixed(1)} GiB ` +
+    `(${HOST_RESERVE_GIB} GiB kept for itself; ${holder.what}); use at most ` +
+    `${fit} nodes in all (managers + workers)${holder.more ?? ""}`
+  );
 }

@@ -16,6 +16,11 @@ export interface LabBridgeNetwork {
   labels: Record<string, string>;
 }
 
+/** The lab network's name on the engine: one per stack, so two stacks on one engine differ. */
+export function labNetworkName(owner: string): string {
+  return `${owner}-swarmlab`;
+}
+
 /** The bridge option that sets its MTU (and so every node's eth0 MTU). */
 export const BRIDGE_MTU_OPTION = "com.docker.network.driver.mtu";
 

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { labBridgeNetwork } from "./lab-network";
+import { labBridgeNetwork, labNetworkName } from "./lab-network";
 import { OWNER_LABEL } from "./local-node";
 
 /** The node image's recipe: a Dockerfile and the cloud-init settings it copies in. */
@@ -55,7 +55,7 @@ export class LocalLab extends pulumi.ComponentResource {
   constructor(name: string, args: LocalLabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarmlab:local:LocalLab", name, {}, opts);
     const mtu = args.mtu ?? LOCAL_DEFAULT_MTU;
-    const bridge = labBridgeNetwork(`${args.owner}-swarmlab`, args.cidr, mtu, {
+    const bridge = labBridgeNetwork(labNetworkName(args.owner), args.cidr, mtu, {
       [OWNER_LABEL]: args.owner,
     });
     const network = new docker.Network(

@@ -18,6 +18,7 @@
  * The mock stands for exactly that: the first deployment's state minus the lost container, and a
  * new id for whatever is created (support/program.ts, createdIdSuffix).
  */
+import { useFakeEngine } from "./support/fake-engine";
 import { clusterNodes } from "../../infra/config/naming";
 import { nodeAddress } from "../../infra/local/lab-network";
 import { OWNER_LABEL } from "../../infra/local/local-node";
@@ -31,6 +32,9 @@ import {
   runProgram,
   swarmStdout,
 } from "./support/program";
+
+// The engine the pre-flight asks (infra/local/engine-preflight.ts): an empty one.
+useFakeEngine();
 
 const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };
 /** What the re-created container's id ends with: a new container is not the lost one. */

@@ -6,6 +6,7 @@
  * the mock makes `<resource name>-id`). No docker provider runs here: the containers themselves
  * are booted for real, from the same description, by the system test.
  */
+import { useFakeEngine } from "./support/fake-engine";
 import { clusterNodes } from "../../infra/config/naming";
 import { expectedContainerArgs } from "./support/local-expected";
 import {
@@ -22,6 +23,9 @@ import {
 import { openSecrets as unwrap } from "./support/mock-cloud";
 import { FORWARD_SCRIPT } from "../../infra/stacks/local-port-forwarder";
 import { templateFile } from "../../infra/nodes/templates";
+
+// The engine the pre-flight asks (infra/local/engine-preflight.ts): an empty one.
+useFakeEngine();
 
 const CONTAINER = "docker:index/container:Container";
 const LOCAL = { cloud: "docker", allowedCidrs: '["127.0.0.1/32"]', mtu: "1450" };

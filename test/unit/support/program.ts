@@ -160,6 +160,14 @@ export async function runProgram(
   let error: unknown;
   const counters = { nextHost: 10, nextFloating: 10 };
   const config = engineConfig(stack, stackKeys);
+  // The local cloud's pre-flight asks the Docker engine DOCKER_HOST names, else the machine's
+  // own socket: a test must hand it a fake one (support/fake-engine.ts), never this machine's.
+  if (config.cloud === "docker" && process.env.DOCKER_HOST === undefined) {
+    throw new Error(
+      "a program run with swarmlab:cloud docker needs an engine: call useFakeEngine() " +
+        "(support/fake-engine.ts) at the top of the test file",
+    );
+  }
 
   {
     const pulumi = await sdk();
