@@ -40,6 +40,10 @@ module.exports = {
   // SDK's process-wide handlers keep every registry alive: a worker that ran ten such files held
   // ten copies (3.5 GB). Past this, jest replaces the worker after the file it just ran.
   workerIdleMemoryLimit: "700MB",
+  // Tests and hooks that run the whole program under mocks take 1 to 2 s on an idle machine and
+  // went past jest's default 5 s on one loaded by a system test beside them (load 8 on 2 cores). A
+  // hung test still fails, after 20 s; the system test gives every test its own timeout.
+  testTimeout: 20_000,
   projects: [
     {
       displayName: "unit",

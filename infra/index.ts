@@ -14,6 +14,9 @@ import { withExistingNetwork } from "./network/existing-network";
 import { resolveImage } from "./nodes/image";
 import { previousDeployment } from "./swarm/previous-deployment";
 import { labStackChecks } from "./stacks/validate-stacks";
+import { stackFolders } from "./stacks/catalog";
+import { forwardedPorts } from "./stacks/local-port-forwarder";
+import { chosenPublishedPorts } from "./stacks/published-ports";
 import { sshCommandLine } from "./swarm/ssh-command";
 import { sshEndpoint } from "./swarm/ssh-endpoint";
 
@@ -23,8 +26,12 @@ export = async () => {
     validated.network === undefined
       ? { config: validated, network: undefined }
       : await withExistingNetwork(validated, validated.network);
-  // The local cloud's networks and ports, on the engine @pulumi/docker will use.
-  if (config.cloud === "docker") await checkLocalEngine(config);
+  // The local cloud's networks and ports (the nodes' and the stacks' forwarders'), on the engine
+  // @pulumi/docker will use.
+  if (config.cloud === "docker") {
+    const stackPorts = chosenPublishedPorts(config.stacks, stackFolders(config.stacksDirs));
+    await checkLocalEngine(config, forwardedPorts(stackPorts));
+  }
   // The image by id before any server exists: a name Glance has not exactly once fails here.
   const previous = previousDeployment(`${config.owner}-previous-deployment`, {});
   // Glance only on OpenStack: the local cloud builds its node image (infra/local/image/).

@@ -28,6 +28,17 @@ export interface LocalHostPort {
   hostPort: number;
 }
 
+/**
+ * A port of the chosen stacks that the local cloud forwards to 127.0.0.1 (its forwarder container,
+ * infra/stacks/local-port-forwarder.ts): on the host at `published` + swarmlab:localPortOffset.
+ */
+export interface LocalForwardedPort {
+  /** How a message names it: "the stacks' port 8080/tcp (service web)". */
+  what: string;
+  published: number;
+  protocol: "tcp" | "udp";
+}
+
 /** manager-`index`'s SSH port on 127.0.0.1. */
 export function localSshPort(index: number, offset: number): number {
   return LOCAL_SSH_BASE_PORT + offset + index;

@@ -8,14 +8,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { homedir } from "node:os";
 import { LabConfig, toInputPropertiesError } from "../config/config";
+import type { LocalForwardedPort } from "../config/local-ports";
 import { NoEngine, readFirstEngine } from "./engine-api";
 import { engineTarget } from "./engine-host";
 import { engineProblems, noEngineProblem } from "./engine-problems";
 import { labNetworkName } from "./lab-network";
 import { OWNER_LABEL } from "./local-node";
 
-/** Throws every problem the engine shows at once; warns when it cannot read the engine. */
-export async function checkLocalEngine(config: LabConfig): Promise<void> {
+/**
+ * Throws every problem the engine shows at once; warns when it cannot read the engine.
+ * `forwarded`: the chosen stacks' ports that get a forwarder on 127.0.0.1 (the caller knows the
+ * stacks, which sit above this layer).
+ */
+export async function checkLocalEngine(
+  config: LabConfig,
+  forwarded: readonly LocalForwardedPort[],
+): Promise<void> {
   // The provider's own config keys (`docker:host`, ...), as the stack sets them.
   const provider = new pulumi.Config("docker");
   const target = engineTarget({
@@ -48,6 +56,7 @@ export async function checkLocalEngine(config: LabConfig): Promise<void> {
     managers: config.managers,
     workers: config.workers,
     localPortOffset: config.localPortOffset,
+    forwarded,
   });
   if (problems.length > 0) throw toInputPropertiesError(problems);
 }

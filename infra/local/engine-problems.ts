@@ -3,7 +3,7 @@
  * `pulumi up` fail half-way, as config problems with the fix (principle 4). Pure: the engine's
  * answers and the stack's plan come in as arguments (engine-preflight.ts reads them).
  */
-import { localHostPorts } from "../config/local-ports";
+import type { LocalForwardedPort } from "../config/local-ports";
 import { memoryProblem, MemoryHolder } from "../config/local-cloud";
 import type { ConfigProblem } from "../config/validate";
 import type { EngineFacts } from "./engine-facts";
@@ -18,6 +18,8 @@ export interface EnginePlan {
   managers: number;
   workers: number;
   localPortOffset: number;
+  /** The chosen stacks' ports the local cloud forwards to 127.0.0.1, before the offset. */
+  forwarded: readonly LocalForwardedPort[];
 }
 
 /** GET /info's MemTotal: on Docker Desktop the VM's, which the nodes share, not the laptop's. */
@@ -28,13 +30,16 @@ const ENGINE_MEMORY: MemoryHolder = {
 };
 
 export function engineProblems(facts: EngineFacts, plan: EnginePlan): ConfigProblem[] {
-  const ports = localHostPorts(plan.managers, plan.localPortOffset);
   const problems: ConfigProblem[] = [
     ...networkOverlapProblems(facts.networks, plan.cidr, plan.own).map((reason) => ({
       key: "cidr",
       reason,
     })),
-    ...portConflictProblems(facts.containers, ports, plan.managers, plan.own).map((reason) => ({
+    ...portConflictProblems(
+      facts.containers,
+      { managers: plan.managers, forwarded: plan.forwarded, offset: plan.localPortOffset },
+      plan.own,
+    ).map((reason) => ({
       key: "localPortOffset",
       reason,
     })),

@@ -11,6 +11,7 @@
  */
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
+import type { LocalForwardedPort } from "../config/local-ports";
 import { templateFile } from "../nodes/templates";
 import type { PublishedPort } from "./published-ports";
 import { PUBLISH_ADDRESS } from "../local/node-container";
@@ -36,29 +37,38 @@ export function isForwarded(port: PublishedPort): boolean {
 }
 
 /**
- * One forwarder per published port and protocol of the chosen stacks (validate-stacks.ts refuses
- * two stacks on one), in the order given. `nodes`: every node's lab address, managers first.
+ * The ports that get a forwarder: one per published port and protocol of the chosen stacks
+ * (validate-stacks.ts refuses two stacks on one), in the order given, named for messages.
  */
+export function forwardedPorts(ports: readonly PublishedPort[]): LocalForwardedPort[] {
+  const byKey = new Map<string, LocalForwardedPort>();
+  for (const port of ports.filter(isForwarded)) {
+    const protocol = port.protocol as "tcp" | "udp";
+    const key = `${port.published}/${protocol}`;
+    if (byKey.has(key)) continue;
+    byKey.set(key, {
+      what: `the stacks' port ${key} (service ${port.service})`,
+      published: port.published,
+      protocol,
+    });
+  }
+  return [...byKey.values()];
+}
+
+/** One forwarder per forwarded port. `nodes`: every node's lab address, managers first. */
 export function portForwarders(
   owner: string,
   ports: readonly PublishedPort[],
   offset: number,
   nodes: readonly string[],
 ): PortForwarder[] {
-  const byKey = new Map<string, PortForwarder>();
-  for (const port of ports.filter(isForwarded)) {
-    const protocol = port.protocol as "tcp" | "udp";
-    const key = `${port.published}/${protocol}`;
-    if (byKey.has(key)) continue;
-    byKey.set(key, {
-      name: `${owner}-port-${port.published}-${protocol}`,
-      protocol,
-      published: port.published,
-      hostPort: port.published + offset,
-      targets: protocol === "tcp" ? [...nodes] : nodes.slice(0, 1),
-    });
-  }
-  return [...byKey.values()];
+  return forwardedPorts(ports).map(({ published, protocol }) => ({
+    name: `${owner}-port-${published}-${protocol}`,
+    protocol,
+    published,
+    hostPort: published + offset,
+    targets: protocol === "tcp" ? [...nodes] : nodes.slice(0, 1),
+  }));
 }
 
 export interface ForwarderContainerArgs {

@@ -6,9 +6,9 @@
  * feed the decisions the documented shapes.
  *
  * It makes another "stack's" objects: a bridge network with a subnet and a container publishing
- * 127.0.0.1:<port>, both carrying the run's labels (harness/run-context.ts) so teardown, and
+ * 127.0.0.1:<port> over TCP and another port over UDP, both carrying the run's labels (harness/run-context.ts) so teardown, and
  * the next run after a crash, find them. Then a plan that wants that subnet and that port must get
- * both problems; the same plan under the objects' own owner (a second `up`) none of them.
+ * all three problems (the UDP one through a stack's forwarded port); the same plan under the objects' own owner (a second `up`) none of them.
  */
 import * as os from "node:os";
 import { readFirstEngine } from "../../infra/local/engine-api";
@@ -32,6 +32,8 @@ const SUBNET = "10.213.77.0/24";
 /** manager-0's SSH port lands on 42222: above what the other scenarios publish. */
 const OFFSET = 40_000;
 const OWNER = "preflight";
+/** A stack's UDP port (a DNS-like service) that lands on 42353/udp at the offset. */
+const UDP_PORT = 2353;
 
 let run: RunContext;
 
@@ -59,6 +61,8 @@ beforeAll(async () => {
     labNetworkName(OWNER),
     "--publish",
     `127.0.0.1:${localSshPort(0, OFFSET)}:8080`,
+    "--publish",
+    `127.0.0.1:${UDP_PORT + OFFSET}:5353/udp`,
     image.tag,
   ]);
 }, 10 * MINUTE);
@@ -93,11 +97,18 @@ function planFor(owner: string) {
     managers: 1,
     workers: 0,
     localPortOffset: OFFSET,
+    forwarded: [
+      {
+        what: `the stacks' port ${UDP_PORT}/udp (service dns)`,
+        published: UDP_PORT,
+        protocol: "udp" as const,
+      },
+    ],
   };
 }
 
 describe("the engine pre-flight on the real Docker engine", () => {
-  it("finds the overlapping network and the taken 127.0.0.1 port of another stack", async () => {
+  it("finds the overlapping network and the taken 127.0.0.1 ports (TCP, UDP) of another stack", async () => {
     const facts = await readRealEngine();
     const problems = engineProblems(facts, planFor("alice")).filter(
       (problem) => problem.key !== "workers",
@@ -117,6 +128,14 @@ describe("the engine pre-flight on the real Docker engine", () => {
           reason: expect.stringContaining(
             `puts SSH of manager-0 on 127.0.0.1:${port}, but the container ` +
               `"swarmlab-preflight-${run.id}" already publishes 127.0.0.1:${port}`,
+          ),
+        },
+        {
+          key: "localPortOffset",
+          reason: expect.stringContaining(
+            `puts the stacks' port ${UDP_PORT}/udp (service dns) on 127.0.0.1:` +
+              `${UDP_PORT + OFFSET}/udp, but the container "swarmlab-preflight-${run.id}" ` +
+              `already publishes 127.0.0.1:${UDP_PORT + OFFSET}/udp`,
           ),
         },
       ]),

@@ -12,10 +12,9 @@ import { freeLabSubnet, networkOverlapProblems } from "../../infra/local/engine-
 import {
   freePortOffset,
   portConflictProblems,
-  takenTcpPorts,
+  takenHostPorts,
 } from "../../infra/local/engine-port-check";
 import { engineProblems, noEngineProblem } from "../../infra/local/engine-problems";
-import { localHostPorts } from "../../infra/config/local-ports";
 import { parseIpv4Cidr } from "../../infra/config/cidr";
 
 const OWNER = "org.swarmlab.owner";
@@ -50,7 +49,7 @@ function network(
 
 function container(
   name: string,
-  ports: { IP?: string; PublicPort?: number; Type?: "tcp" | "udp" }[],
+  ports: { IP?: string; PublicPort?: number; Type?: "tcp" | "udp" | "sctp" }[],
   labels: Record<string, string> = {},
 ): EngineContainer {
   return {
@@ -171,10 +170,10 @@ describe("the lab subnet against the engine's networks", () => {
 });
 
 describe("the stack's 127.0.0.1 ports against the engine's containers", () => {
-  const ports = localHostPorts(1, 0);
+  const nodesOnly = { managers: 1, forwarded: [], offset: 0 };
 
-  it("counts tcp ports on 127.0.0.1, 0.0.0.0 and ::, not udp, other addresses or unpublished ones", () => {
-    const taken = takenTcpPorts(
+  it("counts ports on 127.0.0.1, 0.0.0.0 and :: by protocol, not sctp, other addresses or unpublished ones", () => {
+    const taken = takenHostPorts(
       [
         container("a", [
           { IP: "0.0.0.0", PublicPort: 2222 },
@@ -184,12 +183,14 @@ describe("the stack's 127.0.0.1 ports against the engine's containers", () => {
         container("c", [{ IP: "127.0.0.1", PublicPort: 2376, Type: "udp" }]),
         container("d", [{ IP: "192.168.1.5", PublicPort: 2376 }]),
         container("e", [{}]),
+        container("f", [{ IP: "0.0.0.0", PublicPort: 9999, Type: "sctp" }]),
       ],
       OWN,
     );
     expect([...taken.entries()]).toEqual([
-      [2222, { container: "a", binding: "0.0.0.0:2222" }],
-      [5000, { container: "b", binding: "[::]:5000" }],
+      ["2222/tcp", { container: "a", binding: "0.0.0.0:2222" }],
+      ["5000/tcp", { container: "b", binding: "[::]:5000" }],
+      ["2376/udp", { container: "c", binding: "127.0.0.1:2376" }],
     ]);
   });
 
@@ -197,7 +198,7 @@ describe("the stack's 127.0.0.1 ports against the engine's containers", () => {
     const mine = container("alice-manager-0", [{ IP: "127.0.0.1", PublicPort: 2222 }], {
       [OWNER]: "alice",
     });
-    expect(portConflictProblems([mine], ports, 1, OWN)).toEqual([]);
+    expect(portConflictProblems([mine], nodesOnly, OWN)).toEqual([]);
   });
 
   it("names the container, the port and the first offset in steps of 100 that is all free", () => {
@@ -205,17 +206,86 @@ describe("the stack's 127.0.0.1 ports against the engine's containers", () => {
       container("sshd", [{ IP: "127.0.0.1", PublicPort: 2222 }]),
       container("old-lab", [{ IP: "0.0.0.0", PublicPort: 2476 }]),
     ];
-    expect(portConflictProblems(others, ports, 1, OWN)).toEqual([
+    expect(portConflictProblems(others, nodesOnly, OWN)).toEqual([
       'puts SSH of manager-0 on 127.0.0.1:2222, but the container "sshd" already publishes ' +
         "127.0.0.1:2222 on this engine, so Docker would refuse the node's container; use an offset " +
         "whose ports are free: `pulumi config set swarmlab:localPortOffset 200`",
     ]);
-    expect(freePortOffset(3, takenTcpPorts(others, OWN))).toBe(200);
+    expect(freePortOffset(3, [], takenHostPorts(others, OWN))).toBe(200);
+  });
+
+  // What forwardedPorts (infra/stacks/local-port-forwarder.ts) gives for a web stack on 8080 and
+  // a DNS-like one on 5353/udp.
+  const forwarded = [
+    { what: "the stacks' port 8080/tcp (service web)", published: 8080, protocol: "tcp" as const },
+    { what: "the stacks' port 5353/udp (service dns)", published: 5353, protocol: "udp" as const },
+  ];
+
+  it("checks the stacks' forwarded ports too, each with its own protocol", () => {
+    const others = [
+      // A developer's own web server in Docker, on the port a course stack publishes.
+      container("my-dev-server", [{ IP: "0.0.0.0", PublicPort: 8080 }]),
+      // 5353 over TCP does not hold 5353/udp.
+      container("tcp-5353", [{ IP: "127.0.0.1", PublicPort: 5353 }]),
+    ];
+    expect(portConflictProblems(others, { managers: 1, forwarded, offset: 0 }, OWN)).toEqual([
+      "puts the stacks' port 8080/tcp (service web) on 127.0.0.1:8080, but the container " +
+        '"my-dev-server" already publishes 0.0.0.0:8080 on this engine, so Docker would refuse ' +
+        "its forwarder container; use an offset whose ports are free: " +
+        "`pulumi config set swarmlab:localPortOffset 100`",
+    ]);
+  });
+
+  it("names a taken UDP port as UDP, and suggests an offset that frees the stacks' ports as well", () => {
+    const others = [
+      container("dns", [{ IP: "127.0.0.1", PublicPort: 5353, Type: "udp" }]),
+      // Offset 100 would put the web port on 8180: held as well.
+      container("proxy", [{ IP: "127.0.0.1", PublicPort: 8180 }]),
+    ];
+    expect(portConflictProblems(others, { managers: 1, forwarded, offset: 0 }, OWN)).toEqual([
+      "puts the stacks' port 5353/udp (service dns) on 127.0.0.1:5353/udp, but the container " +
+        '"dns" already publishes 127.0.0.1:5353/udp on this engine, so Docker would refuse its ' +
+        "forwarder container; use an offset whose ports are free: " +
+        "`pulumi config set swarmlab:localPortOffset 200`",
+    ]);
+  });
+
+  it("suggests no offset that would push a stack's port past 65535", () => {
+    const high = [
+      {
+        what: "the stacks' port 65000/tcp (service x)",
+        published: 65000,
+        protocol: "tcp" as const,
+      },
+    ];
+    const taken = takenHostPorts([container("x", [{ IP: "127.0.0.1", PublicPort: 65000 }])], OWN);
+    expect(freePortOffset(1, high, taken)).toBe(100);
+    const all = takenHostPorts(
+      [
+        container("x", [
+          { IP: "127.0.0.1", PublicPort: 65000 },
+          { IP: "127.0.0.1", PublicPort: 65100 },
+          { IP: "127.0.0.1", PublicPort: 65200 },
+          { IP: "127.0.0.1", PublicPort: 65300 },
+          { IP: "127.0.0.1", PublicPort: 65400 },
+          { IP: "127.0.0.1", PublicPort: 65500 },
+        ]),
+      ],
+      OWN,
+    );
+    expect(freePortOffset(1, high, all)).toBeUndefined();
   });
 });
 
 describe("every engine problem at once", () => {
-  const plan = { own: OWN, cidr: "10.42.0.0/24", managers: 1, workers: 2, localPortOffset: 0 };
+  const plan = {
+    own: OWN,
+    cidr: "10.42.0.0/24",
+    managers: 1,
+    workers: 2,
+    localPortOffset: 0,
+    forwarded: [],
+  };
 
   it("lists the subnet, the ports and the engine's memory together", () => {
     const problems = engineProblems(

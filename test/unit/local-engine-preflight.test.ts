@@ -77,7 +77,12 @@ function engineAfter(run: ProgramRun): {
   }));
   const containers = run.ofType("docker:index/container:Container").map((container) => {
     const inputs = openSecrets(container.inputs) as Record<string, unknown>;
-    const ports = (inputs.ports ?? []) as { internal: number; external: number; ip: string }[];
+    const ports = (inputs.ports ?? []) as {
+      internal: number;
+      external: number;
+      ip: string;
+      protocol?: "tcp" | "udp";
+    }[];
     return {
       Id: container.id,
       Names: [`/${String(inputs.name)}`],
@@ -86,7 +91,7 @@ function engineAfter(run: ProgramRun): {
         IP: port.ip,
         PrivatePort: port.internal,
         PublicPort: port.external,
-        Type: "tcp" as const,
+        Type: port.protocol ?? "tcp",
       })),
       Labels: labelsOf(inputs),
     };
@@ -137,6 +142,24 @@ describe("the local cloud's engine pre-flight", () => {
     ]);
   });
 
+  it("fails the preview when another container holds a port a stack publishes (its forwarder's)", async () => {
+    fake.current().reset();
+    // The default stacks publish hostname's web on 8080; a student's own web server holds it.
+    fake.current().state.containers = [otherContainer("my-dev-server", 8080, "0.0.0.0")];
+    const run = await preview();
+    expect(problemsOf(run.error)).toEqual([
+      {
+        propertyPath: "swarmlab:localPortOffset",
+        reason:
+          "puts the stacks' port 8080/tcp (service web) on 127.0.0.1:8080, but the container " +
+          '"my-dev-server" already publishes 0.0.0.0:8080 on this engine, so Docker would refuse ' +
+          "its forwarder container; use an offset whose ports are free: " +
+          "`pulumi config set swarmlab:localPortOffset 100`",
+      },
+    ]);
+    expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
+  });
+
   it("lists every problem at once: the subnet and each taken port", async () => {
     fake.current().reset();
     fake.current().state.networks = [bobsNetwork()];
@@ -162,8 +185,9 @@ describe("the local cloud's engine pre-flight", () => {
     // The first deployment's objects, as dockerd lists them: a real overlap and real port clashes
     // but for their owner label.
     expect(held.networks.map((n) => n.Name)).toEqual(["alice-swarmlab"]);
+    // The nodes' ports and the stacks' forwarder's (hostname's web on 8080).
     expect(held.containers.flatMap((c) => c.Ports ?? []).map((p) => p.PublicPort)).toEqual(
-      expect.arrayContaining([2222, 2376, 5000]),
+      expect.arrayContaining([2222, 2376, 5000, 8080]),
     );
     fake.current().state.networks = held.networks;
     fake.current().state.containers = held.containers;
