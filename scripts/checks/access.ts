@@ -70,8 +70,8 @@ export function accessFromOutputs(
 /**
  * The pinned key of `address` in an OpenSSH known_hosts text: the ssh-ed25519 line whose host
  * field names it (`203.0.113.10` or `[203.0.113.10]:22`; the local cloud's `127.0.0.1:2222` as
- * `[127.0.0.1]:2222`). The bundle's ssh_config writes plain,
- * unhashed lines (it replaces the system's ssh_config, so no HashKnownHosts applies).
+ * `[127.0.0.1]:2222`). The bundle's ssh_config writes plain, unhashed lines (it replaces the
+ * system's ssh_config, so no HashKnownHosts applies).
  */
 export function knownHostKey(knownHosts: string, address: string): string | undefined {
   for (const line of knownHosts.split("\n")) {
