@@ -5,6 +5,7 @@
  * since its first `up`, is no conflict. Pure.
  */
 import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from "../config/cidr";
+import { LOCAL_SUBNET_SLOTS, localSubnetSlot } from "../config/local-slots";
 import type { EngineNetwork } from "./engine-facts";
 
 /** How the program names and labels its lab network (local-lab.ts). */
@@ -14,9 +15,6 @@ export interface OwnNetwork {
   label: string;
   value: string;
 }
-
-/** Where a free subnet is looked for: 10.42.0.0/24 (the default), 10.42.1.0/24, ... */
-const SUGGESTION_BASE = "10.42";
 
 export function isOwnNetwork(network: EngineNetwork, own: OwnNetwork): boolean {
   return network.Name === own.name && network.Labels?.[own.label] === own.value;
@@ -30,15 +28,13 @@ function subnetsOf(network: EngineNetwork): Ipv4Cidr[] {
   });
 }
 
-/** The first 10.42.k.0/24 that overlaps none of `taken`, if any is left. */
+/** The first 10.42.k.0/24 (config/local-slots.ts) that overlaps none of `taken`, if any is left. */
 export function freeLabSubnet(taken: readonly Ipv4Cidr[]): string | undefined {
-  for (let k = 0; k < 256; k++) {
-    const candidate: Ipv4Cidr = {
-      network: `${SUGGESTION_BASE}.${k}.0`,
-      prefix: 24,
-      text: `${SUGGESTION_BASE}.${k}.0/24`,
-    };
-    if (!taken.some((cidr) => cidrsOverlap(cidr, candidate))) return candidate.text;
+  for (let k = 0; k < LOCAL_SUBNET_SLOTS; k++) {
+    const candidate = parseIpv4Cidr(localSubnetSlot(k));
+    if (candidate.ok && !taken.some((cidr) => cidrsOverlap(cidr, candidate.cidr))) {
+      return candidate.cidr.text;
+    }
   }
   return undefined;
 }

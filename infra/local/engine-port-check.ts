@@ -8,12 +8,11 @@
  * `up`, are no conflict. Pure.
  */
 import { LocalForwardedPort, localHostPorts, MAX_LOCAL_PORT_OFFSET } from "../config/local-ports";
+import { LOCAL_PORT_OFFSET_STEP } from "../config/local-slots";
 import type { EngineContainer } from "./engine-facts";
 
 /** Host addresses whose binding holds the port on 127.0.0.1 too. */
 const CLASHING_ADDRESSES = new Set(["127.0.0.1", "0.0.0.0", "::", ""]);
-/** Offsets are suggested in steps of this, as the docs use them: 0, 100, 200... */
-const OFFSET_STEP = 100;
 
 type Protocol = "tcp" | "udp";
 
@@ -88,7 +87,7 @@ export function freePortOffset(
   taken: ReadonlyMap<string, unknown>,
 ): number | undefined {
   const highest = Math.max(0, ...forwarded.map((port) => port.published));
-  for (let offset = 0; offset <= MAX_LOCAL_PORT_OFFSET; offset += OFFSET_STEP) {
+  for (let offset = 0; offset <= MAX_LOCAL_PORT_OFFSET; offset += LOCAL_PORT_OFFSET_STEP) {
     if (highest + offset > 65535) return undefined;
     const ports = plannedHostPorts(managers, forwarded, offset);
     if (ports.every((port) => !taken.has(hostPortKey(port.hostPort, port.protocol)))) {

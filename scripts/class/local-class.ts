@@ -10,15 +10,21 @@ import { cidrRange, parseIpv4Cidr } from "../../infra/config/cidr";
 import { CONFIG_NAMESPACE } from "../../infra/config/keys";
 import { HOST_RESERVE_GIB, type LocalHost, NODE_MEMORY_GIB } from "../../infra/config/local-cloud";
 import { localHostPorts, MAX_LOCAL_PORT_OFFSET } from "../../infra/config/local-ports";
+import {
+  LOCAL_PORT_OFFSET_STEP,
+  LOCAL_SUBNET_SLOTS,
+  localPortOffsetSlot,
+  localSubnetSlot,
+} from "../../infra/config/local-slots";
 
 export const LOCAL_KEYS = ["cidr", "localPortOffset"] as const;
 export type LocalKey = (typeof LOCAL_KEYS)[number];
 
-/** The k-th local student's offset is k × this: far more than the ports of 7 managers span. */
-export const LOCAL_PORT_STEP = 100;
+/** The k-th local student's offset is k × this (config/local-slots.ts). */
+export const LOCAL_PORT_STEP = LOCAL_PORT_OFFSET_STEP;
 /** How many slots each key has: 10.42.0.0/24 to 10.42.255.0/24; 0 to 60500 in steps of 100. */
 export const LOCAL_SLOTS: Readonly<Record<LocalKey, number>> = {
-  cidr: 256,
+  cidr: LOCAL_SUBNET_SLOTS,
   localPortOffset: Math.floor(MAX_LOCAL_PORT_OFFSET / LOCAL_PORT_STEP) + 1,
 };
 /** At most this many local students: the smaller of the two. */
@@ -26,7 +32,7 @@ export const MAX_LOCAL_STUDENTS = Math.min(LOCAL_SLOTS.cidr, LOCAL_SLOTS.localPo
 
 /** The value of slot `k`: 10.42.k.0/24 and 100 × k. */
 export function slotValue(key: LocalKey, k: number): string | number {
-  return key === "cidr" ? `10.42.${k}.0/24` : LOCAL_PORT_STEP * k;
+  return key === "cidr" ? localSubnetSlot(k) : localPortOffsetSlot(k);
 }
 
 /**
