@@ -54,7 +54,8 @@ function get(endpoint: EngineEndpoint, path: string): Promise<string> {
   });
 }
 
-function describe(error: unknown): string {
+/** An error as the no-engine message quotes it: its code (ENOENT, ECONNREFUSED) and message. */
+function errorText(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
@@ -69,7 +70,7 @@ export async function readEngine(endpoint: EngineEndpoint): Promise<EngineFacts>
   try {
     await get(endpoint, "/_ping");
   } catch (error) {
-    throw new EngineUnreachable(endpoint.address, describe(error));
+    throw new EngineUnreachable(endpoint.address, errorText(error));
   }
   const [networks, containers, info] = await Promise.all([
     getJson<EngineNetwork[]>(endpoint, "/networks"),
