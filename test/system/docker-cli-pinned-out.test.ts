@@ -126,15 +126,18 @@ describe("scenario d on Debian 13: docker-cli pinned out of apt's reach", () => 
       expect(message).toContain("no other manager was tried");
       expect(message).toContain("pulumi up --refresh");
       expect(message).not.toContain("never-sent");
-      // sshd saw the key exchange end, and no login: nothing was authenticated or run. sshd
-      // writes its "[preauth]" line when it notices the client gone, and journald stores it a
-      // moment later: the step's rejection can come first, so the log is polled for it.
+      // sshd saw the key exchange end, and no login: nothing was authenticated or run. The
+      // connection's process (sshd-session since OpenSSH 9.8, sshd before) logs its "[preauth]"
+      // line as it exits, often before journald has read its cgroup, so the entry may carry no
+      // unit and `journalctl -u ssh` miss it (a CI run waited 20 s in vain): it is selected by
+      // the syslog identifier the process itself writes. Polled, as journald stores it a moment
+      // after the step's rejection can return.
       const { value: log } = await waitFor(
         "sshd's [preauth] line for the refused connection",
         async () => {
           const entries = await execInNodeOk(
             server.container,
-            `journalctl -u ssh --since @${since} --no-pager -o cat`,
+            `journalctl -t sshd -t sshd-session --since @${since} --no-pager -o cat`,
           );
           return { done: /\[preauth\]/.test(entries), value: entries, observed: entries };
         },
